@@ -1,0 +1,75 @@
+//! Generic record REST for every collection of an app, one file per action.
+
+mod create;
+mod delete;
+mod list;
+mod update;
+mod view;
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use plinth_manifest::{Collection, ErrorStyle};
+
+use crate::error::{ApiError, ErrorCode};
+use crate::AppRuntime;
+
+/// Shared state of an app's handlers.
+pub(crate) type App = State<Arc<AppRuntime>>;
+
+/// The app's router, relative to its base path.
+pub(crate) fn router(app: Arc<AppRuntime>) -> Router {
+    let style = app.manifest.errors;
+    Router::new()
+        .route("/openapi.json", get(crate::openapi::serve))
+        .route("/{collection}", get(list::handle).post(create::handle))
+        .route(
+            "/{collection}/{id}",
+            get(view::handle)
+                .patch(update::handle)
+                .delete(delete::handle),
+        )
+        .fallback(not_found)
+        .with_state(app)
+        .layer(middleware::from_fn_with_state(style, render_errors))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("No such route")
+}
+
+fn collection<'a>(app: &'a AppRuntime, name: &str) -> Result<&'a Collection, ApiError> {
+    app.manifest
+        .collection(name)
+        .ok_or_else(|| ApiError::not_found(format!("Unknown collection `{name}`")))
+}
+
+/// Write any [`ApiError`] (ours or a routing rejection) in the app's error style.
+pub(crate) async fn render_errors(
+    State(style): State<ErrorStyle>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let mut res = next.run(req).await;
+    if let Some(err) = res.extensions_mut().remove::<ApiError>() {
+        return err.render(style, request_id.as_deref());
+    }
+    if res.status() == StatusCode::METHOD_NOT_ALLOWED {
+        return ApiError::new(
+            ErrorCode::MethodNotAllowed,
+            "Method not allowed on this path",
+        )
+        .render(style, request_id.as_deref());
+    }
+    res
+}

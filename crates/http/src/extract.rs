@@ -1,0 +1,63 @@
+//! Request extractors whose rejections are [`ApiError`]s in the app's style.
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, FailedToBufferBody};
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::request::Parts;
+use uuid::Uuid;
+
+use crate::error::{ApiError, ErrorCode};
+
+/// A JSON request body: `application/json`, within the size limit, well-formed.
+pub(crate) struct JsonBody(pub serde_json::Value);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|mime| {
+                let mime = mime.trim().to_ascii_lowercase();
+                mime == "application/json" || mime.ends_with("+json")
+            });
+        if !is_json {
+            return Err(ApiError::new(
+                ErrorCode::UnsupportedMediaType,
+                "Expected a request body with Content-Type: application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| match e {
+            BytesRejection::FailedToBufferBody(FailedToBufferBody::LengthLimitError(_)) => {
+                ApiError::new(ErrorCode::PayloadTooLarge, "The request body is too large")
+            }
+            _ => ApiError::new(ErrorCode::Validation, "The request body could not be read"),
+        })?;
+        serde_json::from_slice(&bytes)
+            .map(JsonBody)
+            .map_err(|e| ApiError::new(ErrorCode::Validation, format!("Malformed JSON: {e}")))
+    }
+}
+
+/// Query-string pairs in order (repeated keys kept).
+pub(crate) struct QueryPairs(pub Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<Vec<(String, String)>>::from_request_parts(parts, state)
+            .await
+            .map(|Query(q)| QueryPairs(q))
+            .map_err(|_| ApiError::new(ErrorCode::Validation, "Malformed query string"))
+    }
+}
+
+/// A record id from the path; anything not a UUID cannot name a record, so it is a 404.
+pub(crate) fn record_id(raw: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw).map_err(|_| ApiError::not_found("Record not found"))
+}

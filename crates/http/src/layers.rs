@@ -1,0 +1,69 @@
+//! Middleware every listener gets: request ids, tracing, CORS, gzip, body limit, and the
+//! object-style rendering of errors outside any app.
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, Request};
+use axum::middleware;
+use axum::Router;
+use plinth_manifest::ErrorStyle;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::error::ApiError;
+
+/// HTTP settings shared by all apps on a listener.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Origins allowed by CORS; `*` allows any.
+    pub cors_origins: Vec<String>,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions {
+            max_body_bytes: 1024 * 1024,
+            cors_origins: vec!["*".to_owned()],
+        }
+    }
+}
+
+fn cors(origins: &[String]) -> CorsLayer {
+    let layer = CorsLayer::new().allow_methods(Any).allow_headers(Any);
+    if origins.iter().any(|o| o == "*") {
+        layer.allow_origin(Any)
+    } else {
+        let list: Vec<HeaderValue> = origins.iter().filter_map(|o| o.parse().ok()).collect();
+        layer.allow_origin(list)
+    }
+}
+
+pub(crate) fn wrap(router: Router, options: &HttpOptions) -> Router {
+    router
+        .fallback(|| async { ApiError::not_found("No such route") })
+        .layer(middleware::from_fn_with_state(
+            ErrorStyle::Object,
+            crate::actions::render_errors,
+        ))
+        .layer(DefaultBodyLimit::max(options.max_body_bytes))
+        .layer(CompressionLayer::new().gzip(true))
+        .layer(cors(&options.cors_origins))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request<_>| {
+                    let rid = req
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default();
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %rid)
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}

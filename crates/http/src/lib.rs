@@ -1,0 +1,69 @@
+//! Plinth's HTTP surface: one router per app (generic record REST under the app's base),
+//! the operational endpoints, envelopes, the single error-to-HTTP mapping and middleware.
+
+mod actions;
+mod error;
+mod extract;
+mod layers;
+mod openapi;
+mod ops;
+mod respond;
+
+use std::sync::Arc;
+
+use axum::Router;
+use plinth_manifest::Manifest;
+use plinth_records::Validator;
+use plinth_store::Store;
+
+pub use error::{ApiError, ErrorCode};
+pub use layers::HttpOptions;
+pub use openapi::document as openapi_document;
+
+/// Everything a request to one app needs: its manifest, validator and store.
+pub struct AppRuntime {
+    /// The app's manifest.
+    pub manifest: Arc<Manifest>,
+    /// Input checks compiled from the manifest.
+    pub validator: Validator,
+    /// The app's database.
+    pub store: Store,
+}
+
+impl AppRuntime {
+    /// Build the runtime for an opened store.
+    pub fn new(store: Store) -> Arc<Self> {
+        let manifest = store.manifest().clone();
+        Arc::new(AppRuntime {
+            validator: Validator::new(&manifest),
+            manifest,
+            store,
+        })
+    }
+}
+
+/// An app and where it is mounted on a listener.
+#[derive(Clone)]
+pub struct Mount {
+    /// Path prefix on the shared listener (`/simflow`), or `""` for the root.
+    pub prefix: String,
+    /// The app.
+    pub app: Arc<AppRuntime>,
+}
+
+/// The full router of one listener: every mounted app, `/health`, `/ready`, middleware.
+pub fn listener_router(mounts: &[Mount], options: &HttpOptions) -> Router {
+    let mut router = Router::new();
+    for m in mounts {
+        let base = m.app.manifest.base.trim_end_matches('/');
+        let path = format!("{}{}", m.prefix.trim_end_matches('/'), base);
+        let app = actions::router(m.app.clone());
+        router = if path.is_empty() {
+            router.merge(app)
+        } else {
+            router.nest(&path, app)
+        };
+    }
+    let apps = mounts.iter().map(|m| m.app.clone()).collect();
+    layers::wrap(router.merge(ops::router(apps)), options)
+}

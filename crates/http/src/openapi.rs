@@ -1,0 +1,208 @@
+//! The OpenAPI 3.1 document of an app, derived from its manifest.
+
+use std::sync::Arc;
+
+use axum::extract::{OriginalUri, State};
+use axum::Json;
+use plinth_manifest::{Collection, EnvelopeStyle, ErrorStyle, Field, FieldType, Manifest};
+use serde_json::{json, Map, Value};
+
+use crate::AppRuntime;
+
+/// `GET {base}/openapi.json`; the server URL is where the document was fetched from.
+pub(crate) async fn serve(
+    State(app): State<Arc<AppRuntime>>,
+    OriginalUri(uri): OriginalUri,
+) -> Json<Value> {
+    let server = uri.path().trim_end_matches("/openapi.json");
+    Json(document(
+        &app.manifest,
+        if server.is_empty() { "/" } else { server },
+    ))
+}
+
+fn field_schema(field: &Field) -> Value {
+    let mut s = match field.kind {
+        FieldType::Text => json!({"type": "string"}),
+        FieldType::Int => json!({"type": "integer", "format": "int64"}),
+        FieldType::Float => json!({"type": "number"}),
+        FieldType::Bool => json!({"type": "boolean"}),
+        FieldType::Timestamp => json!({"type": "string", "format": "date-time"}),
+        FieldType::Date => json!({"type": "string", "format": "date"}),
+        FieldType::Uuid | FieldType::Relation => json!({"type": "string", "format": "uuid"}),
+        FieldType::Email => json!({"type": "string", "format": "email"}),
+        FieldType::Url => json!({"type": "string", "format": "uri"}),
+        FieldType::Enum => json!({"type": "string", "enum": field.values}),
+        FieldType::Json => json!({}),
+    };
+    let text = field.kind == FieldType::Text;
+    for (key, v) in [("min", field.min), ("max", field.max)] {
+        let Some(v) = v else { continue };
+        let name = match (key, text) {
+            ("min", true) => "minLength",
+            ("max", true) => "maxLength",
+            ("min", false) => "minimum",
+            _ => "maximum",
+        };
+        s[name] = json!(v);
+    }
+    if let Some(p) = &field.pattern {
+        s["pattern"] = json!(p);
+    }
+    if let Some(d) = &field.default {
+        s["default"] = d.clone();
+    }
+    if !field.required && field.kind != FieldType::Json {
+        let t = s["type"].clone();
+        s["type"] = json!([t, "null"]);
+    }
+    s
+}
+
+fn schemas(name: &str, coll: &Collection) -> (Value, Value) {
+    let mut props = Map::new();
+    let mut input = Map::new();
+    let mut required = vec![json!("id")];
+    let mut input_required = Vec::new();
+    props.insert(
+        "id".into(),
+        json!({"type": "string", "format": "uuid", "readOnly": true}),
+    );
+    for (fname, f) in &coll.fields {
+        props.insert(fname.clone(), field_schema(f));
+        input.insert(fname.clone(), field_schema(f));
+        required.push(json!(fname));
+        if f.required && f.default.is_none() {
+            input_required.push(json!(fname));
+        }
+    }
+    for ts in ["created_at", "updated_at"] {
+        let kept = if ts == "created_at" {
+            coll.has_created_at()
+        } else {
+            coll.has_updated_at()
+        };
+        if kept {
+            props.insert(
+                ts.into(),
+                json!({"type": "string", "format": "date-time", "readOnly": true}),
+            );
+            required.push(json!(ts));
+        }
+    }
+    let record =
+        json!({"type": "object", "title": name, "properties": props, "required": required});
+    let input = json!({"type": "object", "properties": input, "required": input_required, "additionalProperties": false});
+    (record, input)
+}
+
+fn pascal(name: &str) -> String {
+    name.split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
+        })
+        .collect()
+}
+
+fn error_schema(style: ErrorStyle) -> Value {
+    let details = json!({"type": "array", "items": {"type": "object", "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}});
+    match style {
+        ErrorStyle::Object => json!({"type": "object", "properties": {
+            "success": {"const": false},
+            "error": {"type": "object", "required": ["code", "message"], "properties": {
+                "code": {"type": "string"}, "message": {"type": "string"}, "details": details,
+                "timestamp": {"type": "string", "format": "date-time"}, "requestId": {"type": ["string", "null"]}}}}}),
+        ErrorStyle::String => json!({"type": "object", "properties": {
+            "success": {"const": false}, "error": {"type": "string"}, "code": {"type": "string"},
+            "details": details, "requestId": {"type": ["string", "null"]}}}),
+    }
+}
+
+fn envelope_one(m: &Manifest, name: &str, coll: &Collection, r: &Value) -> Value {
+    match m.envelope {
+        EnvelopeStyle::Data => {
+            json!({"type": "object", "properties": {"success": {"const": true}, "data": r}})
+        }
+        EnvelopeStyle::Keyed => {
+            json!({"type": "object", "properties": {coll.singular_name(name): r}})
+        }
+        EnvelopeStyle::Bare => r.clone(),
+    }
+}
+
+fn envelope_list(m: &Manifest, name: &str, r: &Value) -> Value {
+    let meta = json!({"type": "object", "properties": {"total": {"type": "integer"}, "limit": {"type": "integer"}, "offset": {"type": "integer"}}});
+    let items = json!({"type": "array", "items": r});
+    match m.envelope {
+        EnvelopeStyle::Data => {
+            json!({"type": "object", "properties": {"success": {"const": true}, "data": items, "meta": meta}})
+        }
+        EnvelopeStyle::Keyed => {
+            json!({"type": "object", "properties": {name: items, "meta": meta}})
+        }
+        EnvelopeStyle::Bare => {
+            json!({"type": "object", "properties": {"items": items, "meta": meta}})
+        }
+    }
+}
+
+/// Build the document; `server` is the URL prefix the paths are relative to.
+pub fn document(m: &Manifest, server: &str) -> Value {
+    let mut paths = Map::new();
+    let mut components = Map::new();
+    components.insert("Error".into(), error_schema(m.errors));
+    let err = |desc: &str| json!({"description": desc, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
+    for (name, coll) in &m.collections {
+        let (record, input) = schemas(name, coll);
+        let t = pascal(name);
+        components.insert(t.clone(), record);
+        components.insert(format!("{t}Input"), input);
+        let r = json!({"$ref": format!("#/components/schemas/{t}")});
+        let body = json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{t}Input")}}}});
+        let ok = |code: &str, schema: Value| json!({code: {"description": "OK", "content": {"application/json": {"schema": schema}}}});
+        let mut list_params = vec![
+            json!({"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": plinth_records::MAX_LIMIT}}),
+            json!({"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}}),
+            json!({"name": "sort", "in": "query", "description": "comma-separated fields, `-` for descending", "schema": {"type": "string"}}),
+        ];
+        for (fname, f) in coll
+            .fields
+            .iter()
+            .filter(|(_, f)| f.kind != FieldType::Json)
+        {
+            list_params.push(json!({"name": fname, "in": "query", "description": "equality filter", "schema": field_schema(f)}));
+        }
+        let mut list_responses = ok("200", envelope_list(m, name, &r));
+        list_responses["400"] = err("Bad query");
+        let mut create_responses = ok("201", envelope_one(m, name, coll, &r));
+        create_responses["400"] = err("Validation failed");
+        create_responses["409"] = err("Unique value taken");
+        create_responses["413"] = err("Body too large");
+        create_responses["415"] = err("Not JSON");
+        let mut view_responses = ok("200", envelope_one(m, name, coll, &r));
+        view_responses["404"] = err("Not found");
+        let mut update_responses = view_responses.clone();
+        update_responses["400"] = err("Validation failed");
+        update_responses["409"] = err("Unique value taken");
+        let id_param = json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}]);
+        paths.insert(format!("/{name}"), json!({
+            "get": {"operationId": format!("list{t}"), "tags": [name], "parameters": list_params, "responses": list_responses},
+            "post": {"operationId": format!("create{t}"), "tags": [name], "requestBody": body, "responses": create_responses},
+        }));
+        paths.insert(format!("/{name}/{{id}}"), json!({
+            "parameters": id_param,
+            "get": {"operationId": format!("get{t}"), "tags": [name], "responses": view_responses},
+            "patch": {"operationId": format!("update{t}"), "tags": [name], "requestBody": body, "responses": update_responses},
+            "delete": {"operationId": format!("delete{t}"), "tags": [name], "responses": {"204": {"description": "Deleted"}, "404": err("Not found"), "409": err("Still referenced")}},
+        }));
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": m.name, "version": env!("CARGO_PKG_VERSION")},
+        "servers": [{"url": server}],
+        "paths": paths,
+        "components": {"schemas": components},
+    })
+}

@@ -1,0 +1,45 @@
+//! Operational endpoints: `/health` (the process is up) and `/ready` (every app's
+//! database answers).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Map, Value};
+
+use crate::AppRuntime;
+
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+pub(crate) fn router(apps: Vec<Arc<AppRuntime>>) -> Router {
+    Router::new()
+        .route("/health", get(|| async { Json(json!({"status": "ok"})) }))
+        .route("/ready", get(ready))
+        .with_state(Arc::new(apps))
+}
+
+async fn ready(State(apps): State<Arc<Vec<Arc<AppRuntime>>>>) -> (StatusCode, Json<Value>) {
+    let mut report = Map::new();
+    let mut all_ok = true;
+    for app in apps.iter() {
+        let status = match tokio::time::timeout(READY_TIMEOUT, app.store.ping()).await {
+            Ok(Ok(())) => "ok",
+            Ok(Err(e)) => {
+                tracing::warn!(app = %app.manifest.name, error = %e, "database not ready");
+                "unavailable"
+            }
+            Err(_) => "timeout",
+        };
+        all_ok &= status == "ok";
+        report.insert(app.manifest.name.clone(), json!({"database": status}));
+    }
+    let (code, status) = if all_ok {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+    };
+    (code, Json(json!({"status": status, "apps": report})))
+}

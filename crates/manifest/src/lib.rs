@@ -1,0 +1,29 @@
+//! The app manifest (`apps/<name>/app.yaml`): what an app declares, parsed and checked.
+//!
+//! This crate knows nothing of HTTP or SQL; the store and the HTTP layer read these types.
+
+mod check;
+mod locate;
+mod model;
+
+pub use check::{parse, ManifestError, ManifestErrors};
+pub use model::{
+    Collection, EnvelopeStyle, ErrorStyle, Field, FieldType, IndexDef, Manifest, OnDelete,
+    Timestamps,
+};
+
+/// Names no collection or field may take: they are system columns or list query words.
+pub const RESERVED_FIELD_NAMES: &[&str] = &[
+    "id",
+    "created_at",
+    "updated_at",
+    "limit",
+    "offset",
+    "sort",
+    "filter",
+    "expand",
+    "fields",
+];
+
+/// Route words under an app's base that a collection may not shadow.
+pub const RESERVED_COLLECTION_NAMES: &[&str] = &["auth", "openapi", "docs", "realtime", "files"];

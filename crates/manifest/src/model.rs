@@ -1,0 +1,226 @@
+//! The manifest's types, as deserialized from YAML.
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+/// One app: its API base, wire styles and collections.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// The app's name (lowercase, used for its mount and database).
+    pub name: String,
+    /// Path prefix of the app's API below its mount, e.g. `/api`.
+    #[serde(default = "default_base")]
+    pub base: String,
+    /// How successful responses are wrapped.
+    #[serde(default)]
+    pub envelope: EnvelopeStyle,
+    /// How errors are written on the wire.
+    #[serde(default)]
+    pub errors: ErrorStyle,
+    /// Collections by name, in declaration order.
+    #[serde(default)]
+    pub collections: IndexMap<String, Collection>,
+}
+
+fn default_base() -> String {
+    "/".to_owned()
+}
+
+impl Manifest {
+    /// The collection with this name, if declared.
+    pub fn collection(&self, name: &str) -> Option<&Collection> {
+        self.collections.get(name)
+    }
+}
+
+/// Success envelope style (DESIGN.md, HTTP conventions).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum EnvelopeStyle {
+    /// `{"success": true, "data": ..., "meta": {...}}`
+    #[default]
+    Data,
+    /// `{"requests": [...]}` / `{"request": {...}}`
+    Keyed,
+    /// The body as is.
+    Bare,
+}
+
+/// Error wire style (DESIGN.md, HTTP conventions).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorStyle {
+    /// `{"success": false, "error": {"code", "message", "details", ...}}`
+    #[default]
+    Object,
+    /// `{"success": false, "error": "message", "code": ..., "details": [...]}`
+    String,
+}
+
+/// A collection: a table with typed fields.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Collection {
+    /// Singular name for keyed envelopes; defaults to the name less a trailing `s`.
+    #[serde(default)]
+    pub singular: Option<String>,
+    /// Which system timestamps Plinth maintains.
+    #[serde(default)]
+    pub timestamps: Timestamps,
+    /// Fields by name, in declaration order.
+    pub fields: IndexMap<String, Field>,
+    /// Secondary indexes.
+    #[serde(default)]
+    pub indexes: Vec<IndexDef>,
+}
+
+impl Collection {
+    /// The singular name used for one record in keyed envelopes.
+    pub fn singular_name(&self, name: &str) -> String {
+        match &self.singular {
+            Some(s) => s.clone(),
+            None => name.strip_suffix('s').unwrap_or(name).to_owned(),
+        }
+    }
+
+    /// Whether Plinth keeps a `created_at` column.
+    pub fn has_created_at(&self) -> bool {
+        self.timestamps != Timestamps::None
+    }
+
+    /// Whether Plinth keeps an `updated_at` column.
+    pub fn has_updated_at(&self) -> bool {
+        self.timestamps == Timestamps::Both
+    }
+}
+
+/// System timestamps kept on each record.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Timestamps {
+    /// `created_at` and `updated_at`.
+    #[default]
+    Both,
+    /// Only `created_at` (append-only records such as comments).
+    Created,
+    /// Neither.
+    None,
+}
+
+/// One typed field.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Field {
+    /// The field's type.
+    #[serde(rename = "type")]
+    pub kind: FieldType,
+    /// A value must be given on create (unless a default exists) and may not be null.
+    #[serde(default)]
+    pub required: bool,
+    /// No two records may share a value.
+    #[serde(default)]
+    pub unique: bool,
+    /// Value used on create when the field is absent.
+    #[serde(default)]
+    pub default: Option<serde_json::Value>,
+    /// Minimum length (text, email, url) or value (int, float).
+    #[serde(default)]
+    pub min: Option<f64>,
+    /// Maximum length (text, email, url) or value (int, float).
+    #[serde(default)]
+    pub max: Option<f64>,
+    /// Regular expression a text value must match.
+    #[serde(default)]
+    pub pattern: Option<String>,
+    /// Allowed values of an enum.
+    #[serde(default)]
+    pub values: Option<Vec<String>>,
+    /// Target collection of a relation.
+    #[serde(default)]
+    pub collection: Option<String>,
+    /// What happens to this record when the related one is deleted.
+    #[serde(default)]
+    pub on_delete: Option<OnDelete>,
+}
+
+/// Field types a manifest may declare.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldType {
+    /// UTF-8 text.
+    Text,
+    /// 64-bit integer.
+    Int,
+    /// 64-bit float.
+    Float,
+    /// true / false.
+    Bool,
+    /// Instant in time (RFC 3339 on the wire, UTC).
+    Timestamp,
+    /// Calendar date (YYYY-MM-DD).
+    Date,
+    /// UUID.
+    Uuid,
+    /// E-mail address.
+    Email,
+    /// http(s) URL.
+    Url,
+    /// One of `values`.
+    Enum,
+    /// Any JSON value.
+    Json,
+    /// UUID of a record in `collection`.
+    Relation,
+}
+
+impl FieldType {
+    /// The name used in the manifest.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldType::Text => "text",
+            FieldType::Int => "int",
+            FieldType::Float => "float",
+            FieldType::Bool => "bool",
+            FieldType::Timestamp => "timestamp",
+            FieldType::Date => "date",
+            FieldType::Uuid => "uuid",
+            FieldType::Email => "email",
+            FieldType::Url => "url",
+            FieldType::Enum => "enum",
+            FieldType::Json => "json",
+            FieldType::Relation => "relation",
+        }
+    }
+
+    /// Whether values are kept as text in storage and compared as strings.
+    pub fn is_textual(self) -> bool {
+        matches!(
+            self,
+            FieldType::Text | FieldType::Email | FieldType::Url | FieldType::Enum
+        )
+    }
+}
+
+/// Referential action of a relation.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum OnDelete {
+    /// Delete this record too.
+    Cascade,
+    /// Clear the reference.
+    SetNull,
+    /// Refuse to delete the referenced record.
+    Restrict,
+}
+
+/// A secondary index over one or more fields.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct IndexDef {
+    /// Indexed fields, in order.
+    pub fields: Vec<String>,
+    /// Enforce uniqueness over the tuple.
+    #[serde(default)]
+    pub unique: bool,
+}

@@ -1,0 +1,129 @@
+//! Which apps run and from where: bundled manifests, config overrides, database URLs.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use plinth_manifest::Manifest;
+use plinth_store::{DbUrl, StoreOptions};
+use secrecy::SecretString;
+
+use crate::config::Config;
+
+/// The bundled apps, with the manifest compiled into the binary as a fallback for when
+/// `apps/<name>/app.yaml` is not on disk (e.g. the binary runs from elsewhere).
+pub const BUNDLED: &[(&str, &str)] = &[
+    ("simflow", include_str!("../../../apps/simflow/app.yaml")),
+    (
+        "clouddrift",
+        include_str!("../../../apps/clouddrift/app.yaml"),
+    ),
+    ("revops", include_str!("../../../apps/revops/app.yaml")),
+    ("datagen", include_str!("../../../apps/datagen/app.yaml")),
+    ("quadrax", include_str!("../../../apps/quadrax/app.yaml")),
+];
+
+/// One app ready to open.
+#[derive(Debug, Clone)]
+pub struct AppSpec {
+    /// The app's name.
+    pub name: String,
+    /// Its checked manifest.
+    pub manifest: Arc<Manifest>,
+    /// Where its database is and where its hand-written migrations are.
+    pub store: StoreOptions,
+    /// Mount prefix on its listener (`""` for the root).
+    pub mount: String,
+    /// Its own listener, if any.
+    pub listen: Option<std::net::SocketAddr>,
+}
+
+/// Read and check a manifest file; errors carry the file name and every location.
+pub fn read_manifest(path: &Path) -> Result<Manifest> {
+    let src = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read manifest {}", path.display()))?;
+    plinth_manifest::parse(&src).map_err(|errs| {
+        let lines: Vec<String> = errs
+            .0
+            .iter()
+            .map(|e| format!("{}:{e}", path.display()))
+            .collect();
+        anyhow::anyhow!("invalid manifest:\n{}", lines.join("\n"))
+    })
+}
+
+fn normalize_mount(m: &str) -> String {
+    let t = m.trim_end_matches('/');
+    if t.is_empty() {
+        String::new()
+    } else if t.starts_with('/') {
+        t.to_owned()
+    } else {
+        format!("/{t}")
+    }
+}
+
+/// Every enabled app with its settings resolved.
+pub fn resolve(config: &Config) -> Result<Vec<AppSpec>> {
+    let mut names: Vec<String> = BUNDLED.iter().map(|(n, _)| (*n).to_owned()).collect();
+    let custom: Vec<String> = config
+        .apps
+        .keys()
+        .filter(|k| !names.contains(k))
+        .cloned()
+        .collect();
+    names.extend(custom);
+    let mut out = Vec::new();
+    for name in names {
+        let app = config.apps.get(&name).cloned().unwrap_or_default();
+        if app.enabled == Some(false) {
+            continue;
+        }
+        let default_path = PathBuf::from(format!("apps/{name}/app.yaml"));
+        let path = app.manifest.clone().unwrap_or(default_path);
+        let manifest = if path.is_file() {
+            read_manifest(&path)?
+        } else if let Some((_, src)) = BUNDLED
+            .iter()
+            .find(|(n, _)| *n == name)
+            .filter(|_| app.manifest.is_none())
+        {
+            plinth_manifest::parse(src)
+                .map_err(|e| anyhow::anyhow!("bundled manifest {name}: {e}"))?
+        } else {
+            bail!("app `{name}`: manifest {} not found", path.display());
+        };
+        if manifest.name != name {
+            bail!("app `{name}`: its manifest is named `{}`", manifest.name);
+        }
+        let url = app
+            .database_url
+            .clone()
+            .or_else(|| config.database_url.clone())
+            .unwrap_or_else(|| {
+                SecretString::from(format!(
+                    "sqlite://{}",
+                    config.data_dir.join(format!("{name}.db")).display()
+                ))
+            });
+        let schema = app.schema.clone().unwrap_or_else(|| name.clone());
+        let url = DbUrl::parse(&url, &schema).with_context(|| format!("app `{name}`"))?;
+        let migrations_dir = path.parent().map(|p| p.join("migrations"));
+        let mount = match (&app.mount, app.listen) {
+            (Some(m), _) => normalize_mount(m),
+            (None, Some(_)) => String::new(),
+            (None, None) => format!("/{name}"),
+        };
+        out.push(AppSpec {
+            name,
+            manifest: Arc::new(manifest),
+            store: StoreOptions {
+                url,
+                migrations_dir,
+            },
+            mount,
+            listen: app.listen,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,132 @@
+//! Typed configuration, loaded once: built-in defaults, then `plinth.toml`, then `PLINTH_*`
+//! environment variables (env wins). Secrets (database URLs) are `SecretString`s, so they
+//! are redacted in Debug output and logs.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Toml};
+use figment::Figment;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address of the shared listener.
+    pub listen: SocketAddr,
+    /// Folder for the embedded SQLite files.
+    pub data_dir: PathBuf,
+    /// Database for every app without its own URL; a PostgreSQL URL gives each app a schema
+    /// named after it. Unset: one SQLite file per app under `data_dir`.
+    pub database_url: Option<SecretString>,
+    /// Log filter, `RUST_LOG` syntax (`RUST_LOG` itself wins when set).
+    pub log_level: String,
+    /// `json` (default) or `pretty`.
+    pub log_format: LogFormat,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Allowed CORS origins; `*` for any.
+    pub cors_origins: Vec<String>,
+    /// Seconds to let in-flight requests finish after SIGTERM/SIGINT.
+    pub shutdown_grace_secs: u64,
+    /// Per-app settings by app name; bundled apps need no entry.
+    pub apps: BTreeMap<String, AppConfig>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./data"),
+            database_url: None,
+            log_level: "info".into(),
+            log_format: LogFormat::Json,
+            max_body_bytes: 1024 * 1024,
+            cors_origins: vec!["*".into()],
+            shutdown_grace_secs: 10,
+            apps: BTreeMap::new(),
+        }
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One JSON object per line.
+    Json,
+    /// Human-readable.
+    Pretty,
+}
+
+/// Settings of one app.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AppConfig {
+    /// Set to false to not serve a bundled app.
+    pub enabled: Option<bool>,
+    /// Path of the manifest (`app.yaml`); bundled apps default to `apps/<name>/app.yaml`.
+    pub manifest: Option<PathBuf>,
+    /// Mount prefix on the shared listener; default `/<name>`; `/` mounts at the root.
+    pub mount: Option<String>,
+    /// Serve this app on its own listener (mounted at `/`) instead of the shared one.
+    pub listen: Option<SocketAddr>,
+    /// This app's database URL (`sqlite://...` or `postgres://...`).
+    pub database_url: Option<SecretString>,
+    /// PostgreSQL schema; default the app's name.
+    pub schema: Option<String>,
+}
+
+impl Config {
+    /// Load from defaults, the file (if it exists) and the environment.
+    pub fn load(file: &Path) -> Result<Self, Box<figment::Error>> {
+        Figment::new()
+            .merge(Toml::file(file))
+            .merge(Env::prefixed("PLINTH_").ignore(&["config"]).split("__"))
+            .extract()
+            .map_err(Box::new)
+    }
+}
+
+#[cfg(test)]
+// figment's Jail closures return figment's own (large) error type.
+#[allow(clippy::result_large_err)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    #[test]
+    fn env_wins_over_file_and_secrets_are_redacted() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "plinth.toml",
+                "listen = \"127.0.0.1:9000\"\n[apps.simflow]\nmount = \"/sf\"\ndatabase_url = \"postgres://u:hunter2@h/db\"\n",
+            )?;
+            jail.set_env("PLINTH_LISTEN", "127.0.0.1:9100");
+            jail.set_env("PLINTH_APPS__SIMFLOW__SCHEMA", "sf");
+            let c = Config::load(Path::new("plinth.toml")).map_err(|e| *e)?;
+            assert_eq!(c.listen.port(), 9100);
+            let app = &c.apps["simflow"];
+            assert_eq!(app.mount.as_deref(), Some("/sf"));
+            assert_eq!(app.schema.as_deref(), Some("sf"));
+            assert!(app
+                .database_url
+                .as_ref()
+                .is_some_and(|u| u.expose_secret().contains("hunter2")));
+            assert!(!format!("{c:?}").contains("hunter2"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("plinth.toml", "lisen = \"x\"\n")?;
+            assert!(Config::load(Path::new("plinth.toml")).is_err());
+            Ok(())
+        });
+    }
+}

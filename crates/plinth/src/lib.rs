@@ -1,0 +1,9 @@
+//! The plinth server as a library: configuration, app resolution and serving, so the
+//! binary and the integration tests start the same thing.
+
+pub mod apps;
+pub mod config;
+pub mod serve;
+
+pub use config::Config;
+pub use serve::{start, Running};

@@ -1,0 +1,205 @@
+//! `plinth`: serve apps, run migrations, check manifests, print OpenAPI documents.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use plinth::apps::{read_manifest, resolve};
+use plinth::config::{Config, LogFormat};
+use plinth::serve::open_store;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "plinth",
+    version,
+    about = "A self-hosted backend platform: apps declared in manifests"
+)]
+struct Cli {
+    /// Configuration file (optional; env vars PLINTH_* override it).
+    #[arg(
+        long,
+        global = true,
+        env = "PLINTH_CONFIG",
+        default_value = "plinth.toml"
+    )]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve every configured app (migrates each on start).
+    Serve,
+    /// Show, apply or roll back migrations.
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateAction,
+        /// Only this app (required for `down`).
+        #[arg(long, global = true)]
+        app: Option<String>,
+    },
+    /// Check a manifest (a file or an app folder) and print every error with its location.
+    Check {
+        /// `apps/<name>` or `apps/<name>/app.yaml`.
+        path: PathBuf,
+    },
+    /// Print an app's OpenAPI 3.1 document.
+    Openapi {
+        /// The app's name.
+        app: String,
+    },
+}
+
+#[derive(Subcommand, Clone, Copy)]
+enum MigrateAction {
+    /// Applied migrations and pending changes.
+    Status,
+    /// Apply pending migrations.
+    Up,
+    /// Roll back the last migration.
+    Down,
+}
+
+fn init_logging(config: &Config) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log_level));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match config.log_format {
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+        LogFormat::Pretty => builder.init(),
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let config = Config::load(&cli.config).context("invalid configuration")?;
+    init_logging(&config);
+    match cli.command {
+        Command::Serve => serve(config).await,
+        Command::Migrate { action, app } => migrate(config, action, app).await,
+        Command::Check { path } => check(path),
+        Command::Openapi { app } => {
+            let spec = resolve(&config)?
+                .into_iter()
+                .find(|s| s.name == app)
+                .with_context(|| format!("no app named `{app}`"))?;
+            let base = format!("{}{}", spec.mount, spec.manifest.base.trim_end_matches('/'));
+            let doc = plinth_http::openapi_document(
+                &spec.manifest,
+                if base.is_empty() { "/" } else { &base },
+            );
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: Config) -> Result<()> {
+    let grace = Duration::from_secs(config.shutdown_grace_secs);
+    let running = plinth::start(&config).await?;
+    shutdown_signal().await;
+    tracing::info!("shutting down; finishing in-flight requests");
+    running.shutdown();
+    if tokio::time::timeout(grace, running.wait()).await.is_err() {
+        tracing::warn!("grace period over; exiting with requests still open");
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+}
+
+async fn migrate(config: Config, action: MigrateAction, only: Option<String>) -> Result<()> {
+    let specs: Vec<_> = resolve(&config)?
+        .into_iter()
+        .filter(|s| only.as_ref().is_none_or(|a| *a == s.name))
+        .collect();
+    if specs.is_empty() {
+        bail!("no such app: {}", only.unwrap_or_default());
+    }
+    if matches!(action, MigrateAction::Down) && only.is_none() {
+        bail!("`migrate down` rolls back one app: name it with --app");
+    }
+    for spec in specs {
+        let store = open_store(&spec).await?;
+        match action {
+            MigrateAction::Status => {
+                let s = store.migration_status().await?;
+                println!("{}:", spec.name);
+                for m in &s.applied {
+                    println!(
+                        "  applied  {:>4}  {:<24} {}",
+                        m.version, m.name, m.applied_at
+                    );
+                }
+                for f in &s.pending_files {
+                    println!("  pending  file {f}");
+                }
+                for c in &s.pending_changes {
+                    println!("  pending  {c}");
+                }
+                for d in &s.destructive {
+                    println!("  REFUSED  {d} (needs a hand-written migration)");
+                }
+                if s.pending_files.is_empty()
+                    && s.pending_changes.is_empty()
+                    && s.destructive.is_empty()
+                {
+                    println!("  up to date");
+                }
+            }
+            MigrateAction::Up => {
+                let applied = store
+                    .migrate_up()
+                    .await
+                    .with_context(|| format!("app `{}`", spec.name))?;
+                if applied.is_empty() {
+                    println!("{}: up to date", spec.name);
+                }
+                for m in applied {
+                    println!("{}: applied {m}", spec.name);
+                }
+            }
+            MigrateAction::Down => {
+                let name = store.migrate_down().await?;
+                println!("{}: rolled back {name}", spec.name);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check(path: PathBuf) -> Result<()> {
+    let file = if path.is_dir() {
+        path.join("app.yaml")
+    } else {
+        path
+    };
+    let m = read_manifest(&file)?;
+    println!(
+        "{}: ok (app `{}`, {} collections)",
+        file.display(),
+        m.name,
+        m.collections.len()
+    );
+    Ok(())
+}

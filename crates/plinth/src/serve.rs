@@ -1,0 +1,126 @@
+//! Opening every app (migrating on the way) and serving their listeners until shutdown.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use plinth_http::{listener_router, AppRuntime, HttpOptions, Mount};
+use plinth_store::Store;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::apps::{resolve, AppSpec};
+use crate::config::Config;
+
+/// Running listeners; dropping this does not stop them, [`Running::shutdown`] does.
+pub struct Running {
+    /// The shared listener's bound address (useful with port 0).
+    pub addr: SocketAddr,
+    /// Apps on their own listeners, by name.
+    pub own: Vec<(String, SocketAddr)>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<std::io::Result<()>>>,
+}
+
+impl Running {
+    /// Stop accepting connections; in-flight requests finish.
+    pub fn shutdown(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    /// Wait for every listener to finish.
+    pub async fn wait(self) -> Result<()> {
+        for t in self.tasks {
+            t.await.context("listener task failed")??;
+        }
+        Ok(())
+    }
+}
+
+/// Open an app's store (creating a SQLite file if needed) without migrating.
+pub async fn open_store(spec: &AppSpec) -> Result<Store> {
+    Store::open(spec.manifest.clone(), spec.store.clone())
+        .await
+        .with_context(|| {
+            format!(
+                "app `{}`: cannot open database {:?}",
+                spec.name, spec.store.url
+            )
+        })
+}
+
+/// Resolve, open and migrate every app, then serve. Returns once listeners are bound.
+pub async fn start(config: &Config) -> Result<Running> {
+    let options = HttpOptions {
+        max_body_bytes: config.max_body_bytes,
+        cors_origins: config.cors_origins.clone(),
+    };
+    let mut shared = Vec::new();
+    let mut own = Vec::new();
+    for spec in resolve(config)? {
+        let store = open_store(&spec).await?;
+        let applied = store
+            .migrate_up()
+            .await
+            .with_context(|| format!("app `{}`: migration refused", spec.name))?;
+        for m in applied {
+            tracing::info!(app = %spec.name, migration = %m, "applied migration");
+        }
+        let mount = Mount {
+            prefix: spec.mount.clone(),
+            app: AppRuntime::new(store),
+        };
+        match spec.listen {
+            Some(addr) => own.push((spec.name.clone(), addr, mount)),
+            None => shared.push(mount),
+        }
+    }
+    let (tx, rx) = watch::channel(false);
+    let mut tasks = Vec::new();
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    for m in &shared {
+        tracing::info!(app = %m.app.manifest.name, url = %format!("http://{addr}{}{}", m.prefix, m.app.manifest.base.trim_end_matches('/')), "serving");
+    }
+    tasks.push(spawn(
+        listener,
+        listener_router(&shared, &options),
+        rx.clone(),
+    ));
+    let mut own_addrs = Vec::new();
+    for (name, at, mount) in own {
+        let l = TcpListener::bind(at)
+            .await
+            .with_context(|| format!("app `{name}`: cannot listen on {at}"))?;
+        let bound = l.local_addr()?;
+        tracing::info!(app = %name, addr = %bound, "serving on its own listener");
+        tasks.push(spawn(l, listener_router(&[mount], &options), rx.clone()));
+        own_addrs.push((name, bound));
+    }
+    Ok(Running {
+        addr,
+        own: own_addrs,
+        shutdown: tx,
+        tasks,
+    })
+}
+
+fn spawn(
+    listener: TcpListener,
+    router: axum::Router,
+    mut rx: watch::Receiver<bool>,
+) -> JoinHandle<std::io::Result<()>> {
+    tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            })
+            .await
+    })
+}
+
+/// Keep the type public for tests that hold runtimes.
+pub type SharedApp = Arc<AppRuntime>;

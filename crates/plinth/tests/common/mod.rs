@@ -1,0 +1,263 @@
+//! Test support: start the real server on port 0 against a fresh database per test.
+//!
+//! SQLite tests get a temp folder; PostgreSQL tests get fresh schemas (named per test) in
+//! the database named by `TEST_DATABASE_URL`, dropped when the test ends. Without
+//! that variable PostgreSQL tests are skipped with a note, unless
+//! `TEST_REQUIRE_POSTGRES=1` (as in CI), where they fail instead.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use plinth::config::{AppConfig, Config, LogFormat};
+use plinth::Running;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// The two backends every data-layer story runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Run a story on SQLite and on PostgreSQL, as two tests.
+#[macro_export]
+macro_rules! both {
+    ($($story:ident),* $(,)?) => {$(
+        mod $story {
+            #[tokio::test]
+            async fn sqlite() {
+                if let Some(env) = $crate::common::TestEnv::new($crate::common::Backend::Sqlite) {
+                    super::$story(env).await;
+                }
+            }
+            #[tokio::test]
+            async fn postgres() {
+                if let Some(env) = $crate::common::TestEnv::new($crate::common::Backend::Postgres) {
+                    super::$story(env).await;
+                }
+            }
+        }
+    )*};
+}
+
+/// A fresh place for one test's data: a temp folder, and for PostgreSQL a schema prefix.
+pub struct TestEnv {
+    pub backend: Backend,
+    pub dir: TempDir,
+    pg: Option<(String, String)>,
+}
+
+fn pg_url() -> Option<String> {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ => {
+            if std::env::var("TEST_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
+                panic!("TEST_REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set");
+            }
+            eprintln!("note: PostgreSQL test skipped (set TEST_DATABASE_URL to run it)");
+            None
+        }
+    }
+}
+
+impl TestEnv {
+    /// None when the backend is PostgreSQL and no test database is configured.
+    pub fn new(backend: Backend) -> Option<Self> {
+        let pg = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some((pg_url()?, format!("t{}", uuid::Uuid::new_v4().simple()))),
+        };
+        Some(TestEnv {
+            backend,
+            dir: tempfile::tempdir().expect("temp dir"),
+            pg,
+        })
+    }
+
+    /// A config serving only `apps` (bundled names or custom manifests), on port 0.
+    pub fn config(&self, apps: &[(&str, Option<PathBuf>)]) -> Config {
+        let mut map = BTreeMap::new();
+        for (name, _) in plinth::apps::BUNDLED {
+            map.insert(
+                (*name).to_owned(),
+                AppConfig {
+                    enabled: Some(false),
+                    ..Default::default()
+                },
+            );
+        }
+        for (name, manifest) in apps {
+            let schema = self
+                .pg
+                .as_ref()
+                .map(|(_, prefix)| format!("{prefix}_{name}"));
+            let bundled = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../apps"))
+                .join(name)
+                .join("app.yaml");
+            map.insert(
+                (*name).to_owned(),
+                AppConfig {
+                    enabled: Some(true),
+                    manifest: Some(manifest.clone().unwrap_or(bundled)),
+                    schema,
+                    ..Default::default()
+                },
+            );
+        }
+        Config {
+            listen: "127.0.0.1:0".parse().expect("addr"),
+            data_dir: self.dir.path().join("data"),
+            database_url: self.pg.as_ref().map(|(url, _)| url.clone().into()),
+            log_level: "warn".into(),
+            log_format: LogFormat::Json,
+            max_body_bytes: 64 * 1024,
+            apps: map,
+            ..Config::default()
+        }
+    }
+
+    /// Start the server with `config`.
+    pub async fn start(&self, config: &Config) -> anyhow::Result<TestApp> {
+        let running = plinth::start(config).await?;
+        Ok(TestApp {
+            base: format!("http://{}", running.addr),
+            client: reqwest::Client::new(),
+            running,
+        })
+    }
+
+    /// Start the server with the named bundled apps.
+    pub async fn spawn(&self, apps: &[&str]) -> TestApp {
+        let list: Vec<_> = apps.iter().map(|a| (*a, None)).collect();
+        self.start(&self.config(&list))
+            .await
+            .expect("server starts")
+    }
+}
+
+impl Drop for TestEnv {
+    fn drop(&mut self) {
+        let Some((url, prefix)) = self.pg.take() else {
+            return;
+        };
+        // Drop runs outside any async context we can borrow, so clean up on a thread.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(async move {
+                let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
+                tokio::spawn(conn);
+                let rows = client
+                    .query(
+                        "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1",
+                        &[&format!("{prefix}%")],
+                    )
+                    .await?;
+                for r in rows {
+                    let name: String = r.get(0);
+                    client
+                        .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE"))
+                        .await?;
+                }
+                Ok::<_, tokio_postgres::Error>(())
+            })
+            .map_err(|e| std::io::Error::other(e.to_string()))
+        })
+        .join();
+    }
+}
+
+/// A running server and a client for it.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub running: Running,
+}
+
+/// A response's status, headers and JSON body (Null when empty or not JSON).
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl TestApp {
+    /// Send a request with an optional JSON body.
+    pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        Self::reply(req.send().await.expect("request sent")).await
+    }
+
+    /// Send raw bytes with a content type.
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Reply {
+        let req = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .header("content-type", content_type)
+            .body(body);
+        Self::reply(req.send().await.expect("request sent")).await
+    }
+
+    pub async fn reply(res: reqwest::Response) -> Reply {
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = res.bytes().await.expect("body");
+        Reply {
+            status,
+            headers,
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.call(Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.call(Method::POST, path, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> Reply {
+        self.call(Method::PATCH, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Reply {
+        self.call(Method::DELETE, path, None).await
+    }
+
+    /// Stop the server and wait for it to finish.
+    pub async fn stop(self) {
+        self.running.shutdown();
+        self.running.wait().await.expect("clean shutdown");
+    }
+}
+
+/// Assert the object-style error envelope with `code` and `status`.
+pub fn assert_object_error(r: &Reply, status: u16, code: &str) {
+    assert_eq!(r.status.as_u16(), status, "body: {}", r.body);
+    assert_eq!(r.body["success"], false, "body: {}", r.body);
+    assert_eq!(r.body["error"]["code"], code, "body: {}", r.body);
+    assert!(r.body["error"]["message"].is_string(), "body: {}", r.body);
+    assert!(r.body["error"]["timestamp"].is_string(), "body: {}", r.body);
+}
+
+/// Assert the string-style error envelope with `code` and `status`.
+pub fn assert_string_error(r: &Reply, status: u16, code: &str) {
+    assert_eq!(r.status.as_u16(), status, "body: {}", r.body);
+    assert_eq!(r.body["success"], false, "body: {}", r.body);
+    assert!(r.body["error"].is_string(), "body: {}", r.body);
+    assert_eq!(r.body["code"], code, "body: {}", r.body);
+}

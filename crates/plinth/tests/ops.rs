@@ -1,0 +1,82 @@
+//! Operations: health, readiness, OpenAPI, gzip, CORS, own listeners, shutdown.
+
+mod common;
+
+use common::TestEnv;
+use serde_json::json;
+
+both!(health_ready_and_docs, own_listener_at_root);
+
+async fn health_ready_and_docs(env: TestEnv) {
+    let app = env.spawn(&["simflow", "datagen"]).await;
+    let health = app.get("/health").await;
+    assert_eq!(health.status, 200);
+    assert_eq!(health.body, json!({"status": "ok"}));
+    let ready = app.get("/ready").await;
+    assert_eq!(ready.status, 200, "{}", ready.body);
+    assert_eq!(ready.body["apps"]["simflow"]["database"], "ok");
+    assert_eq!(ready.body["apps"]["datagen"]["database"], "ok");
+
+    let doc = app.get("/simflow/api/openapi.json").await;
+    assert_eq!(doc.body["openapi"], "3.1.0");
+    assert_eq!(doc.body["servers"][0]["url"], "/simflow/api");
+    assert!(doc.body["paths"]["/requests/{id}"]["patch"].is_object());
+    assert_eq!(
+        doc.body["components"]["schemas"]["RequestsInput"]["additionalProperties"],
+        false
+    );
+    let datagen_doc = app.get("/datagen/openapi.json").await;
+    assert_eq!(datagen_doc.body["servers"][0]["url"], "/datagen");
+
+    for i in 0..5 {
+        let r = app.post("/simflow/api/users", json!({"name": format!("User {i}"), "email": format!("u{i}@example.com"), "role": "ENGINEER"})).await;
+        assert_eq!(r.status, 201);
+    }
+    let gz = app
+        .client
+        .get(format!("{}/simflow/api/users", app.base))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(gz.headers()["content-encoding"], "gzip");
+
+    let preflight = app
+        .client
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/simflow/api/users", app.base),
+        )
+        .header("origin", "http://localhost:5173")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+
+    let base = app.base.clone();
+    app.stop().await;
+    assert!(
+        reqwest::get(format!("{base}/health")).await.is_err(),
+        "listener closed after shutdown"
+    );
+}
+
+async fn own_listener_at_root(env: TestEnv) {
+    let mut config = env.config(&[("simflow", None), ("datagen", None)]);
+    let sim = config.apps.get_mut("simflow").expect("simflow");
+    sim.listen = Some("127.0.0.1:0".parse().expect("addr"));
+    let app = env.start(&config).await.expect("starts");
+    let (name, addr) = &app.running.own[0];
+    assert_eq!(name, "simflow");
+    let r = reqwest::get(format!("http://{addr}/api/users"))
+        .await
+        .expect("sent");
+    assert_eq!(r.status(), 200);
+    let body: serde_json::Value = r.json().await.expect("json");
+    assert_eq!(body["users"], json!([]));
+    // Not on the shared listener any more; datagen still is.
+    assert_eq!(app.get("/simflow/api/users").await.status, 404);
+    assert_eq!(app.get("/datagen/jobs").await.status, 200);
+    app.stop().await;
+}

@@ -1,0 +1,343 @@
+//! Validation of client input against a collection's fields.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use plinth_manifest::{Collection, Field, FieldType, Manifest};
+use regex::Regex;
+use serde_json::Value as J;
+use uuid::Uuid;
+
+use crate::{FieldError, Row, ValidationError, Value};
+
+/// Whether input creates a record (defaults, required) or patches one (partial).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Full record: required fields must be present, defaults fill the rest.
+    Create,
+    /// Partial update: only the fields given.
+    Update,
+}
+
+/// Checks input against one app's manifest; holds the compiled field patterns.
+#[derive(Debug, Default)]
+pub struct Validator {
+    patterns: HashMap<(String, String), Regex>,
+}
+
+const SYSTEM_FIELDS: &[&str] = &["id", "created_at", "updated_at"];
+
+impl Validator {
+    /// Compile every field pattern of the manifest once.
+    pub fn new(manifest: &Manifest) -> Self {
+        let mut patterns = HashMap::new();
+        for (cname, coll) in &manifest.collections {
+            for (fname, field) in &coll.fields {
+                // Patterns were checked when the manifest was parsed; a bad one is skipped.
+                if let Some(re) = field.pattern.as_deref().and_then(|p| Regex::new(p).ok()) {
+                    patterns.insert((cname.clone(), fname.clone()), re);
+                }
+            }
+        }
+        Validator { patterns }
+    }
+
+    /// Validate a JSON body; on success the typed values to write, in declaration order.
+    pub fn record(
+        &self,
+        cname: &str,
+        coll: &Collection,
+        input: &J,
+        mode: Mode,
+    ) -> Result<Row, ValidationError> {
+        let Some(obj) = input.as_object() else {
+            return Err(ValidationError {
+                details: vec![FieldError::new("", "the body must be a JSON object")],
+            });
+        };
+        let mut details = Vec::new();
+        for key in obj.keys() {
+            if SYSTEM_FIELDS.contains(&key.as_str()) {
+                details.push(FieldError::new(
+                    key,
+                    "is set by the server and cannot be written",
+                ));
+            } else if !coll.fields.contains_key(key) {
+                details.push(FieldError::new(key, "is not a field of this collection"));
+            }
+        }
+        let mut row = Vec::with_capacity(coll.fields.len());
+        for (fname, field) in &coll.fields {
+            let given = obj.get(fname);
+            let raw = match (given, mode) {
+                (Some(v), _) => v,
+                (None, Mode::Update) => continue,
+                (None, Mode::Create) => match &field.default {
+                    Some(d) => d,
+                    None if field.required => {
+                        details.push(FieldError::new(fname, "is required"));
+                        continue;
+                    }
+                    None => continue,
+                },
+            };
+            match self.coerce(cname, fname, field, raw) {
+                Ok(v) => row.push((fname.clone(), v)),
+                Err(msg) => details.push(FieldError::new(fname, msg)),
+            }
+        }
+        if details.is_empty() {
+            Ok(row)
+        } else {
+            Err(ValidationError { details })
+        }
+    }
+
+    /// Parse a query-string value (an equality filter) as the field's type.
+    pub fn query_value(
+        &self,
+        cname: &str,
+        fname: &str,
+        field: &Field,
+        raw: &str,
+    ) -> Result<Value, String> {
+        let json = match field.kind {
+            FieldType::Int => raw
+                .parse::<i64>()
+                .map(J::from)
+                .map_err(|_| "must be an integer".to_owned())?,
+            FieldType::Float => raw
+                .parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
+                .map(J::Number)
+                .ok_or("must be a number")?,
+            FieldType::Bool => match raw {
+                "true" | "1" => J::Bool(true),
+                "false" | "0" => J::Bool(false),
+                _ => return Err("must be true or false".to_owned()),
+            },
+            FieldType::Json => return Err("json fields cannot be filtered by equality".to_owned()),
+            _ if raw == "null" => J::Null,
+            _ => J::String(raw.to_owned()),
+        };
+        // Bounds and patterns apply to writes, not to what may be looked for.
+        match (field.kind, &json) {
+            (_, J::Null) => Ok(Value::Null),
+            (FieldType::Text | FieldType::Email | FieldType::Url, J::String(s)) => {
+                Ok(Value::Text(s.clone()))
+            }
+            _ => self.coerce(cname, fname, field, &json),
+        }
+    }
+
+    fn coerce(&self, cname: &str, fname: &str, field: &Field, raw: &J) -> Result<Value, String> {
+        if raw.is_null() {
+            return if field.required {
+                Err("may not be null".to_owned())
+            } else {
+                Ok(Value::Null)
+            };
+        }
+        let kind = field.kind;
+        let text = || {
+            raw.as_str()
+                .ok_or_else(|| format!("must be a string ({})", kind.as_str()))
+        };
+        match kind {
+            FieldType::Text => {
+                let s = text()?;
+                check_length(field, s)?;
+                if let Some(re) = self.patterns.get(&(cname.to_owned(), fname.to_owned())) {
+                    if !re.is_match(s) {
+                        return Err(format!("does not match the pattern {}", re.as_str()));
+                    }
+                }
+                Ok(Value::Text(s.to_owned()))
+            }
+            FieldType::Email => {
+                let s = text()?;
+                check_length(field, s)?;
+                if !is_email(s) {
+                    return Err("must be a valid email address".to_owned());
+                }
+                Ok(Value::Text(s.to_owned()))
+            }
+            FieldType::Url => {
+                let s = text()?;
+                check_length(field, s)?;
+                if !is_url(s) {
+                    return Err("must be an http(s) URL".to_owned());
+                }
+                Ok(Value::Text(s.to_owned()))
+            }
+            FieldType::Enum => {
+                let s = text()?;
+                let values = field.values.as_deref().unwrap_or_default();
+                if values.iter().any(|v| v == s) {
+                    Ok(Value::Text(s.to_owned()))
+                } else {
+                    Err(format!("must be one of: {}", values.join(", ")))
+                }
+            }
+            FieldType::Int => {
+                let i = raw.as_i64().ok_or("must be an integer")?;
+                check_range(field, i as f64)?;
+                Ok(Value::Int(i))
+            }
+            FieldType::Float => {
+                let f = raw.as_f64().ok_or("must be a number")?;
+                check_range(field, f)?;
+                Ok(Value::Float(f))
+            }
+            FieldType::Bool => raw
+                .as_bool()
+                .map(Value::Bool)
+                .ok_or_else(|| "must be true or false".to_owned()),
+            FieldType::Timestamp => DateTime::parse_from_rfc3339(text()?)
+                .map(|t| Value::Timestamp(t.with_timezone(&Utc)))
+                .map_err(|_| "must be an RFC 3339 timestamp, e.g. 2026-01-31T12:00:00Z".to_owned()),
+            FieldType::Date => NaiveDate::parse_from_str(text()?, "%Y-%m-%d")
+                .map(Value::Date)
+                .map_err(|_| "must be a date, YYYY-MM-DD".to_owned()),
+            FieldType::Uuid | FieldType::Relation => Uuid::parse_str(text()?)
+                .map(Value::Uuid)
+                .map_err(|_| "must be a UUID".to_owned()),
+            FieldType::Json => Ok(Value::Json(raw.clone())),
+        }
+    }
+}
+
+fn check_length(field: &Field, s: &str) -> Result<(), String> {
+    let n = s.chars().count() as f64;
+    if let Some(min) = field.min {
+        if n < min {
+            return Err(format!("must be at least {min} characters"));
+        }
+    }
+    if let Some(max) = field.max {
+        if n > max {
+            return Err(format!("must be at most {max} characters"));
+        }
+    }
+    Ok(())
+}
+
+fn check_range(field: &Field, v: f64) -> Result<(), String> {
+    if let Some(min) = field.min {
+        if v < min {
+            return Err(format!("must be at least {min}"));
+        }
+    }
+    if let Some(max) = field.max {
+        if v > max {
+            return Err(format!("must be at most {max}"));
+        }
+    }
+    Ok(())
+}
+
+fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !s.contains(char::is_whitespace)
+        && !domain.contains('@')
+}
+
+fn is_url(s: &str) -> bool {
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"));
+    rest.is_some_and(|r| {
+        let host = r.split(['/', '?', '#']).next().unwrap_or_default();
+        !host.is_empty() && !s.contains(char::is_whitespace)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn manifest() -> Manifest {
+        plinth_manifest::parse(
+            "name: t\ncollections:\n  items:\n    fields:\n      title: { type: text, required: true, min: 2, max: 5, pattern: '^[a-z]+$' }\n      n: { type: int, min: 0 }\n      mail: { type: email }\n      kind: { type: enum, values: [a, b], default: a }\n      at: { type: timestamp }\n",
+        )
+        .expect("manifest")
+    }
+
+    #[test]
+    fn create_reports_every_bad_field() {
+        let m = manifest();
+        let v = Validator::new(&m);
+        let err = v
+            .record(
+                "items",
+                &m.collections["items"],
+                &json!({"n": -1, "mail": "x", "kind": "c", "at": "yesterday", "extra": 1}),
+                Mode::Create,
+            )
+            .expect_err("invalid");
+        let fields: Vec<_> = err.details.iter().map(|d| d.field.as_str()).collect();
+        assert_eq!(fields, ["extra", "title", "n", "mail", "kind", "at"]);
+    }
+
+    #[test]
+    fn create_applies_defaults_and_update_is_partial() {
+        let m = manifest();
+        let v = Validator::new(&m);
+        let coll = &m.collections["items"];
+        let row = v
+            .record("items", coll, &json!({"title": "abc"}), Mode::Create)
+            .expect("valid");
+        assert_eq!(
+            row,
+            vec![
+                ("title".into(), Value::Text("abc".into())),
+                ("kind".into(), Value::Text("a".into()))
+            ]
+        );
+        let row = v
+            .record("items", coll, &json!({"n": 3}), Mode::Update)
+            .expect("valid");
+        assert_eq!(row, vec![("n".into(), Value::Int(3))]);
+        let err = v
+            .record("items", coll, &json!({"title": "ABC"}), Mode::Update)
+            .expect_err("pattern");
+        assert!(err.details[0].message.contains("pattern"));
+    }
+
+    #[test]
+    fn wrong_types_are_named() {
+        let m = manifest();
+        let v = Validator::new(&m);
+        let err = v
+            .record(
+                "items",
+                &m.collections["items"],
+                &json!({"title": 5, "n": "3"}),
+                Mode::Create,
+            )
+            .expect_err("types");
+        assert_eq!(
+            err.details[0],
+            FieldError::new("title", "must be a string (text)")
+        );
+        assert_eq!(err.details[1], FieldError::new("n", "must be an integer"));
+    }
+
+    #[test]
+    fn emails_and_urls() {
+        assert!(is_email("a@b.co"));
+        assert!(!is_email("a@b"));
+        assert!(!is_email("a b@c.de"));
+        assert!(is_url("https://x.io/a"));
+        assert!(!is_url("ftp://x.io"));
+        assert!(!is_url("https://"));
+    }
+}

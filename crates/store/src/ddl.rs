@@ -1,0 +1,235 @@
+//! DDL for a manifest's tables, written with sea-query for both dialects.
+//!
+//! Unique fields get unique indexes (not column constraints) because SQLite cannot add a
+//! UNIQUE column with ALTER TABLE; index names carry their fields, so a PostgreSQL
+//! violation can name the field without a lookup.
+
+use plinth_manifest::{Collection, Field, FieldType, OnDelete};
+use sea_query::{
+    Alias, ColumnDef, Index, PostgresQueryBuilder, SqliteQueryBuilder, Table, Value as Sv,
+};
+
+use crate::Dialect;
+
+fn build(stmt: &impl sea_query::SchemaStatementBuilder, d: Dialect) -> String {
+    match d {
+        Dialect::Sqlite => stmt.to_string(SqliteQueryBuilder),
+        Dialect::Postgres => stmt.to_string(PostgresQueryBuilder),
+    }
+}
+
+fn sql_type(kind: FieldType, d: Dialect) -> &'static str {
+    match (d, kind) {
+        (Dialect::Sqlite, FieldType::Int | FieldType::Bool) => "INTEGER",
+        (Dialect::Sqlite, FieldType::Float) => "REAL",
+        (Dialect::Sqlite, _) => "TEXT",
+        (Dialect::Postgres, FieldType::Int) => "BIGINT",
+        (Dialect::Postgres, FieldType::Float) => "DOUBLE PRECISION",
+        (Dialect::Postgres, FieldType::Bool) => "BOOLEAN",
+        (Dialect::Postgres, FieldType::Timestamp) => "TIMESTAMPTZ",
+        (Dialect::Postgres, FieldType::Date) => "DATE",
+        (Dialect::Postgres, FieldType::Uuid | FieldType::Relation) => "UUID",
+        (Dialect::Postgres, FieldType::Json) => "JSONB",
+        (Dialect::Postgres, _) => "TEXT",
+    }
+}
+
+fn db_default(field: &Field) -> Option<Sv> {
+    use serde_json::Value as J;
+    let d = field.default.as_ref()?;
+    Some(match (field.kind, d) {
+        (_, J::Null) => return None,
+        (FieldType::Json, v) => Sv::String(Some(v.to_string())),
+        (_, J::Bool(b)) => Sv::Bool(Some(*b)),
+        (_, J::Number(n)) if n.is_i64() => Sv::BigInt(n.as_i64()),
+        (_, J::Number(n)) => Sv::Double(n.as_f64()),
+        (_, J::String(s)) => Sv::String(Some(s.clone())),
+        _ => return None,
+    })
+}
+
+fn column_def(name: &str, field: &Field, d: Dialect) -> ColumnDef {
+    let mut c = ColumnDef::new(Alias::new(name));
+    c.custom(Alias::new(sql_type(field.kind, d)));
+    if field.required {
+        c.not_null();
+    }
+    if let Some(v) = db_default(field) {
+        c.default(v);
+    }
+    if let Some(target) = &field.collection {
+        let action = match field.on_delete {
+            Some(OnDelete::Cascade) => "CASCADE",
+            Some(OnDelete::SetNull) => "SET NULL",
+            Some(OnDelete::Restrict) | None => "RESTRICT",
+        };
+        c.extra(format!(
+            "REFERENCES \"{target}\" (\"id\") ON DELETE {action}"
+        ));
+    }
+    c
+}
+
+fn timestamp_def(name: &str, d: Dialect) -> ColumnDef {
+    let mut c = ColumnDef::new(Alias::new(name));
+    c.custom(Alias::new(sql_type(FieldType::Timestamp, d)))
+        .not_null();
+    c
+}
+
+/// `CREATE TABLE` for a collection (without its indexes).
+pub(crate) fn create_table(name: &str, coll: &Collection, d: Dialect) -> String {
+    let mut t = Table::create();
+    t.table(Alias::new(name));
+    let mut id = ColumnDef::new(Alias::new("id"));
+    id.custom(Alias::new(sql_type(FieldType::Uuid, d)))
+        .not_null()
+        .primary_key();
+    t.col(id);
+    for (fname, field) in &coll.fields {
+        t.col(column_def(fname, field, d));
+    }
+    if coll.has_created_at() {
+        t.col(timestamp_def("created_at", d));
+    }
+    if coll.has_updated_at() {
+        t.col(timestamp_def("updated_at", d));
+    }
+    build(&t, d)
+}
+
+/// `DROP TABLE`.
+pub(crate) fn drop_table(name: &str, d: Dialect) -> String {
+    build(Table::drop().table(Alias::new(name)), d)
+}
+
+/// `ALTER TABLE ... ADD COLUMN`; refused for a required field with no default, which
+/// existing rows could not satisfy.
+pub(crate) fn add_column(
+    table: &str,
+    fname: &str,
+    field: &Field,
+    d: Dialect,
+) -> Result<String, String> {
+    if field.required && db_default(field).is_none() {
+        return Err(format!(
+            "new required field `{table}.{fname}` has no default for existing records: give it a default or make it optional"
+        ));
+    }
+    Ok(build(
+        Table::alter()
+            .table(Alias::new(table))
+            .add_column(column_def(fname, field, d)),
+        d,
+    ))
+}
+
+/// `ALTER TABLE ... DROP COLUMN`.
+pub(crate) fn drop_column(table: &str, fname: &str) -> String {
+    // Both dialects accept this form; identifiers are checked manifest names.
+    format!("ALTER TABLE \"{table}\" DROP COLUMN \"{fname}\"")
+}
+
+/// An index a collection needs: the declared ones plus one per unique field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct IndexSpec {
+    pub fields: Vec<String>,
+    pub unique: bool,
+}
+
+impl IndexSpec {
+    /// `ux_<table>__<f1>__<f2>` or `idx_<table>__<f1>`.
+    pub fn name(&self, table: &str) -> String {
+        let prefix = if self.unique { "ux" } else { "idx" };
+        format!("{prefix}_{table}__{}", self.fields.join("__"))
+    }
+}
+
+/// Every index of a collection.
+pub(crate) fn indexes_of(coll: &Collection) -> Vec<IndexSpec> {
+    let mut out: Vec<IndexSpec> = coll
+        .fields
+        .iter()
+        .filter(|(_, f)| f.unique)
+        .map(|(n, _)| IndexSpec {
+            fields: vec![n.clone()],
+            unique: true,
+        })
+        .collect();
+    for i in &coll.indexes {
+        let spec = IndexSpec {
+            fields: i.fields.clone(),
+            unique: i.unique,
+        };
+        if !out.contains(&spec) {
+            out.push(spec);
+        }
+    }
+    out
+}
+
+/// `CREATE [UNIQUE] INDEX`.
+pub(crate) fn create_index(table: &str, spec: &IndexSpec, d: Dialect) -> String {
+    let mut i = Index::create();
+    i.name(spec.name(table)).table(Alias::new(table));
+    for f in &spec.fields {
+        i.col(Alias::new(f.as_str()));
+    }
+    if spec.unique {
+        i.unique();
+    }
+    build(&i, d)
+}
+
+/// `DROP INDEX`.
+pub(crate) fn drop_index(table: &str, spec: &IndexSpec) -> String {
+    format!("DROP INDEX \"{}\"", spec.name(table))
+}
+
+/// The fields named by a unique index (see [`IndexSpec::name`]).
+pub(crate) fn fields_of_unique_index(name: &str) -> Vec<String> {
+    name.strip_prefix("ux_")
+        .map(|rest| rest.split("__").skip(1).map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn coll() -> Collection {
+        plinth_manifest::parse("name: t\ncollections:\n  users:\n    fields:\n      email: { type: email, unique: true, required: true }\n  posts:\n    fields:\n      author: { type: relation, collection: users, on_delete: cascade }\n      score: { type: float, default: 1.5 }\n")
+            .expect("manifest")
+            .collections["posts"]
+            .clone()
+    }
+
+    #[test]
+    fn create_table_in_both_dialects() {
+        let c = coll();
+        let sqlite = create_table("posts", &c, Dialect::Sqlite);
+        assert!(
+            sqlite.contains(r#""author" TEXT REFERENCES "users" ("id") ON DELETE CASCADE"#),
+            "{sqlite}"
+        );
+        assert!(sqlite.contains(r#""score" REAL DEFAULT 1.5"#), "{sqlite}");
+        let pg = create_table("posts", &c, Dialect::Postgres);
+        assert!(pg.contains(r#""id" UUID NOT NULL PRIMARY KEY"#), "{pg}");
+        assert!(
+            pg.contains(r#""score" DOUBLE PRECISION DEFAULT 1.5"#),
+            "{pg}"
+        );
+        assert!(pg.contains(r#""created_at" TIMESTAMPTZ NOT NULL"#), "{pg}");
+    }
+
+    #[test]
+    fn unique_index_names_carry_fields() {
+        let spec = IndexSpec {
+            fields: vec!["email".into()],
+            unique: true,
+        };
+        assert_eq!(spec.name("users"), "ux_users__email");
+        assert_eq!(fields_of_unique_index("ux_users__email"), vec!["email"]);
+        assert!(create_index("users", &spec, Dialect::Sqlite).starts_with("CREATE UNIQUE INDEX"));
+    }
+}

@@ -1,0 +1,105 @@
+//! The two executors behind one face: SQLite and PostgreSQL run the same built statements.
+
+use plinth_records::format_timestamp;
+use sea_query::{PostgresQueryBuilder, QueryStatementWriter, SqliteQueryBuilder, Values};
+
+use crate::crud::Record;
+use crate::postgres::PgDb;
+use crate::sqlite::SqliteDb;
+use crate::table::Column;
+use crate::{DbUrl, Dialect, StoreError};
+
+/// A built statement: SQL text and its parameters.
+pub(crate) type Sql = (String, Values);
+
+/// An open database of either kind.
+pub(crate) enum Db {
+    Sqlite(SqliteDb),
+    Postgres(PgDb),
+}
+
+impl Db {
+    pub async fn open(url: &DbUrl) -> Result<Self, StoreError> {
+        Ok(match url {
+            DbUrl::Sqlite(path) => Db::Sqlite(SqliteDb::open(path).await?),
+            DbUrl::Postgres { url, schema } => Db::Postgres(PgDb::open(url, schema).await?),
+        })
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Db::Sqlite(_) => Dialect::Sqlite,
+            Db::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// Render a statement for this backend.
+    pub fn build(&self, stmt: &impl QueryStatementWriter) -> Sql {
+        match self {
+            Db::Sqlite(_) => stmt.build(SqliteQueryBuilder),
+            Db::Postgres(_) => stmt.build(PostgresQueryBuilder),
+        }
+    }
+
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        match self {
+            Db::Sqlite(db) => db.ping().await,
+            Db::Postgres(db) => db.ping().await,
+        }
+    }
+
+    /// Rows of a query, decoded by `cols` (in select order).
+    pub async fn query(&self, q: Sql, cols: Vec<Column>) -> Result<Vec<Record>, StoreError> {
+        match self {
+            Db::Sqlite(db) => db.query(q, cols).await,
+            Db::Postgres(db) => db.query(q, cols).await,
+        }
+    }
+
+    /// A page of rows and the count of all matching rows, read together.
+    pub async fn page(
+        &self,
+        rows: Sql,
+        count: Sql,
+        cols: Vec<Column>,
+    ) -> Result<(Vec<Record>, i64), StoreError> {
+        match self {
+            Db::Sqlite(db) => db.page(rows, count, cols).await,
+            Db::Postgres(db) => db.page(rows, count, cols).await,
+        }
+    }
+
+    /// A write returning rows (INSERT/UPDATE ... RETURNING).
+    pub async fn write_returning(
+        &self,
+        q: Sql,
+        cols: Vec<Column>,
+    ) -> Result<Vec<Record>, StoreError> {
+        match self {
+            Db::Sqlite(db) => db.write_returning(q, cols).await,
+            Db::Postgres(db) => db.query(q, cols).await,
+        }
+    }
+
+    /// A write; the number of rows changed.
+    pub async fn execute(&self, q: Sql) -> Result<u64, StoreError> {
+        match self {
+            Db::Sqlite(db) => db.execute(q).await,
+            Db::Postgres(db) => db.execute(q).await,
+        }
+    }
+
+    /// Run statements in one transaction; a statement with no parameters may hold several
+    /// SQL statements (hand-written migrations).
+    pub async fn transaction(&self, stmts: Vec<Sql>) -> Result<(), StoreError> {
+        match self {
+            Db::Sqlite(db) => db.transaction(stmts).await,
+            Db::Postgres(db) => db.transaction(stmts).await,
+        }
+    }
+}
+
+/// Timestamps leave PostgreSQL as `DateTime`s; give them the same text form as SQLite's.
+pub(crate) fn timestamp_json(t: chrono::DateTime<chrono::Utc>) -> serde_json::Value {
+    serde_json::Value::String(format_timestamp(&t))
+}

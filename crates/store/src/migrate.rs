@@ -1,0 +1,423 @@
+//! Versioned migrations, planned from the difference between the manifest last applied
+//! (kept in the database) and the manifest now.
+//!
+//! Additive changes (new collections, fields, indexes) are applied automatically.
+//! Destructive ones (dropping or retyping data) are refused unless a hand-written
+//! migration in the app's `migrations/` folder is pending, which then runs first.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use chrono::Utc;
+use indexmap::IndexMap;
+use plinth_manifest::{Collection, FieldType};
+use plinth_records::format_timestamp;
+use sea_query::{Alias, Expr, ExprTrait, Order, Query, Values};
+
+use crate::ddl::{self, indexes_of};
+use crate::executor::Sql;
+use crate::table::Column;
+use crate::{Dialect, Store, StoreError};
+
+type Schema = IndexMap<String, Collection>;
+
+const TABLE: &str = "_plinth_migrations";
+const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS _plinth_migrations (version BIGINT NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL, up_sql TEXT NOT NULL, down_sql TEXT NOT NULL, snapshot TEXT NOT NULL)";
+
+/// One applied migration.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Migration {
+    /// Sequence number, from 1.
+    pub version: i64,
+    /// `auto` for planned ones, the file stem for hand-written ones.
+    pub name: String,
+    /// When it ran (RFC 3339).
+    pub applied_at: String,
+}
+
+/// What is applied and what `migrate up` would do.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct MigrationStatus {
+    /// Applied migrations, oldest first.
+    pub applied: Vec<Migration>,
+    /// Hand-written migrations not yet applied.
+    pub pending_files: Vec<String>,
+    /// Additive changes `up` would make.
+    pub pending_changes: Vec<String>,
+    /// Changes that need a hand-written migration.
+    pub destructive: Vec<String>,
+}
+
+#[derive(Debug, Default)]
+struct Plan {
+    up: Vec<String>,
+    down: Vec<String>,
+    changes: Vec<String>,
+    destructive: Vec<String>,
+}
+
+struct AppliedRow {
+    version: i64,
+    name: String,
+    applied_at: String,
+    down: Vec<String>,
+    snapshot: String,
+}
+
+struct Explicit {
+    name: String,
+    up: String,
+    down: Option<String>,
+}
+
+fn no_values() -> Values {
+    Values(Vec::new())
+}
+
+fn storage_class(kind: FieldType) -> FieldType {
+    // Text-like types share storage: changing between them needs no SQL.
+    if kind.is_textual() {
+        FieldType::Text
+    } else {
+        kind
+    }
+}
+
+/// Order new collections so relation targets are created first (PostgreSQL checks
+/// REFERENCES at CREATE time).
+fn creation_order<'a>(new: &'a Schema, fresh: &[&'a String]) -> Vec<&'a String> {
+    fn visit<'a>(
+        n: &'a String,
+        new: &'a Schema,
+        fresh: &[&'a String],
+        seen: &mut HashSet<&'a String>,
+        out: &mut Vec<&'a String>,
+    ) {
+        if !seen.insert(n) {
+            return;
+        }
+        for f in new[n].fields.values() {
+            if let Some(t) = f
+                .collection
+                .as_ref()
+                .and_then(|t| fresh.iter().find(|x| **x == t))
+            {
+                visit(t, new, fresh, seen, out);
+            }
+        }
+        out.push(n);
+    }
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for n in fresh {
+        visit(n, new, fresh, &mut seen, &mut out);
+    }
+    out
+}
+
+fn plan(old: &Schema, new: &Schema, d: Dialect) -> Plan {
+    let mut p = Plan::default();
+    let mut downs: Vec<Vec<String>> = Vec::new();
+    let fresh: Vec<&String> = new.keys().filter(|n| !old.contains_key(*n)).collect();
+    for name in creation_order(new, &fresh) {
+        let coll = &new[name];
+        p.up.push(ddl::create_table(name, coll, d));
+        p.up.extend(
+            indexes_of(coll)
+                .iter()
+                .map(|i| ddl::create_index(name, i, d)),
+        );
+        downs.push(vec![ddl::drop_table(name, d)]);
+        p.changes.push(format!("create collection `{name}`"));
+    }
+    for name in old.keys().filter(|n| !new.contains_key(*n)) {
+        p.destructive.push(format!(
+            "collection `{name}` removed (its table would be dropped)"
+        ));
+    }
+    for (name, coll) in new.iter().filter(|(n, _)| old.contains_key(*n)) {
+        let before = &old[name];
+        if before.timestamps != coll.timestamps {
+            p.destructive.push(format!("`{name}`: timestamps changed"));
+        }
+        for (fname, field) in &coll.fields {
+            match before.fields.get(fname) {
+                None => match ddl::add_column(name, fname, field, d) {
+                    Ok(sql) => {
+                        p.up.push(sql);
+                        downs.push(vec![ddl::drop_column(name, fname)]);
+                        p.changes.push(format!("add field `{name}.{fname}`"));
+                    }
+                    Err(msg) => p.destructive.push(msg),
+                },
+                Some(was) => {
+                    let retyped = storage_class(was.kind) != storage_class(field.kind);
+                    if retyped
+                        || was.required != field.required
+                        || was.collection != field.collection
+                        || was.on_delete != field.on_delete
+                    {
+                        p.destructive.push(format!(
+                            "field `{name}.{fname}` changed type, required or relation"
+                        ));
+                    }
+                }
+            }
+        }
+        for fname in before
+            .fields
+            .keys()
+            .filter(|f| !coll.fields.contains_key(*f))
+        {
+            p.destructive.push(format!(
+                "field `{name}.{fname}` removed (its column would be dropped)"
+            ));
+        }
+        let (was, now) = (indexes_of(before), indexes_of(coll));
+        for i in now.iter().filter(|i| !was.contains(i)) {
+            p.up.push(ddl::create_index(name, i, d));
+            downs.push(vec![ddl::drop_index(name, i)]);
+            p.changes.push(format!("create index `{}`", i.name(name)));
+        }
+        for i in was.iter().filter(|i| !now.contains(i)) {
+            p.up.push(ddl::drop_index(name, i));
+            downs.push(vec![ddl::create_index(name, i, d)]);
+            p.changes.push(format!("drop index `{}`", i.name(name)));
+        }
+    }
+    p.down = downs.into_iter().rev().flatten().collect();
+    p
+}
+
+fn read_explicit(dir: Option<&Path>) -> Result<Vec<Explicit>, StoreError> {
+    let Some(dir) = dir.filter(|d| d.is_dir()) else {
+        return Ok(Vec::new());
+    };
+    let io = |e: std::io::Error| StoreError::Migration(format!("{}: {e}", dir.display()));
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let path = entry.map_err(io)?.path();
+        let file = path
+            .file_name()
+            .and_then(|f| f.to_str())
+            .unwrap_or_default();
+        let Some(stem) = file.strip_suffix(".sql") else {
+            continue;
+        };
+        if stem.ends_with(".down") {
+            continue;
+        }
+        if !stem
+            .split('_')
+            .next()
+            .is_some_and(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_digit()))
+        {
+            return Err(StoreError::Migration(format!(
+                "{file}: migration files are named NNNN_name.sql"
+            )));
+        }
+        let up = std::fs::read_to_string(&path).map_err(io)?;
+        let down_path = dir.join(format!("{stem}.down.sql"));
+        let down = down_path
+            .is_file()
+            .then(|| std::fs::read_to_string(&down_path))
+            .transpose()
+            .map_err(io)?;
+        out.push(Explicit {
+            name: stem.to_owned(),
+            up,
+            down,
+        });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+impl Store {
+    async fn applied_rows(&self) -> Result<Vec<AppliedRow>, StoreError> {
+        let db = &self.inner.db;
+        db.transaction(vec![(CREATE_TABLE.to_owned(), no_values())])
+            .await?;
+        let names = ["version", "name", "applied_at", "down_sql", "snapshot"];
+        let mut q = Query::select();
+        q.columns(names.map(Alias::new))
+            .from(Alias::new(TABLE))
+            .order_by(Alias::new("version"), Order::Asc);
+        let cols = names
+            .iter()
+            .map(|n| Column {
+                name: (*n).to_owned(),
+                kind: if *n == "version" {
+                    FieldType::Int
+                } else {
+                    FieldType::Text
+                },
+            })
+            .collect();
+        let rows = db.query(db.build(&q), cols).await?;
+        let text = |r: &crate::Record, k: &str| {
+            r.get(k)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        Ok(rows
+            .iter()
+            .map(|r| AppliedRow {
+                version: r
+                    .get("version")
+                    .and_then(|v| v.as_i64())
+                    .unwrap_or_default(),
+                name: text(r, "name"),
+                applied_at: text(r, "applied_at"),
+                down: serde_json::from_str(&text(r, "down_sql")).unwrap_or_default(),
+                snapshot: text(r, "snapshot"),
+            })
+            .collect())
+    }
+
+    fn snapshot_of(rows: &[AppliedRow]) -> Result<Schema, StoreError> {
+        match rows.last() {
+            None => Ok(Schema::new()),
+            Some(r) => serde_json::from_str(&r.snapshot).map_err(|e| {
+                StoreError::Migration(format!("stored schema snapshot unreadable: {e}"))
+            }),
+        }
+    }
+
+    fn record_row(
+        &self,
+        version: i64,
+        name: &str,
+        up: &[String],
+        down: &[String],
+        snapshot: &Schema,
+    ) -> Result<Sql, StoreError> {
+        let json =
+            |v: serde_json::Result<String>| v.map_err(|e| StoreError::Migration(e.to_string()));
+        let mut q = Query::insert();
+        q.into_table(Alias::new(TABLE))
+            .columns(
+                [
+                    "version",
+                    "name",
+                    "applied_at",
+                    "up_sql",
+                    "down_sql",
+                    "snapshot",
+                ]
+                .map(Alias::new),
+            )
+            .values([
+                Expr::val(version),
+                Expr::val(name),
+                Expr::val(format_timestamp(&Utc::now())),
+                Expr::val(json(serde_json::to_string(up))?),
+                Expr::val(json(serde_json::to_string(down))?),
+                Expr::val(json(serde_json::to_string(snapshot))?),
+            ])
+            .map_err(|e| StoreError::Migration(e.to_string()))?;
+        Ok(self.inner.db.build(&q))
+    }
+
+    /// Bring the database up to the manifest; the names of the migrations applied.
+    pub async fn migrate_up(&self) -> Result<Vec<String>, StoreError> {
+        match self.try_migrate_up().await {
+            // Another node may have migrated at the same moment; its work is seen on retry.
+            Err(StoreError::Conflict { .. } | StoreError::Database(_)) => {
+                self.try_migrate_up().await
+            }
+            other => other,
+        }
+    }
+
+    async fn try_migrate_up(&self) -> Result<Vec<String>, StoreError> {
+        let rows = self.applied_rows().await?;
+        let old = Self::snapshot_of(&rows)?;
+        let current = &self.inner.manifest.collections;
+        let applied: HashSet<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+        let pending: Vec<Explicit> = read_explicit(self.inner.migrations_dir.as_deref())?
+            .into_iter()
+            .filter(|e| !applied.contains(e.name.as_str()))
+            .collect();
+        let p = plan(&old, current, self.dialect());
+        if !p.destructive.is_empty() && pending.is_empty() {
+            return Err(StoreError::Destructive(p.destructive));
+        }
+        let mut version = rows.last().map_or(0, |r| r.version);
+        let mut stmts = Vec::new();
+        let mut names = Vec::new();
+        for (i, e) in pending.iter().enumerate() {
+            version += 1;
+            let last = i + 1 == pending.len() && p.up.is_empty();
+            let snapshot = if last { current } else { &old };
+            stmts.push((e.up.clone(), no_values()));
+            let down: Vec<String> = e.down.iter().cloned().collect();
+            stmts.push(self.record_row(
+                version,
+                &e.name,
+                std::slice::from_ref(&e.up),
+                &down,
+                snapshot,
+            )?);
+            names.push(e.name.clone());
+        }
+        if !p.up.is_empty() {
+            version += 1;
+            stmts.extend(p.up.iter().map(|s| (s.clone(), no_values())));
+            stmts.push(self.record_row(version, "auto", &p.up, &p.down, current)?);
+            names.push(format!("auto ({})", p.changes.join(", ")));
+        }
+        if !stmts.is_empty() {
+            self.inner.db.transaction(stmts).await?;
+        }
+        Ok(names)
+    }
+
+    /// Roll back the last migration; its name.
+    pub async fn migrate_down(&self) -> Result<String, StoreError> {
+        let rows = self.applied_rows().await?;
+        let last = rows
+            .last()
+            .ok_or_else(|| StoreError::Migration("no migration to roll back".into()))?;
+        if last.down.is_empty() {
+            return Err(StoreError::Migration(format!(
+                "migration {} `{}` has no down script",
+                last.version, last.name
+            )));
+        }
+        let mut stmts: Vec<Sql> = last.down.iter().map(|s| (s.clone(), no_values())).collect();
+        let mut q = Query::delete();
+        q.from_table(Alias::new(TABLE))
+            .and_where(Expr::col(Alias::new("version")).eq(last.version));
+        stmts.push(self.inner.db.build(&q));
+        self.inner.db.transaction(stmts).await?;
+        Ok(format!("{} {}", last.version, last.name))
+    }
+
+    /// What is applied and what is pending.
+    pub async fn migration_status(&self) -> Result<MigrationStatus, StoreError> {
+        let rows = self.applied_rows().await?;
+        let old = Self::snapshot_of(&rows)?;
+        let applied_names: HashSet<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+        let pending_files = read_explicit(self.inner.migrations_dir.as_deref())?
+            .into_iter()
+            .filter(|e| !applied_names.contains(e.name.as_str()))
+            .map(|e| e.name)
+            .collect();
+        let p = plan(&old, &self.inner.manifest.collections, self.dialect());
+        Ok(MigrationStatus {
+            applied: rows
+                .iter()
+                .map(|r| Migration {
+                    version: r.version,
+                    name: r.name.clone(),
+                    applied_at: r.applied_at.clone(),
+                })
+                .collect(),
+            pending_files,
+            pending_changes: p.changes,
+            destructive: p.destructive,
+        })
+    }
+}

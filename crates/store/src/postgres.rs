@@ -1,0 +1,149 @@
+//! PostgreSQL executor: a deadpool of tokio-postgres connections whose `search_path` is
+//! the app's schema, so one database can hold every app.
+
+use std::str::FromStr;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use plinth_manifest::FieldType;
+use sea_query_postgres::PostgresValue;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value as J;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{NoTls, Row};
+
+use crate::crud::Record;
+use crate::executor::{timestamp_json, Sql};
+use crate::table::Column;
+use crate::StoreError;
+
+const POOL_SIZE: usize = 16;
+
+/// A pool of connections to one schema.
+pub(crate) struct PgDb {
+    pool: Pool,
+}
+
+fn params(values: &sea_query::Values) -> Vec<PostgresValue> {
+    values.0.iter().cloned().map(PostgresValue).collect()
+}
+
+fn refs(p: &[PostgresValue]) -> Vec<&(dyn ToSql + Sync)> {
+    p.iter().map(|v| v as &(dyn ToSql + Sync)).collect()
+}
+
+fn decode(row: &Row, cols: &[Column]) -> Result<Record, StoreError> {
+    let mut rec = Record::with_capacity(cols.len());
+    for (i, col) in cols.iter().enumerate() {
+        let v = match col.kind {
+            FieldType::Int => row.try_get::<_, Option<i64>>(i)?.map(J::from),
+            FieldType::Float => row
+                .try_get::<_, Option<f64>>(i)?
+                .and_then(serde_json::Number::from_f64)
+                .map(J::Number),
+            FieldType::Bool => row.try_get::<_, Option<bool>>(i)?.map(J::Bool),
+            FieldType::Timestamp => row
+                .try_get::<_, Option<chrono::DateTime<chrono::Utc>>>(i)?
+                .map(timestamp_json),
+            FieldType::Date => row
+                .try_get::<_, Option<chrono::NaiveDate>>(i)?
+                .map(|d| J::String(d.format("%Y-%m-%d").to_string())),
+            FieldType::Uuid | FieldType::Relation => row
+                .try_get::<_, Option<uuid::Uuid>>(i)?
+                .map(|u| J::String(u.to_string())),
+            FieldType::Json => row.try_get::<_, Option<J>>(i)?,
+            FieldType::Text | FieldType::Email | FieldType::Url | FieldType::Enum => {
+                row.try_get::<_, Option<String>>(i)?.map(J::String)
+            }
+        };
+        rec.insert(col.name.clone(), v.unwrap_or(J::Null));
+    }
+    Ok(rec)
+}
+
+impl PgDb {
+    pub async fn open(url: &SecretString, schema: &str) -> Result<Self, StoreError> {
+        let mut cfg = tokio_postgres::Config::from_str(url.expose_secret())
+            .map_err(|e| StoreError::Config(format!("bad PostgreSQL URL: {e}")))?;
+        cfg.options(format!("-c search_path={schema}"));
+        let mgr = Manager::from_config(
+            cfg,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(mgr)
+            .max_size(POOL_SIZE)
+            .build()
+            .map_err(|e| StoreError::Config(e.to_string()))?;
+        let client = pool.get().await?;
+        // Identifier checked by DbUrl::parse.
+        client
+            .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
+            .await?;
+        Ok(PgDb { pool })
+    }
+
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let client = self.pool.get().await?;
+        client.simple_query("SELECT 1").await?;
+        Ok(())
+    }
+
+    pub async fn query(
+        &self,
+        (sql, values): Sql,
+        cols: Vec<Column>,
+    ) -> Result<Vec<Record>, StoreError> {
+        let client = self.pool.get().await?;
+        let stmt = client.prepare_cached(&sql).await?;
+        let p = params(&values);
+        let rows = client.query(&stmt, &refs(&p)).await?;
+        rows.iter().map(|r| decode(r, &cols)).collect()
+    }
+
+    pub async fn page(
+        &self,
+        (rows_sql, rows_values): Sql,
+        (count_sql, count_values): Sql,
+        cols: Vec<Column>,
+    ) -> Result<(Vec<Record>, i64), StoreError> {
+        let client = self.pool.get().await?;
+        let rows_stmt = client.prepare_cached(&rows_sql).await?;
+        let count_stmt = client.prepare_cached(&count_sql).await?;
+        let (rp, cp) = (params(&rows_values), params(&count_values));
+        let (rr, cr) = (refs(&rp), refs(&cp));
+        // Pipelined on one connection: both queries go out before either answer is read.
+        let (rows, count) = tokio::try_join!(
+            client.query(&rows_stmt, &rr),
+            client.query_one(&count_stmt, &cr)
+        )?;
+        let items = rows
+            .iter()
+            .map(|r| decode(r, &cols))
+            .collect::<Result<_, _>>()?;
+        Ok((items, count.try_get(0)?))
+    }
+
+    pub async fn execute(&self, (sql, values): Sql) -> Result<u64, StoreError> {
+        let client = self.pool.get().await?;
+        let stmt = client.prepare_cached(&sql).await?;
+        let p = params(&values);
+        Ok(client.execute(&stmt, &refs(&p)).await?)
+    }
+
+    pub async fn transaction(&self, stmts: Vec<Sql>) -> Result<(), StoreError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        for (sql, values) in &stmts {
+            if values.0.is_empty() {
+                tx.batch_execute(sql).await?;
+            } else {
+                let p = params(values);
+                tx.execute(sql.as_str(), &refs(&p)).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -23,6 +23,18 @@ pub const BUNDLED: &[(&str, &str)] = &[
     ("quadrax", include_str!("../../../apps/quadrax/app.yaml")),
 ];
 
+/// The bundled apps' demo data, embedded for the same reason.
+const BUNDLED_DEMO: &[(&str, &str)] = &[
+    ("simflow", include_str!("../../../apps/simflow/demo.yaml")),
+    (
+        "clouddrift",
+        include_str!("../../../apps/clouddrift/demo.yaml"),
+    ),
+    ("revops", include_str!("../../../apps/revops/demo.yaml")),
+    ("datagen", include_str!("../../../apps/datagen/demo.yaml")),
+    ("quadrax", include_str!("../../../apps/quadrax/demo.yaml")),
+];
+
 /// One app ready to open.
 #[derive(Debug, Clone)]
 pub struct AppSpec {
@@ -36,6 +48,8 @@ pub struct AppSpec {
     pub mount: String,
     /// Its own listener, if any.
     pub listen: Option<std::net::SocketAddr>,
+    /// Demo data to load when the app's collections are all empty.
+    pub demo: Option<String>,
 }
 
 /// Read and check a manifest file; errors carry the file name and every location.
@@ -96,16 +110,35 @@ pub fn resolve(config: &Config) -> Result<Vec<AppSpec>> {
         if manifest.name != name {
             bail!("app `{name}`: its manifest is named `{}`", manifest.name);
         }
-        let url = app
+        let configured_url = app
             .database_url
             .clone()
-            .or_else(|| config.database_url.clone())
-            .unwrap_or_else(|| {
-                SecretString::from(format!(
-                    "sqlite://{}",
-                    config.data_dir.join(format!("{name}.db")).display()
-                ))
-            });
+            .or_else(|| config.database_url.clone());
+        // Demo data by default only where the database is the embedded default.
+        let demo = if config.demo_data.unwrap_or(configured_url.is_none()) {
+            let file = path.with_file_name("demo.yaml");
+            if file.is_file() {
+                Some(
+                    std::fs::read_to_string(&file)
+                        .with_context(|| format!("cannot read {}", file.display()))?,
+                )
+            } else if app.manifest.is_none() {
+                BUNDLED_DEMO
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, d)| (*d).to_owned())
+            } else {
+                None
+            }
+        } else {
+            None
+        };
+        let url = configured_url.unwrap_or_else(|| {
+            SecretString::from(format!(
+                "sqlite://{}",
+                config.data_dir.join(format!("{name}.db")).display()
+            ))
+        });
         let schema = app.schema.clone().unwrap_or_else(|| name.clone());
         let url = DbUrl::parse(&url, &schema).with_context(|| format!("app `{name}`"))?;
         let migrations_dir = path.parent().map(|p| p.join("migrations"));
@@ -123,6 +156,7 @@ pub fn resolve(config: &Config) -> Result<Vec<AppSpec>> {
             },
             mount,
             listen: app.listen,
+            demo,
         });
     }
     Ok(out)

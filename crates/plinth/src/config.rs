@@ -32,6 +32,9 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// Seconds to let in-flight requests finish after SIGTERM/SIGINT.
     pub shutdown_grace_secs: u64,
+    /// Load `demo.yaml` into apps whose collections are all empty. Default: only for apps
+    /// on the embedded SQLite default (never for a configured database unless set).
+    pub demo_data: Option<bool>,
     /// Per-app settings by app name; bundled apps need no entry.
     pub apps: BTreeMap<String, AppConfig>,
 }
@@ -47,6 +50,7 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             cors_origins: vec!["*".into()],
             shutdown_grace_secs: 10,
+            demo_data: None,
             apps: BTreeMap::new(),
         }
     }

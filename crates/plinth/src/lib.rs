@@ -3,6 +3,7 @@
 
 pub mod apps;
 pub mod config;
+pub mod demo;
 pub mod serve;
 
 pub use config::Config;

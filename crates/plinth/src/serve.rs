@@ -67,6 +67,14 @@ pub async fn start(config: &Config) -> Result<Running> {
         for m in applied {
             tracing::info!(app = %spec.name, migration = %m, "applied migration");
         }
+        if let Some(src) = &spec.demo {
+            let n = crate::demo::load_if_empty(&store, src)
+                .await
+                .with_context(|| format!("app `{}`: demo data", spec.name))?;
+            if n > 0 {
+                tracing::info!(app = %spec.name, records = n, "loaded demo data");
+            }
+        }
         let mount = Mount {
             prefix: spec.mount.clone(),
             app: AppRuntime::new(store),

@@ -114,6 +114,7 @@ impl TestEnv {
             log_level: "warn".into(),
             log_format: LogFormat::Json,
             max_body_bytes: 64 * 1024,
+            demo_data: Some(false),
             apps: map,
             ..Config::default()
         }

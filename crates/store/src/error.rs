@@ -90,10 +90,9 @@ impl From<tokio_postgres::Error> for StoreError {
 }
 
 impl From<deadpool_postgres::PoolError> for StoreError {
+    /// Failing to get a connection (refused, timed out, not accepting) means the database
+    /// is unavailable, whatever the server said.
     fn from(e: deadpool_postgres::PoolError) -> Self {
-        match e {
-            deadpool_postgres::PoolError::Backend(e) => e.into(),
-            other => StoreError::Unavailable(other.to_string()),
-        }
+        StoreError::Unavailable(e.to_string())
     }
 }

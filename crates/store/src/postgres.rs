@@ -3,7 +3,7 @@
 
 use std::str::FromStr;
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Timeouts};
 use plinth_manifest::FieldType;
 use sea_query_postgres::PostgresValue;
 use secrecy::{ExposeSecret, SecretString};
@@ -17,6 +17,7 @@ use crate::table::Column;
 use crate::StoreError;
 
 const POOL_SIZE: usize = 16;
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// A pool of connections to one schema.
 pub(crate) struct PgDb {
@@ -72,8 +73,15 @@ impl PgDb {
                 recycling_method: RecyclingMethod::Fast,
             },
         );
+        let wait = Some(CONNECT_TIMEOUT);
         let pool = Pool::builder(mgr)
             .max_size(POOL_SIZE)
+            .runtime(Runtime::Tokio1)
+            .timeouts(Timeouts {
+                wait,
+                create: wait,
+                recycle: wait,
+            })
             .build()
             .map_err(|e| StoreError::Config(e.to_string()))?;
         let client = pool.get().await?;

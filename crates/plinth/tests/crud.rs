@@ -9,7 +9,8 @@ use serde_json::json;
 both!(
     simflow_crud_walkthrough,
     uniqueness_and_relations,
-    envelope_styles
+    envelope_styles,
+    concurrent_writes_get_their_own_results
 );
 
 async fn simflow_crud_walkthrough(env: TestEnv) {
@@ -175,4 +176,34 @@ async fn envelope_styles(env: TestEnv) {
     let jobs = app.get("/datagen/jobs").await;
     assert_eq!(jobs.body["items"][0]["id"], job.body["id"]);
     app.stop().await;
+}
+
+/// Writes that arrive together (committed as one group on SQLite) still succeed or fail
+/// one by one: a duplicate in the group gets its 409, the rest are stored.
+async fn concurrent_writes_get_their_own_results(env: TestEnv) {
+    let app = std::sync::Arc::new(env.spawn(&["simflow"]).await);
+    let mut tasks = Vec::new();
+    for i in 0..60 {
+        let app = app.clone();
+        // Every sixth user reuses the email of the one before it.
+        let n = if i % 6 == 5 { i - 1 } else { i };
+        tasks.push(tokio::spawn(async move {
+            app.post(
+                "/simflow/api/users",
+                json!({"name": format!("U{i}"), "email": format!("u{n}@example.com"), "role": "R"}),
+            )
+            .await
+            .status
+            .as_u16()
+        }));
+    }
+    let mut codes = Vec::new();
+    for t in tasks {
+        codes.push(t.await.expect("task"));
+    }
+    assert_eq!(codes.iter().filter(|c| **c == 201).count(), 50, "{codes:?}");
+    assert_eq!(codes.iter().filter(|c| **c == 409).count(), 10, "{codes:?}");
+    let list = app.get("/simflow/api/users?limit=100").await;
+    assert_eq!(list.body["meta"]["total"], 50);
+    assert_eq!(list.body["users"].as_array().map(Vec::len), Some(50));
 }

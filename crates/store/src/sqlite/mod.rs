@@ -1,5 +1,7 @@
-//! SQLite executor: one writer and a few readers on a WAL database, each call on the
-//! blocking pool (the shape of the floor server, DESIGN.md "Storage and speed").
+//! SQLite executor: a few readers on the blocking pool and one writer thread with group
+//! commit (`writer.rs`), on a WAL database (DESIGN.md "Storage and speed").
+
+mod writer;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,9 +20,11 @@ use crate::StoreError;
 
 const READERS: usize = 4;
 
+use writer::{WriteOut, Writer};
+
 /// A SQLite database file.
 pub(crate) struct SqliteDb {
-    writer: Arc<Mutex<Connection>>,
+    writer: Writer,
     readers: Arc<Vec<Mutex<Connection>>>,
     next: AtomicUsize,
 }
@@ -98,7 +102,7 @@ impl SqliteDb {
                 })
                 .collect::<Result<Vec<_>, StoreError>>()?;
             Ok(SqliteDb {
-                writer: Arc::new(Mutex::new(writer)),
+                writer: Writer::spawn(writer)?,
                 readers: Arc::new(readers),
                 next: AtomicUsize::new(0),
             })
@@ -113,14 +117,6 @@ impl SqliteDb {
         let readers = self.readers.clone();
         let i = self.next.fetch_add(1, Ordering::Relaxed) % readers.len();
         blocking(move || f(&*lock(&readers[i])?)).await
-    }
-
-    async fn write<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
-    ) -> Result<T, StoreError> {
-        let writer = self.writer.clone();
-        blocking(move || f(&mut *lock(&writer)?)).await
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {
@@ -154,32 +150,50 @@ impl SqliteDb {
         q: Sql,
         cols: Vec<Column>,
     ) -> Result<Vec<Record>, StoreError> {
-        self.write(move |c| query_on(c, &q, &cols)).await
+        let out = self
+            .writer
+            .submit(Box::new(move |c| {
+                query_on(c, &q, &cols).map(WriteOut::Rows)
+            }))
+            .await?;
+        Ok(match out {
+            WriteOut::Rows(rows) => rows,
+            _ => Vec::new(),
+        })
     }
 
     pub async fn execute(&self, (sql, values): Sql) -> Result<u64, StoreError> {
-        self.write(move |c| {
-            let p = params(&values);
-            Ok(c.prepare_cached(&sql)?
-                .execute(rusqlite::params_from_iter(p.iter()))? as u64)
+        let out = self
+            .writer
+            .submit(Box::new(move |c| {
+                let p = params(&values);
+                let n = c
+                    .prepare_cached(&sql)?
+                    .execute(rusqlite::params_from_iter(p.iter()))?;
+                Ok(WriteOut::Count(n as u64))
+            }))
+            .await?;
+        Ok(match out {
+            WriteOut::Count(n) => n,
+            _ => 0,
         })
-        .await
     }
 
+    /// Statements applied atomically: the writer runs each job under its own savepoint.
     pub async fn transaction(&self, stmts: Vec<Sql>) -> Result<(), StoreError> {
-        self.write(move |c| {
-            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            for (sql, values) in &stmts {
-                if values.0.is_empty() {
-                    tx.execute_batch(sql)?;
-                } else {
-                    let p = params(values);
-                    tx.execute(sql, rusqlite::params_from_iter(p.iter()))?;
+        self.writer
+            .submit(Box::new(move |c| {
+                for (sql, values) in &stmts {
+                    if values.0.is_empty() {
+                        c.execute_batch(sql)?;
+                    } else {
+                        let p = params(values);
+                        c.execute(sql, rusqlite::params_from_iter(p.iter()))?;
+                    }
                 }
-            }
-            tx.commit()?;
-            Ok(())
-        })
-        .await
+                Ok(WriteOut::Done)
+            }))
+            .await?;
+        Ok(())
     }
 }

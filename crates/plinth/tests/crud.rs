@@ -43,6 +43,12 @@ async fn simflow_crud_walkthrough(env: TestEnv) {
         ids.push(rec["id"].as_str().expect("id").to_owned());
     }
 
+    let newest = app.get("/simflow/api/requests").await;
+    assert_eq!(
+        newest.body["requests"][0]["id"],
+        ids[2].as_str(),
+        "default order: newest first"
+    );
     let list = app
         .get("/simflow/api/requests?sort=-estimated_hours&limit=2")
         .await;

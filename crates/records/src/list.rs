@@ -26,7 +26,8 @@ pub struct ListQuery {
     pub limit: u32,
     /// Rows to skip.
     pub offset: u64,
-    /// Sort keys, most significant first; `id` always ends the list so pages are stable.
+    /// Sort keys, most significant first; `id` always ends the list so pages are stable
+    /// (alone, descending, when the client names no sort: newest first).
     pub sort: Vec<SortKey>,
     /// Equality filters (`?status=open`), all must hold.
     pub equals: Vec<(String, Value)>,
@@ -47,7 +48,6 @@ impl ListQuery {
             sort: Vec::new(),
             equals: Vec::new(),
         };
-        let mut sort_given = false;
         for (key, raw) in pairs {
             match key.as_str() {
                 "limit" => match raw.parse::<u32>() {
@@ -62,7 +62,6 @@ impl ListQuery {
                     _ => details.push(FieldError::new("offset", "must be a non-negative integer")),
                 },
                 "sort" => {
-                    sort_given = true;
                     for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
                         let (field, desc) = match part.strip_prefix('-') {
                             Some(f) => (f, true),
@@ -95,12 +94,8 @@ impl ListQuery {
                 },
             }
         }
-        if !sort_given && coll.has_created_at() {
-            q.sort.push(SortKey {
-                field: "created_at".to_owned(),
-                desc: true,
-            });
-        }
+        // Ids are UUIDv7, so id order is creation order: with no sort given, `-id` is newest
+        // first and the primary key index serves it without a sort step.
         if !q.sort.iter().any(|k| k.field == "id") {
             let desc = q.sort.first().is_none_or(|k| k.desc);
             q.sort.push(SortKey {
@@ -158,6 +153,15 @@ mod tests {
         assert!(q.sort[0].desc && q.sort[0].field == "n");
         assert_eq!(q.sort[2].field, "id");
         assert_eq!(q.equals, vec![("n".into(), Value::Int(4))]);
+        let default = ListQuery::parse("items", coll, &v, &[]).expect("valid");
+        assert_eq!(
+            default.sort,
+            vec![SortKey {
+                field: "id".into(),
+                desc: true
+            }]
+        );
+        assert_eq!((default.limit, default.offset), (DEFAULT_LIMIT, 0));
 
         let err = ListQuery::parse(
             "items",

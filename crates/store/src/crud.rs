@@ -3,7 +3,7 @@
 use chrono::{SubsecRound, Utc};
 use plinth_manifest::FieldType;
 use plinth_records::{ListQuery, Row, Value};
-use sea_query::{Alias, Expr, ExprTrait, Func, Order, Query, SelectStatement};
+use sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, Order, Query, SelectStatement, Values};
 use uuid::Uuid;
 
 use crate::bind::to_sea;
@@ -36,7 +36,14 @@ impl Store {
         to_sea(v, kind, self.dialect())
     }
 
-    fn select_all(&self, table: &Table) -> SelectStatement {
+    /// `SELECT <all columns> FROM <table> WHERE id = ?`, built once per collection at open.
+    pub(crate) fn by_id_sql(db: &crate::executor::Db, table: &Table) -> String {
+        let mut q = Self::select_all_of(table);
+        q.and_where(Expr::col(col("id")).eq(sea_query::Value::String(None)));
+        db.build(&q).0
+    }
+
+    fn select_all_of(table: &Table) -> SelectStatement {
         let mut q = Query::select();
         q.columns(table.columns.iter().map(|c| col(&c.name)))
             .from(col(&table.name));
@@ -46,20 +53,28 @@ impl Store {
     /// One record by id.
     pub async fn get(&self, collection: &str, id: Uuid) -> Result<Option<Record>, StoreError> {
         let table = self.table(collection)?;
-        let mut q = self.select_all(table);
-        q.and_where(Expr::col(col("id")).eq(self.bind(table, "id", &Value::Uuid(id))));
-        let db = &self.inner.db;
-        let rows = db.query(db.build(&q), table.columns.clone()).await?;
+        let sql = self
+            .inner
+            .by_id
+            .get(collection)
+            .cloned()
+            .unwrap_or_default();
+        let values = Values(vec![self.bind(table, "id", &Value::Uuid(id))]);
+        let rows = self
+            .inner
+            .db
+            .query((sql, values), table.columns.clone())
+            .await?;
         Ok(rows.into_iter().next())
     }
 
     /// A page of records with the total count.
     pub async fn list(&self, collection: &str, lq: &ListQuery) -> Result<Page, StoreError> {
         let table = self.table(collection)?;
-        let mut rows = self.select_all(table);
+        let mut rows = Self::select_all_of(table);
         let mut count = Query::select();
         count
-            .expr(Func::count(Expr::col(col("id"))))
+            .expr(Func::count(Expr::col(Asterisk)))
             .from(col(&table.name));
         for (field, v) in &lq.equals {
             let cond = match v {

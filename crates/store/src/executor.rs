@@ -1,5 +1,7 @@
 //! The two executors behind one face: SQLite and PostgreSQL run the same built statements.
 
+use std::sync::Arc;
+
 use plinth_records::format_timestamp;
 use sea_query::{PostgresQueryBuilder, QueryStatementWriter, SqliteQueryBuilder, Values};
 
@@ -49,7 +51,7 @@ impl Db {
     }
 
     /// Rows of a query, decoded by `cols` (in select order).
-    pub async fn query(&self, q: Sql, cols: Vec<Column>) -> Result<Vec<Record>, StoreError> {
+    pub async fn query(&self, q: Sql, cols: Arc<[Column]>) -> Result<Vec<Record>, StoreError> {
         match self {
             Db::Sqlite(db) => db.query(q, cols).await,
             Db::Postgres(db) => db.query(q, cols).await,
@@ -61,7 +63,7 @@ impl Db {
         &self,
         rows: Sql,
         count: Sql,
-        cols: Vec<Column>,
+        cols: Arc<[Column]>,
     ) -> Result<(Vec<Record>, i64), StoreError> {
         match self {
             Db::Sqlite(db) => db.page(rows, count, cols).await,
@@ -73,7 +75,7 @@ impl Db {
     pub async fn write_returning(
         &self,
         q: Sql,
-        cols: Vec<Column>,
+        cols: Arc<[Column]>,
     ) -> Result<Vec<Record>, StoreError> {
         match self {
             Db::Sqlite(db) => db.write_returning(q, cols).await,

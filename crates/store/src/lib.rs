@@ -57,6 +57,8 @@ struct Inner {
     db: Db,
     manifest: Arc<Manifest>,
     tables: HashMap<String, Table>,
+    /// Point-read SQL per collection, built once: the hottest query skips the builder.
+    by_id: HashMap<String, String>,
     migrations_dir: Option<PathBuf>,
 }
 
@@ -64,16 +66,21 @@ impl Store {
     /// Open (and for SQLite create) the database; does not migrate.
     pub async fn open(manifest: Arc<Manifest>, options: StoreOptions) -> Result<Self, StoreError> {
         let db = Db::open(&options.url).await?;
-        let tables = manifest
+        let tables: HashMap<String, Table> = manifest
             .collections
             .iter()
             .map(|(name, coll)| (name.clone(), Table::new(name, coll)))
+            .collect();
+        let by_id = tables
+            .iter()
+            .map(|(name, t)| (name.clone(), Store::by_id_sql(&db, t)))
             .collect();
         Ok(Store {
             inner: Arc::new(Inner {
                 db,
                 manifest,
                 tables,
+                by_id,
                 migrations_dir: options.migrations_dir,
             }),
         })

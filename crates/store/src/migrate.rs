@@ -253,8 +253,8 @@ impl Store {
                     FieldType::Text
                 },
             })
-            .collect();
-        let rows = db.query(db.build(&q), cols).await?;
+            .collect::<Vec<_>>();
+        let rows = db.query(db.build(&q), cols.into()).await?;
         let text = |r: &crate::Record, k: &str| {
             r.get(k)
                 .and_then(|v| v.as_str())

@@ -4,6 +4,8 @@
 use std::str::FromStr;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Timeouts};
+use std::sync::Arc;
+
 use plinth_manifest::FieldType;
 use sea_query_postgres::PostgresValue;
 use secrecy::{ExposeSecret, SecretString};
@@ -101,7 +103,7 @@ impl PgDb {
     pub async fn query(
         &self,
         (sql, values): Sql,
-        cols: Vec<Column>,
+        cols: Arc<[Column]>,
     ) -> Result<Vec<Record>, StoreError> {
         let client = self.pool.get().await?;
         let stmt = client.prepare_cached(&sql).await?;
@@ -114,7 +116,7 @@ impl PgDb {
         &self,
         (rows_sql, rows_values): Sql,
         (count_sql, count_values): Sql,
-        cols: Vec<Column>,
+        cols: Arc<[Column]>,
     ) -> Result<(Vec<Record>, i64), StoreError> {
         let client = self.pool.get().await?;
         let rows_stmt = client.prepare_cached(&rows_sql).await?;

@@ -1,5 +1,7 @@
 //! A collection as the store sees it: its columns, in a fixed order, with their types.
 
+use std::sync::Arc;
+
 use plinth_manifest::{Collection, FieldType};
 
 /// One column of a collection's table.
@@ -13,8 +15,8 @@ pub(crate) struct Column {
 #[derive(Debug, Clone)]
 pub(crate) struct Table {
     pub name: String,
-    /// `id`, the declared fields, then the system timestamps.
-    pub columns: Vec<Column>,
+    /// `id`, the declared fields, then the system timestamps (shared with every query).
+    pub columns: Arc<[Column]>,
     pub has_updated_at: bool,
     /// Relation fields and their target collections.
     pub relations: Vec<(String, String)>,
@@ -41,7 +43,7 @@ impl Table {
             .collect();
         Table {
             name: name.to_owned(),
-            columns,
+            columns: columns.into(),
             has_updated_at: coll.has_updated_at(),
             relations,
         }

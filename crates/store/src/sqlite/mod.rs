@@ -124,7 +124,7 @@ impl SqliteDb {
             .await
     }
 
-    pub async fn query(&self, q: Sql, cols: Vec<Column>) -> Result<Vec<Record>, StoreError> {
+    pub async fn query(&self, q: Sql, cols: Arc<[Column]>) -> Result<Vec<Record>, StoreError> {
         self.read(move |c| query_on(c, &q, &cols)).await
     }
 
@@ -132,7 +132,7 @@ impl SqliteDb {
         &self,
         rows: Sql,
         count: Sql,
-        cols: Vec<Column>,
+        cols: Arc<[Column]>,
     ) -> Result<(Vec<Record>, i64), StoreError> {
         self.read(move |c| {
             let items = query_on(c, &rows, &cols)?;
@@ -148,7 +148,7 @@ impl SqliteDb {
     pub async fn write_returning(
         &self,
         q: Sql,
-        cols: Vec<Column>,
+        cols: Arc<[Column]>,
     ) -> Result<Vec<Record>, StoreError> {
         let out = self
             .writer

@@ -22,7 +22,8 @@ pub enum Mode {
 /// Checks input against one app's manifest; holds the compiled field patterns.
 #[derive(Debug, Default)]
 pub struct Validator {
-    patterns: HashMap<(String, String), Regex>,
+    /// Compiled patterns by collection, then field (looked up without allocating).
+    patterns: HashMap<String, HashMap<String, Regex>>,
 }
 
 const SYSTEM_FIELDS: &[&str] = &["id", "created_at", "updated_at"];
@@ -30,12 +31,15 @@ const SYSTEM_FIELDS: &[&str] = &["id", "created_at", "updated_at"];
 impl Validator {
     /// Compile every field pattern of the manifest once.
     pub fn new(manifest: &Manifest) -> Self {
-        let mut patterns = HashMap::new();
+        let mut patterns: HashMap<String, HashMap<String, Regex>> = HashMap::new();
         for (cname, coll) in &manifest.collections {
             for (fname, field) in &coll.fields {
                 // Patterns were checked when the manifest was parsed; a bad one is skipped.
                 if let Some(re) = field.pattern.as_deref().and_then(|p| Regex::new(p).ok()) {
-                    patterns.insert((cname.clone(), fname.clone()), re);
+                    patterns
+                        .entry(cname.clone())
+                        .or_default()
+                        .insert(fname.clone(), re);
                 }
             }
         }
@@ -145,29 +149,20 @@ impl Validator {
                 .ok_or_else(|| format!("must be a string ({})", kind.as_str()))
         };
         match kind {
-            FieldType::Text => {
+            FieldType::Text | FieldType::Email | FieldType::Url => {
                 let s = text()?;
                 check_length(field, s)?;
-                if let Some(re) = self.patterns.get(&(cname.to_owned(), fname.to_owned())) {
+                match kind {
+                    FieldType::Email if !is_email(s) => {
+                        return Err("must be a valid email address".to_owned())
+                    }
+                    FieldType::Url if !is_url(s) => return Err("must be an http(s) URL".to_owned()),
+                    _ => {}
+                }
+                if let Some(re) = self.patterns.get(cname).and_then(|p| p.get(fname)) {
                     if !re.is_match(s) {
                         return Err(format!("does not match the pattern {}", re.as_str()));
                     }
-                }
-                Ok(Value::Text(s.to_owned()))
-            }
-            FieldType::Email => {
-                let s = text()?;
-                check_length(field, s)?;
-                if !is_email(s) {
-                    return Err("must be a valid email address".to_owned());
-                }
-                Ok(Value::Text(s.to_owned()))
-            }
-            FieldType::Url => {
-                let s = text()?;
-                check_length(field, s)?;
-                if !is_url(s) {
-                    return Err("must be an http(s) URL".to_owned());
                 }
                 Ok(Value::Text(s.to_owned()))
             }

@@ -80,3 +80,50 @@ async fn own_listener_at_root(env: TestEnv) {
     assert_eq!(app.get("/datagen/jobs").await.status, 200);
     app.stop().await;
 }
+
+/// SIGTERM's path: a request already in flight when shutdown starts still gets its answer,
+/// and its write is kept.
+#[tokio::test]
+async fn shutdown_finishes_in_flight_requests() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Some(env) = TestEnv::new(common::Backend::Sqlite) else {
+        return;
+    };
+    let app = env.spawn(&["simflow"]).await;
+    let body = br#"{"name":"Late","email":"late@example.com","role":"R"}"#;
+    let mut stream = tokio::net::TcpStream::connect(app.base.trim_start_matches("http://"))
+        .await
+        .expect("connect");
+    let head = format!(
+        "POST /simflow/api/users HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.expect("head");
+    stream
+        .write_all(&body[..10])
+        .await
+        .expect("part of the body");
+    // Let the server read the head and start the handler before shutdown begins.
+    let probe = app.get("/health").await;
+    assert_eq!(probe.status, 200);
+    app.running.shutdown();
+    stream
+        .write_all(&body[10..])
+        .await
+        .expect("rest of the body");
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).await.expect("reply");
+    assert!(reply.starts_with("HTTP/1.1 201"), "{reply}");
+    assert!(reply.contains("late@example.com"), "{reply}");
+    app.running_wait().await;
+    // The write survived: a fresh server on the same data sees it.
+    let again = env.spawn(&["simflow"]).await;
+    assert_eq!(
+        again
+            .get("/simflow/api/users?email=late@example.com")
+            .await
+            .body["meta"]["total"],
+        1
+    );
+    again.stop().await;
+}

@@ -239,6 +239,11 @@ impl TestApp {
         self.call(Method::DELETE, path, None).await
     }
 
+    /// Wait for a server already told to shut down.
+    pub async fn running_wait(self) {
+        self.running.wait().await.expect("clean shutdown");
+    }
+
     /// Stop the server and wait for it to finish.
     pub async fn stop(self) {
         self.running.shutdown();

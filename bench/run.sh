@@ -5,6 +5,10 @@
 # Writes bench/results.md; raw wrk outputs and server logs go to bench/work/ (git-ignored).
 # Knobs for a quick try (the committed results use the defaults):
 #     BENCH_DURATION=10s BENCH_RUNS=3 BENCH_ROWS=10000 BENCH_WARMUP=3s
+# Before each measured run it waits (up to BENCH_QUIET_WAIT=300 one-second samples) until other
+# processes use less than BENCH_QUIET_PCT=15% of the CPU, and notes in results.md when they don't.
+# BENCH_FROM_HEAD=1 builds Plinth from a clean export of HEAD (git archive into bench/work/src)
+# instead of the work tree, e.g. while the tree has uncommitted, unfinished changes.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -84,8 +88,29 @@ install_tools() {
 }
 
 build() {
-    log "building Plinth (release)"
-    CARGO_TARGET_DIR=$HOME/.cache/plinth-target cargo build --release -p plinth
+    if [[ ${BENCH_FROM_HEAD:-0} == 1 ]]; then
+        log "building Plinth (release) from a clean export of HEAD in bench/work/src"
+        rm -rf "$WORK/src"
+        mkdir -p "$WORK/src"
+        git -C "$ROOT" archive HEAD | tar -x -C "$WORK/src"
+        (cd "$WORK/src" && CARGO_TARGET_DIR=$HOME/.cache/plinth-target cargo build --release -p plinth)
+    else
+        log "building Plinth (release)"
+        CARGO_TARGET_DIR=$HOME/.cache/plinth-target cargo build --release -p plinth
+    fi
+    # What was built: the commit, and whether the work tree differed from it at that moment.
+    BUILT_COMMIT=$(git -C "$ROOT" rev-parse --short HEAD)
+    BUILT_NOTE=""
+    if [[ ${BENCH_FROM_HEAD:-0} == 1 ]]; then
+        BUILT_NOTE=" (built from a clean export of HEAD)"
+    elif [[ -n $(git -C "$ROOT" status --porcelain --untracked-files=no -- crates apps Cargo.toml Cargo.lock) ]]; then
+        BUILT_NOTE=" plus uncommitted changes in the work tree"
+    fi
+    # The target dir is shared with other builds; run a copy so a rebuild meanwhile can't change
+    # the binary between the SQLite and the PostgreSQL runs.
+    mkdir -p "$WORK/bin"
+    cp "$PLINTH_BIN" "$WORK/bin/plinth"
+    PLINTH_RUN_BIN=$WORK/bin/plinth
     log "building the floor (release)"
     cargo build --release --manifest-path "$FLOOR_MANIFEST" --target-dir "$HOME/.cache/floor-target"
 }
@@ -120,6 +145,40 @@ stop_server() { # name; records peak RSS, then SIGTERM (SIGKILL after 15 s)
     SERVER_PID=""
 }
 
+# ------------------------------------------------------------------ a quiet machine
+
+QUIET_PCT=${BENCH_QUIET_PCT:-15}
+QUIET_WAIT=${BENCH_QUIET_WAIT:-300}
+note() { echo "$*" >>"$RAW/warnings.txt"; log "WARNING: $*"; }
+
+others_busy_pct() { # % of all CPU time used over 1 s by processes other than the server
+    local b1 t1 s1 b2 t2 s2
+    read -r b1 t1 < <(awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat)
+    s1=$(server_ticks)
+    sleep 1
+    read -r b2 t2 < <(awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat)
+    s2=$(server_ticks)
+    echo $((100 * ((b2 - b1) - (s2 - s1)) / (t2 - t1 + 1)))
+}
+
+server_ticks() { # user+system clock ticks of the running server, 0 when none
+    if [[ -n $SERVER_PID && -r /proc/$SERVER_PID/stat ]]; then
+        awk '{print $14 + $15}' "/proc/$SERVER_PID/stat" 2>/dev/null || echo 0
+    else
+        echo 0
+    fi
+}
+
+wait_quiet() { # what; waits (1 s samples, at most QUIET_WAIT of them) until others use < QUIET_PCT%
+    local what=$1 i pct
+    for ((i = 0; i < QUIET_WAIT; i++)); do
+        pct=$(others_busy_pct)
+        ((pct < QUIET_PCT)) && return 0
+        ((i == 0)) && log "waiting for a quiet machine before $what (others use $pct% CPU)"
+    done
+    note "$what: ran on a busy machine (other processes used $pct% CPU); its figures may be low"
+}
+
 # ------------------------------------------------------------------ the scenarios
 
 wrk_run() { # name scenario label url [wrk args...]
@@ -140,7 +199,7 @@ wrk_run() { # name scenario label url [wrk args...]
 }
 
 run_scenarios() { # name get_url list_url create_url create_status
-    local name=$1 get_url=$2 list_url=$3 create_url=$4 create_status=$5 code sc url r
+    local name=$1 get_url=$2 list_url=$3 create_url=$4 create_status=$5 code sc url r pct
     local extra=()
     code=$(curl -s -o "$RAW/$name/get.json" -w '%{http_code}' "$get_url")
     [[ $code == 200 ]] || { fail "$name: GET $get_url answered $code"; return 1; }
@@ -158,9 +217,14 @@ run_scenarios() { # name get_url list_url create_url create_status
         list) url=$list_url extra=() ;;
         create) url=$create_url extra=(-s "$BENCH/create.lua") ;;
         esac
-        wrk_run "$name" "$sc" warmup "$url" -t2 -c32 -d"$WARMUP" "${extra[@]}"
+        wrk_run "$name" "$sc" warmup "$url" -t2 -c32 -d"$WARMUP" --latency "${extra[@]}"
         for ((r = 1; r <= RUNS; r++)); do
+            wait_quiet "$name $sc run$r"
             wrk_run "$name" "$sc" "run$r" "$url" "${WRK_ARGS[@]}" "${extra[@]}"
+            # Something that started during the run is usually still running just after it.
+            pct=$(others_busy_pct)
+            ((pct < QUIET_PCT)) ||
+                note "$name $sc run$r: other processes used $pct% CPU right after the run; it may have been disturbed"
         done
     done
 }
@@ -189,10 +253,14 @@ bench_pocketbase() {
     port_free $PORT_PB || { fail "$name: port $PORT_PB is busy"; return 1; }
     fresh_dir
     dir=$DIR
-    "$PB" superuser upsert "$PB_EMAIL" "$PB_PASSWORD" --dir "$dir" >"$LOGS/$name.superuser.log" 2>&1 ||
+    # Every PocketBase directory inside the fresh dir: by default it looks for migrations and
+    # hooks beside its data dir (and writes automigrations there), which would leak between runs.
+    local dirs=(--dir "$dir/pb_data" --migrationsDir "$dir/pb_migrations" --hooksDir "$dir/pb_hooks"
+        --publicDir "$dir/pb_public")
+    "$PB" superuser upsert "$PB_EMAIL" "$PB_PASSWORD" "${dirs[@]}" >"$LOGS/$name.superuser.log" 2>&1 ||
         { fail "$name: superuser upsert failed"; return 1; }
     log "pocketbase: starting"
-    "$PB" serve --http 127.0.0.1:$PORT_PB --dir "$dir" >"$LOGS/$name.log" 2>&1 &
+    "$PB" serve --http 127.0.0.1:$PORT_PB "${dirs[@]}" >"$LOGS/$name.log" 2>&1 &
     SERVER_PID=$!
     base=http://127.0.0.1:$PORT_PB
     wait_healthy "$base/api/health" "$SERVER_PID" || { fail "$name: did not become healthy"; stop_server $name; return 1; }
@@ -221,10 +289,12 @@ bench_plinth() { # name port [database_url]
     # copies built into the binary.
     (
         cd "$dir"
-        export PLINTH_DATA_DIR=$dir PLINTH_LISTEN=127.0.0.1:$port PLINTH_LOG_LEVEL=warn
+        # No demo data: every server holds exactly the seeded rows.
+        export PLINTH_DATA_DIR=$dir PLINTH_LISTEN=127.0.0.1:$port PLINTH_LOG_LEVEL=warn \
+            PLINTH_DEMO_DATA=false
         [[ -n $db_url ]] && export PLINTH_DATABASE_URL=$db_url
         unset RUST_LOG
-        exec "$PLINTH_BIN" serve
+        exec "$PLINTH_RUN_BIN" serve
     ) >"$LOGS/$name.log" 2>&1 &
     SERVER_PID=$!
     base=http://127.0.0.1:$port
@@ -253,6 +323,7 @@ mkdir -p "$WORK"
 rm -rf "$RAW" "$LOGS"
 mkdir -p "$RAW" "$LOGS"
 : >"$RAW/failures.txt"
+: >"$RAW/warnings.txt"
 
 install_tools
 build
@@ -264,17 +335,15 @@ bench_plinth_pg || true
 
 export META_DATE META_NPROC META_CPU META_MEM META_OS META_COMMIT META_DIRTY META_RUSTC \
     META_PB_VERSION META_PG_VERSION META_WRK_VERSION META_ROWS META_RUNS META_WRK_CMD META_WARMUP \
-    META_PATH_GET META_PATH_LIST META_PATH_CREATE
+    META_PATH_GET META_PATH_LIST META_PATH_CREATE META_QUIET_PCT
+META_QUIET_PCT=$QUIET_PCT
 META_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
 META_NPROC=$(nproc)
 META_CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
 META_MEM=$(awk '/^MemTotal:/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
 META_OS=$(uname -sr)
-META_COMMIT=$(git -C "$ROOT" rev-parse --short HEAD)
-META_DIRTY=""
-if [[ -n $(git -C "$ROOT" status --porcelain --untracked-files=no -- crates apps Cargo.toml Cargo.lock) ]]; then
-    META_DIRTY=" plus uncommitted changes in the work tree"
-fi
+META_COMMIT=$BUILT_COMMIT
+META_DIRTY=$BUILT_NOTE
 META_RUSTC=$(rustc --version)
 META_PB_VERSION=$("$PB" --version | awk '{print $NF}')
 META_PG_VERSION=$("${PG_ADMIN[@]}" -c 'SHOW server_version' 2>/dev/null || echo unknown)
@@ -282,7 +351,7 @@ META_WRK_VERSION=$(wrk -v 2>&1 | head -n1 | awk '{print $1, $2}' || true)
 META_ROWS=$ROWS
 META_RUNS=$RUNS
 META_WRK_CMD="wrk ${WRK_ARGS[*]} URL"
-META_WARMUP="wrk -t2 -c32 -d$WARMUP"
+META_WARMUP="wrk -t2 -c32 -d$WARMUP --latency"
 META_PATH_GET='floor `/r/<id>`, PocketBase `/api/collections/requests/records/<id>`, Plinth `/simflow/api/requests/<id>` (the first seeded record)'
 META_PATH_LIST='floor `/r?limit=20&offset=0`, PocketBase `/api/collections/requests/records?perPage=20`, Plinth `/simflow/api/requests?limit=20` (each server'"'"'s default order, total included)'
 META_PATH_CREATE='floor `POST /r`, PocketBase `POST /api/collections/requests/records` (answers 200), Plinth `POST /simflow/api/requests` (201); body and headers in `bench/create.lua`'

@@ -286,6 +286,18 @@ def report(argv):
     L.append("")
     L.append("The PostgreSQL server's own memory is not included in Plinth PostgreSQL's figure.")
     L.append("")
+    warn = raw / "warnings.txt"
+    warnings = warn.read_text().splitlines() if warn.is_file() else []
+    if warnings:
+        L.append("## Warnings (other load on the machine)")
+        L.append("")
+        for w in warnings:
+            L.append(f"- {w}")
+        L.append("")
+    else:
+        L.append("No other process used %s%% or more of the CPU just before or after any measured "
+                 "run." % meta.get("quiet_pct", "?"))
+        L.append("")
     if meta.get("failures"):
         L.append("## Failures in this run")
         L.append("")

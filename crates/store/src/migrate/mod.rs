@@ -6,7 +6,6 @@
 //! migration in the app's `migrations/` folder is pending, which then runs first.
 
 use std::collections::HashSet;
-use std::path::Path;
 
 use chrono::Utc;
 use indexmap::IndexMap;
@@ -14,10 +13,15 @@ use plinth_manifest::{Collection, FieldType};
 use plinth_records::format_timestamp;
 use sea_query::{Alias, Expr, ExprTrait, Order, Query, Values};
 
-use crate::ddl::{self, indexes_of};
 use crate::executor::Sql;
 use crate::table::Column;
-use crate::{Dialect, Store, StoreError};
+use crate::{Store, StoreError};
+
+mod files;
+mod plan;
+
+use files::{read_explicit, Explicit};
+use plan::plan;
 
 type Schema = IndexMap<String, Collection>;
 
@@ -48,14 +52,6 @@ pub struct MigrationStatus {
     pub destructive: Vec<String>,
 }
 
-#[derive(Debug, Default)]
-struct Plan {
-    up: Vec<String>,
-    down: Vec<String>,
-    changes: Vec<String>,
-    destructive: Vec<String>,
-}
-
 struct AppliedRow {
     version: i64,
     name: String,
@@ -64,173 +60,8 @@ struct AppliedRow {
     snapshot: String,
 }
 
-struct Explicit {
-    name: String,
-    up: String,
-    down: Option<String>,
-}
-
 fn no_values() -> Values {
     Values(Vec::new())
-}
-
-fn storage_class(kind: FieldType) -> FieldType {
-    // Text-like types share storage: changing between them needs no SQL.
-    if kind.is_textual() {
-        FieldType::Text
-    } else {
-        kind
-    }
-}
-
-/// Order new collections so relation targets are created first (PostgreSQL checks
-/// REFERENCES at CREATE time).
-fn creation_order<'a>(new: &'a Schema, fresh: &[&'a String]) -> Vec<&'a String> {
-    fn visit<'a>(
-        n: &'a String,
-        new: &'a Schema,
-        fresh: &[&'a String],
-        seen: &mut HashSet<&'a String>,
-        out: &mut Vec<&'a String>,
-    ) {
-        if !seen.insert(n) {
-            return;
-        }
-        for f in new[n].fields.values() {
-            if let Some(t) = f
-                .collection
-                .as_ref()
-                .and_then(|t| fresh.iter().find(|x| **x == t))
-            {
-                visit(t, new, fresh, seen, out);
-            }
-        }
-        out.push(n);
-    }
-    let mut seen = HashSet::new();
-    let mut out = Vec::new();
-    for n in fresh {
-        visit(n, new, fresh, &mut seen, &mut out);
-    }
-    out
-}
-
-fn plan(old: &Schema, new: &Schema, d: Dialect) -> Plan {
-    let mut p = Plan::default();
-    let mut downs: Vec<Vec<String>> = Vec::new();
-    let fresh: Vec<&String> = new.keys().filter(|n| !old.contains_key(*n)).collect();
-    for name in creation_order(new, &fresh) {
-        let coll = &new[name];
-        p.up.push(ddl::create_table(name, coll, d));
-        p.up.extend(
-            indexes_of(coll)
-                .iter()
-                .map(|i| ddl::create_index(name, i, d)),
-        );
-        downs.push(vec![ddl::drop_table(name, d)]);
-        p.changes.push(format!("create collection `{name}`"));
-    }
-    for name in old.keys().filter(|n| !new.contains_key(*n)) {
-        p.destructive.push(format!(
-            "collection `{name}` removed (its table would be dropped)"
-        ));
-    }
-    for (name, coll) in new.iter().filter(|(n, _)| old.contains_key(*n)) {
-        let before = &old[name];
-        if before.timestamps != coll.timestamps {
-            p.destructive.push(format!("`{name}`: timestamps changed"));
-        }
-        for (fname, field) in &coll.fields {
-            match before.fields.get(fname) {
-                None => match ddl::add_column(name, fname, field, d) {
-                    Ok(sql) => {
-                        p.up.push(sql);
-                        downs.push(vec![ddl::drop_column(name, fname)]);
-                        p.changes.push(format!("add field `{name}.{fname}`"));
-                    }
-                    Err(msg) => p.destructive.push(msg),
-                },
-                Some(was) => {
-                    let retyped = storage_class(was.kind) != storage_class(field.kind);
-                    if retyped
-                        || was.required != field.required
-                        || was.collection != field.collection
-                        || was.on_delete != field.on_delete
-                    {
-                        p.destructive.push(format!(
-                            "field `{name}.{fname}` changed type, required or relation"
-                        ));
-                    }
-                }
-            }
-        }
-        for fname in before
-            .fields
-            .keys()
-            .filter(|f| !coll.fields.contains_key(*f))
-        {
-            p.destructive.push(format!(
-                "field `{name}.{fname}` removed (its column would be dropped)"
-            ));
-        }
-        let (was, now) = (indexes_of(before), indexes_of(coll));
-        for i in now.iter().filter(|i| !was.contains(i)) {
-            p.up.push(ddl::create_index(name, i, d));
-            downs.push(vec![ddl::drop_index(name, i)]);
-            p.changes.push(format!("create index `{}`", i.name(name)));
-        }
-        for i in was.iter().filter(|i| !now.contains(i)) {
-            p.up.push(ddl::drop_index(name, i));
-            downs.push(vec![ddl::create_index(name, i, d)]);
-            p.changes.push(format!("drop index `{}`", i.name(name)));
-        }
-    }
-    p.down = downs.into_iter().rev().flatten().collect();
-    p
-}
-
-fn read_explicit(dir: Option<&Path>) -> Result<Vec<Explicit>, StoreError> {
-    let Some(dir) = dir.filter(|d| d.is_dir()) else {
-        return Ok(Vec::new());
-    };
-    let io = |e: std::io::Error| StoreError::Migration(format!("{}: {e}", dir.display()));
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(io)? {
-        let path = entry.map_err(io)?.path();
-        let file = path
-            .file_name()
-            .and_then(|f| f.to_str())
-            .unwrap_or_default();
-        let Some(stem) = file.strip_suffix(".sql") else {
-            continue;
-        };
-        if stem.ends_with(".down") {
-            continue;
-        }
-        if !stem
-            .split('_')
-            .next()
-            .is_some_and(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_digit()))
-        {
-            return Err(StoreError::Migration(format!(
-                "{file}: migration files are named NNNN_name.sql"
-            )));
-        }
-        let up = std::fs::read_to_string(&path).map_err(io)?;
-        let down_path = dir.join(format!("{stem}.down.sql"));
-        let down = down_path
-            .is_file()
-            .then(|| std::fs::read_to_string(&down_path))
-            .transpose()
-            .map_err(io)?;
-        out.push(Explicit {
-            name: stem.to_owned(),
-            up,
-            down,
-        });
-    }
-    out.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(out)
 }
 
 impl Store {

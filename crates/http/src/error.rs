@@ -83,21 +83,54 @@ pub struct ApiError {
     pub message: String,
     /// Per-field problems.
     pub details: Vec<FieldError>,
+    /// Status to answer with when it is not the code's usual one.
+    pub status: Option<StatusCode>,
 }
 
 impl ApiError {
+    /// The HTTP status answered.
+    pub fn status(&self) -> StatusCode {
+        self.status.unwrap_or_else(|| self.code.status())
+    }
+
     /// An error with a message and no details.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         ApiError {
             code,
             message: message.into(),
             details: Vec::new(),
+            status: None,
         }
     }
 
     /// 404 for a missing record or route.
     pub fn not_found(what: impl Into<String>) -> Self {
         Self::new(ErrorCode::NotFound, what)
+    }
+
+    /// The error for a bare status from the framework (a rejection without our body).
+    pub fn from_status(status: StatusCode) -> Self {
+        let (code, message) = match status {
+            StatusCode::NOT_FOUND => (ErrorCode::NotFound, "No such route"),
+            StatusCode::METHOD_NOT_ALLOWED => (
+                ErrorCode::MethodNotAllowed,
+                "Method not allowed on this path",
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                (ErrorCode::PayloadTooLarge, "The request body is too large")
+            }
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+                ErrorCode::UnsupportedMediaType,
+                "Expected a request body with Content-Type: application/json",
+            ),
+            s if s.is_client_error() => (ErrorCode::Validation, "Malformed request"),
+            StatusCode::SERVICE_UNAVAILABLE => (ErrorCode::Unavailable, "Service unavailable"),
+            _ => (ErrorCode::Internal, "Internal server error"),
+        };
+        // Keep the framework's status (e.g. 400 vs 422) rather than the code's default.
+        let mut err = ApiError::new(code, message);
+        err.status = Some(status);
+        err
     }
 
     /// Write the error in an app's style.
@@ -129,7 +162,7 @@ impl ApiError {
                 body
             }
         };
-        (self.code.status(), axum::Json(body)).into_response()
+        (self.status(), axum::Json(body)).into_response()
     }
 }
 
@@ -137,7 +170,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         // The render layer turns this into the app's envelope; the status is set now so
         // that logs and metrics see it even before rendering.
-        let mut res = self.code.status().into_response();
+        let mut res = self.status().into_response();
         res.extensions_mut().insert(self);
         res
     }
@@ -154,6 +187,7 @@ impl From<ValidationError> for ApiError {
             code: ErrorCode::Validation,
             message,
             details: e.details,
+            status: None,
         }
     }
 }
@@ -171,6 +205,7 @@ impl From<StoreError> for ApiError {
                     .into_iter()
                     .map(|f| FieldError::new(f, "is already taken"))
                     .collect(),
+                status: None,
             },
             StoreError::InvalidReference { fields } => ApiError {
                 code: ErrorCode::Validation,
@@ -179,6 +214,7 @@ impl From<StoreError> for ApiError {
                     .into_iter()
                     .map(|f| FieldError::new(f, "references a record that does not exist"))
                     .collect(),
+                status: None,
             },
             StoreError::StillReferenced => ApiError::new(
                 ErrorCode::Conflict,

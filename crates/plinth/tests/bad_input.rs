@@ -79,6 +79,23 @@ async fn bad_bodies(env: TestEnv) {
         .await;
     assert_object_error(&wrong_type, 415, "UNSUPPORTED_MEDIA_TYPE");
 
+    // NUL characters: PostgreSQL would refuse them, so both backends answer 400, not 500.
+    let nul = app
+        .post(
+            path,
+            json!({"title": "a\u{0}b", "description": "d", "vendor": "v", "priority": "Low"}),
+        )
+        .await;
+    assert_object_error(&nul, 400, "VALIDATION_ERROR");
+    assert_eq!(nul.body["error"]["details"][0]["field"], "title");
+    let nul_json = app
+        .post(
+            "/simflow/api/activity_log",
+            json!({"action": "x", "details": {"k": "\u{0}"}}),
+        )
+        .await;
+    assert_object_error(&nul_json, 400, "VALIDATION_ERROR");
+
     let list = app.get(path).await;
     assert_eq!(list.body["meta"]["total"], 0, "no bad write was stored");
 
@@ -140,6 +157,14 @@ async fn bad_queries_and_routes(env: TestEnv) {
         "NOT_FOUND",
     );
     assert_object_error(&app.get("/nowhere").await, 404, "NOT_FOUND");
+    assert_object_error(
+        &app.get("/simflow/api/users?name=a%00b").await,
+        400,
+        "VALIDATION_ERROR",
+    );
+    // A path that is not UTF-8 is rejected by the router itself; it still gets the envelope.
+    let bad_path = app.get("/simflow/api/users/%FF%FE").await;
+    assert_object_error(&bad_path, 400, "VALIDATION_ERROR");
     let put = app
         .call(Method::PUT, "/simflow/api/requests", Some(json!({})))
         .await;

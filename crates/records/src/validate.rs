@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use plinth_manifest::{Collection, Field, FieldType, Manifest};
 use regex::Regex;
 use serde_json::Value as J;
@@ -126,6 +126,9 @@ impl Validator {
             _ => J::String(raw.to_owned()),
         };
         // Bounds and patterns apply to writes, not to what may be looked for.
+        if has_nul(&json) {
+            return Err("may not contain NUL (\\u0000) characters".to_owned());
+        }
         match (field.kind, &json) {
             (_, J::Null) => Ok(Value::Null),
             (FieldType::Text | FieldType::Email | FieldType::Url, J::String(s)) => {
@@ -144,6 +147,10 @@ impl Validator {
             };
         }
         let kind = field.kind;
+        // PostgreSQL refuses NUL in text and jsonb; refuse it here, for both databases alike.
+        if has_nul(raw) {
+            return Err("may not contain NUL (\\u0000) characters".to_owned());
+        }
         let text = || {
             raw.as_str()
                 .ok_or_else(|| format!("must be a string ({})", kind.as_str()))
@@ -190,16 +197,32 @@ impl Validator {
                 .map(Value::Bool)
                 .ok_or_else(|| "must be true or false".to_owned()),
             FieldType::Timestamp => DateTime::parse_from_rfc3339(text()?)
-                .map(|t| Value::Timestamp(t.with_timezone(&Utc)))
-                .map_err(|_| "must be an RFC 3339 timestamp, e.g. 2026-01-31T12:00:00Z".to_owned()),
+                .ok()
+                .map(|t| t.with_timezone(&Utc))
+                .filter(|t| (1..=9999).contains(&t.year()))
+                .map(Value::Timestamp)
+                .ok_or_else(|| {
+                    "must be an RFC 3339 timestamp, e.g. 2026-01-31T12:00:00Z".to_owned()
+                }),
             FieldType::Date => NaiveDate::parse_from_str(text()?, "%Y-%m-%d")
+                .ok()
+                .filter(|d| (1..=9999).contains(&d.year()))
                 .map(Value::Date)
-                .map_err(|_| "must be a date, YYYY-MM-DD".to_owned()),
+                .ok_or_else(|| "must be a date, YYYY-MM-DD".to_owned()),
             FieldType::Uuid | FieldType::Relation => Uuid::parse_str(text()?)
                 .map(Value::Uuid)
                 .map_err(|_| "must be a UUID".to_owned()),
             FieldType::Json => Ok(Value::Json(raw.clone())),
         }
+    }
+}
+
+fn has_nul(v: &J) -> bool {
+    match v {
+        J::String(s) => s.contains('\0'),
+        J::Array(items) => items.iter().any(has_nul),
+        J::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
     }
 }
 
@@ -324,6 +347,25 @@ mod tests {
             FieldError::new("title", "must be a string (text)")
         );
         assert_eq!(err.details[1], FieldError::new("n", "must be an integer"));
+    }
+
+    #[test]
+    fn nul_characters_and_out_of_range_dates_are_refused() {
+        let m = manifest();
+        let v = Validator::new(&m);
+        let coll = &m.collections["items"];
+        let err = v
+            .record(
+                "items",
+                coll,
+                &json!({"title": "ab\u{0}c", "at": "+10000-01-01T00:00:00Z"}),
+                Mode::Create,
+            )
+            .expect_err("invalid");
+        assert_eq!(err.details.len(), 2, "{err:?}");
+        assert!(err.details[0].message.contains("NUL"));
+        let field = &coll.fields["title"];
+        assert!(v.query_value("items", "title", field, "a\u{0}").is_err());
     }
 
     #[test]

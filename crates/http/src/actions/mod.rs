@@ -9,14 +9,14 @@ mod view;
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use plinth_manifest::{Collection, ErrorStyle};
 
-use crate::error::{ApiError, ErrorCode};
+use crate::error::ApiError;
 use crate::AppRuntime;
 
 /// Shared state of an app's handlers.
@@ -64,12 +64,15 @@ pub(crate) async fn render_errors(
     if let Some(err) = res.extensions_mut().remove::<ApiError>() {
         return err.render(style, request_id.as_deref());
     }
-    if res.status() == StatusCode::METHOD_NOT_ALLOWED {
-        return ApiError::new(
-            ErrorCode::MethodNotAllowed,
-            "Method not allowed on this path",
-        )
-        .render(style, request_id.as_deref());
+    // Rejections from the framework itself (bad path encoding, wrong method, ...) come as
+    // plain text; give them the app's envelope too. JSON errors are already rendered.
+    let status = res.status();
+    let is_json = res
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if (status.is_client_error() || status.is_server_error()) && !is_json {
+        return ApiError::from_status(status).render(style, request_id.as_deref());
     }
     res
 }

@@ -1,8 +1,6 @@
 //! Opening every app (migrating on the way) and serving their listeners until shutdown.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
-
 use anyhow::{Context, Result};
 use plinth_http::{listener_router, AppRuntime, HttpOptions, Mount};
 use plinth_store::Store;
@@ -129,6 +127,3 @@ fn spawn(
             .await
     })
 }
-
-/// Keep the type public for tests that hold runtimes.
-pub type SharedApp = Arc<AppRuntime>;

@@ -44,7 +44,12 @@ fn field_schema(field: &Field) -> Value {
             ("min", false) => "minimum",
             _ => "maximum",
         };
-        s[name] = json!(v);
+        // JSON Schema wants integers for lengths; whole bounds are written as integers.
+        s[name] = if v.fract() == 0.0 && v.abs() < 9.0e15 {
+            json!(v as i64)
+        } else {
+            json!(v)
+        };
     }
     if let Some(p) = &field.pattern {
         s["pattern"] = json!(p);

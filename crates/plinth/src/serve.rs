@@ -1,9 +1,9 @@
 //! Opening every app (migrating on the way) and serving their listeners until shutdown.
 
-use std::net::SocketAddr;
 use anyhow::{Context, Result};
 use plinth_http::{listener_router, AppRuntime, HttpOptions, Mount};
 use plinth_store::Store;
+use std::net::SocketAddr;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;

@@ -21,9 +21,12 @@ async fn health_ready_and_docs(env: TestEnv) {
     assert_eq!(doc.body["openapi"], "3.1.0");
     assert_eq!(doc.body["servers"][0]["url"], "/simflow/api");
     assert!(doc.body["paths"]["/requests/{id}"]["patch"].is_object());
+    let input = &doc.body["components"]["schemas"]["RequestsInput"];
+    assert_eq!(input["additionalProperties"], false);
     assert_eq!(
-        doc.body["components"]["schemas"]["RequestsInput"]["additionalProperties"],
-        false
+        input["properties"]["title"]["maxLength"],
+        json!(255),
+        "lengths are integers"
     );
     let datagen_doc = app.get("/datagen/openapi.json").await;
     assert_eq!(datagen_doc.body["servers"][0]["url"], "/datagen");

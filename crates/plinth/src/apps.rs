@@ -10,30 +10,39 @@ use secrecy::SecretString;
 
 use crate::config::Config;
 
-/// The bundled apps, with the manifest compiled into the binary as a fallback for when
-/// `apps/<name>/app.yaml` is not on disk (e.g. the binary runs from elsewhere).
-pub const BUNDLED: &[(&str, &str)] = &[
-    ("simflow", include_str!("../../../apps/simflow/app.yaml")),
-    (
-        "clouddrift",
-        include_str!("../../../apps/clouddrift/app.yaml"),
-    ),
-    ("revops", include_str!("../../../apps/revops/app.yaml")),
-    ("datagen", include_str!("../../../apps/datagen/app.yaml")),
-    ("quadrax", include_str!("../../../apps/quadrax/app.yaml")),
+/// A bundled app: its manifest and demo data, compiled into the binary as a fallback for
+/// when `apps/<name>/` is not on disk (e.g. the binary runs from elsewhere).
+pub struct BundledApp {
+    /// The app's name.
+    pub name: &'static str,
+    /// `apps/<name>/app.yaml` at build time.
+    pub manifest: &'static str,
+    /// `apps/<name>/demo.yaml` at build time.
+    pub demo: &'static str,
+}
+
+macro_rules! bundled {
+    ($name:literal) => {
+        BundledApp {
+            name: $name,
+            manifest: include_str!(concat!("../../../apps/", $name, "/app.yaml")),
+            demo: include_str!(concat!("../../../apps/", $name, "/demo.yaml")),
+        }
+    };
+}
+
+/// The five bundled apps, one per seed document.
+pub const BUNDLED: &[BundledApp] = &[
+    bundled!("simflow"),
+    bundled!("clouddrift"),
+    bundled!("revops"),
+    bundled!("datagen"),
+    bundled!("quadrax"),
 ];
 
-/// The bundled apps' demo data, embedded for the same reason.
-const BUNDLED_DEMO: &[(&str, &str)] = &[
-    ("simflow", include_str!("../../../apps/simflow/demo.yaml")),
-    (
-        "clouddrift",
-        include_str!("../../../apps/clouddrift/demo.yaml"),
-    ),
-    ("revops", include_str!("../../../apps/revops/demo.yaml")),
-    ("datagen", include_str!("../../../apps/datagen/demo.yaml")),
-    ("quadrax", include_str!("../../../apps/quadrax/demo.yaml")),
-];
+fn bundled(name: &str) -> Option<&'static BundledApp> {
+    BUNDLED.iter().find(|b| b.name == name)
+}
 
 /// One app ready to open.
 #[derive(Debug, Clone)]
@@ -79,7 +88,7 @@ fn normalize_mount(m: &str) -> String {
 
 /// Every enabled app with its settings resolved.
 pub fn resolve(config: &Config) -> Result<Vec<AppSpec>> {
-    let mut names: Vec<String> = BUNDLED.iter().map(|(n, _)| (*n).to_owned()).collect();
+    let mut names: Vec<String> = BUNDLED.iter().map(|b| b.name.to_owned()).collect();
     let custom: Vec<String> = config
         .apps
         .keys()
@@ -97,12 +106,8 @@ pub fn resolve(config: &Config) -> Result<Vec<AppSpec>> {
         let path = app.manifest.clone().unwrap_or(default_path);
         let manifest = if path.is_file() {
             read_manifest(&path)?
-        } else if let Some((_, src)) = BUNDLED
-            .iter()
-            .find(|(n, _)| *n == name)
-            .filter(|_| app.manifest.is_none())
-        {
-            plinth_manifest::parse(src)
+        } else if let Some(b) = bundled(&name).filter(|_| app.manifest.is_none()) {
+            plinth_manifest::parse(b.manifest)
                 .map_err(|e| anyhow::anyhow!("bundled manifest {name}: {e}"))?
         } else {
             bail!("app `{name}`: manifest {} not found", path.display());
@@ -123,10 +128,7 @@ pub fn resolve(config: &Config) -> Result<Vec<AppSpec>> {
                         .with_context(|| format!("cannot read {}", file.display()))?,
                 )
             } else if app.manifest.is_none() {
-                BUNDLED_DEMO
-                    .iter()
-                    .find(|(n, _)| *n == name)
-                    .map(|(_, d)| (*d).to_owned())
+                bundled(&name).map(|b| b.demo.to_owned())
             } else {
                 None
             }

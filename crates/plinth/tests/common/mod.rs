@@ -80,9 +80,9 @@ impl TestEnv {
     /// A config serving only `apps` (bundled names or custom manifests), on port 0.
     pub fn config(&self, apps: &[(&str, Option<PathBuf>)]) -> Config {
         let mut map = BTreeMap::new();
-        for (name, _) in plinth::apps::BUNDLED {
+        for bundled in plinth::apps::BUNDLED {
             map.insert(
-                (*name).to_owned(),
+                bundled.name.to_owned(),
                 AppConfig {
                     enabled: Some(false),
                     ..Default::default()

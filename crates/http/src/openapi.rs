@@ -171,6 +171,7 @@ pub fn document(m: &Manifest, server: &str) -> Value {
             json!({"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": plinth_records::MAX_LIMIT}}),
             json!({"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}}),
             json!({"name": "sort", "in": "query", "description": "comma-separated fields, `-` for descending", "schema": {"type": "string"}}),
+            json!({"name": "filter", "in": "query", "description": "expression, e.g. status = \"open\" && (hours >= 10 || title ~ \"vpn\")", "schema": {"type": "string"}}),
         ];
         for (fname, f) in coll
             .fields

@@ -3,11 +3,14 @@
 //! Input is parsed here, at the boundary, into [`Value`]s the store can bind; nothing in
 //! this crate knows HTTP or SQL.
 
+mod filter;
 mod list;
 mod validate;
 mod value;
 
+pub use filter::{Filter, Rhs};
 pub use list::{ListQuery, SortKey, DEFAULT_LIMIT, MAX_LIMIT};
+pub use plinth_rules::CmpOp;
 pub use validate::{Mode, Validator};
 pub use value::{format_timestamp, Value};
 

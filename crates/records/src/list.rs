@@ -3,7 +3,7 @@
 use plinth_manifest::{Collection, FieldType};
 use uuid::Uuid;
 
-use crate::{FieldError, ValidationError, Validator, Value};
+use crate::{FieldError, Filter, ValidationError, Validator, Value};
 
 /// Page size when the client names none.
 pub const DEFAULT_LIMIT: u32 = 50;
@@ -31,6 +31,8 @@ pub struct ListQuery {
     pub sort: Vec<SortKey>,
     /// Equality filters (`?status=open`), all must hold.
     pub equals: Vec<(String, Value)>,
+    /// A `filter=` expression, which must hold too.
+    pub filter: Option<Filter>,
 }
 
 impl ListQuery {
@@ -47,6 +49,7 @@ impl ListQuery {
             offset: 0,
             sort: Vec::new(),
             equals: Vec::new(),
+            filter: None,
         };
         for (key, raw) in pairs {
             match key.as_str() {
@@ -78,6 +81,13 @@ impl ListQuery {
                         }
                     }
                 }
+                "filter" => match plinth_rules::parse(raw)
+                    .map_err(|e| e.to_string())
+                    .and_then(|expr| validator.filter(cname, coll, &expr))
+                {
+                    Ok(f) => q.filter = Some(f),
+                    Err(msg) => details.push(FieldError::new("filter", msg)),
+                },
                 "id" => match Uuid::parse_str(raw) {
                     Ok(u) => q.equals.push(("id".to_owned(), Value::Uuid(u))),
                     Err(_) => details.push(FieldError::new("id", "must be a UUID")),

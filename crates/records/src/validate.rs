@@ -125,16 +125,28 @@ impl Validator {
             _ if raw == "null" => J::Null,
             _ => J::String(raw.to_owned()),
         };
-        // Bounds and patterns apply to writes, not to what may be looked for.
-        if has_nul(&json) {
+        self.lookup_value(cname, fname, field, &json)
+    }
+
+    /// A JSON value to look for in a field (filters): typed like a write, but bounds and
+    /// patterns do not apply, and null is allowed.
+    pub fn lookup_value(
+        &self,
+        cname: &str,
+        fname: &str,
+        field: &Field,
+        json: &J,
+    ) -> Result<Value, String> {
+        if has_nul(json) {
             return Err("may not contain NUL (\\u0000) characters".to_owned());
         }
-        match (field.kind, &json) {
+        match (field.kind, json) {
             (_, J::Null) => Ok(Value::Null),
+            (FieldType::Json, _) => Err("json fields cannot be compared".to_owned()),
             (FieldType::Text | FieldType::Email | FieldType::Url, J::String(s)) => {
                 Ok(Value::Text(s.clone()))
             }
-            _ => self.coerce(cname, fname, field, &json),
+            _ => self.coerce(cname, fname, field, json),
         }
     }
 

@@ -31,7 +31,7 @@ fn col(name: &str) -> Alias {
 }
 
 impl Store {
-    fn bind(&self, table: &Table, field: &str, v: &Value) -> sea_query::Value {
+    pub(crate) fn bind(&self, table: &Table, field: &str, v: &Value) -> sea_query::Value {
         let kind = table.column(field).map_or(FieldType::Text, |c| c.kind);
         to_sea(v, kind, self.dialect())
     }
@@ -83,6 +83,11 @@ impl Store {
             };
             rows.and_where(cond.clone());
             count.and_where(cond);
+        }
+        if let Some(f) = &lq.filter {
+            let cond = self.condition(table, f);
+            rows.cond_where(cond.clone());
+            count.cond_where(cond);
         }
         for key in &lq.sort {
             let order = if key.desc { Order::Desc } else { Order::Asc };

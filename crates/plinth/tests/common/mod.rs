@@ -223,6 +223,12 @@ impl TestApp {
         }
     }
 
+    /// GET with query parameters encoded by the client.
+    pub async fn get_with(&self, path: &str, query: &[(&str, &str)]) -> Reply {
+        let req = self.client.get(format!("{}{path}", self.base)).query(query);
+        Self::reply(req.send().await.expect("request sent")).await
+    }
+
     pub async fn get(&self, path: &str) -> Reply {
         self.call(Method::GET, path, None).await
     }

@@ -1,0 +1,205 @@
+//! `?filter=` expressions checked against a collection: field names resolved, literals
+//! typed like the field, operators allowed for the type. The store compiles the result to
+//! a parameterised WHERE clause.
+
+use plinth_manifest::{Collection, Field, FieldType};
+use plinth_rules::{CmpOp, Expr, Operand};
+
+use crate::{Validator, Value};
+
+/// A checked filter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Filter {
+    /// All must hold.
+    And(Vec<Filter>),
+    /// One must hold.
+    Or(Vec<Filter>),
+    /// Must not hold.
+    Not(Box<Filter>),
+    /// `field op value`.
+    Cmp {
+        /// Column name.
+        field: String,
+        /// Operator (`~`, `!~` only on text-like fields).
+        op: CmpOp,
+        /// A typed value or another field.
+        right: Rhs,
+    },
+}
+
+/// The right side of a checked comparison.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rhs {
+    /// A value, typed like the left field.
+    Value(Value),
+    /// Another field of the same type.
+    Field(String),
+}
+
+fn system_field(kind: FieldType) -> Field {
+    Field {
+        kind,
+        required: false,
+        unique: false,
+        default: None,
+        min: None,
+        max: None,
+        pattern: None,
+        values: None,
+        collection: None,
+        on_delete: None,
+    }
+}
+
+fn field_of(coll: &Collection, name: &str) -> Result<Field, String> {
+    match name {
+        "id" => Ok(system_field(FieldType::Uuid)),
+        "created_at" if coll.has_created_at() => Ok(system_field(FieldType::Timestamp)),
+        "updated_at" if coll.has_updated_at() => Ok(system_field(FieldType::Timestamp)),
+        _ => match coll.fields.get(name) {
+            Some(f) if f.kind == FieldType::Json => {
+                Err(format!("json field `{name}` cannot be filtered"))
+            }
+            Some(f) => Ok(f.clone()),
+            None => Err(format!("unknown field `{name}`")),
+        },
+    }
+}
+
+impl Validator {
+    /// Check a parsed expression against `coll`.
+    pub fn filter(&self, cname: &str, coll: &Collection, expr: &Expr) -> Result<Filter, String> {
+        let all = |parts: &[Expr]| {
+            parts
+                .iter()
+                .map(|p| self.filter(cname, coll, p))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        match expr {
+            Expr::And(parts) => Ok(Filter::And(all(parts)?)),
+            Expr::Or(parts) => Ok(Filter::Or(all(parts)?)),
+            Expr::Not(inner) => Ok(Filter::Not(Box::new(self.filter(cname, coll, inner)?))),
+            Expr::Cmp { left, op, right } => self.comparison(cname, coll, left, *op, right),
+        }
+    }
+
+    fn comparison(
+        &self,
+        cname: &str,
+        coll: &Collection,
+        left: &Operand,
+        op: CmpOp,
+        right: &Operand,
+    ) -> Result<Filter, String> {
+        // Put the field on the left: `5 < n` is `n > 5`.
+        let (name, op, other) = match (left, right) {
+            (Operand::Field(f), other) => (f, op, other),
+            (other, Operand::Field(f)) => (f, op.flipped(), other),
+            (Operand::Context(c), _) | (_, Operand::Context(c)) => {
+                return Err(format!("@{c} is not available in filters"))
+            }
+            _ => return Err("a comparison needs a field on one side".into()),
+        };
+        let field = field_of(coll, name)?;
+        let textual = field.kind.is_textual();
+        if matches!(op, CmpOp::Like | CmpOp::NotLike) && !textual {
+            return Err(format!(
+                "`{}` applies to text fields, not `{name}`",
+                op.as_str()
+            ));
+        }
+        let ordered = matches!(op, CmpOp::Gt | CmpOp::Ge | CmpOp::Lt | CmpOp::Le);
+        if ordered && field.kind == FieldType::Bool {
+            return Err(format!(
+                "`{}` does not apply to bool field `{name}`",
+                op.as_str()
+            ));
+        }
+        let right = match other {
+            Operand::Field(f) => {
+                let rf = field_of(coll, f)?;
+                if field.kind.is_textual() != rf.kind.is_textual()
+                    || (!textual && field.kind != rf.kind)
+                {
+                    return Err(format!("`{name}` and `{f}` have different types"));
+                }
+                Rhs::Field(f.clone())
+            }
+            Operand::Literal(v) => {
+                if v.is_null() && !matches!(op, CmpOp::Eq | CmpOp::Ne) {
+                    return Err(format!("null can only be compared with = or != (`{name}`)"));
+                }
+                if matches!(op, CmpOp::Like | CmpOp::NotLike) {
+                    match v.as_str() {
+                        Some(s) => Rhs::Value(Value::Text(s.to_owned())),
+                        None => return Err(format!("`{}` needs a string", op.as_str())),
+                    }
+                } else {
+                    Rhs::Value(
+                        self.lookup_value(cname, name, &field, v)
+                            .map_err(|m| format!("`{name}` {m}"))?,
+                    )
+                }
+            }
+            Operand::Context(c) => return Err(format!("@{c} is not available in filters")),
+        };
+        Ok(Filter::Cmp {
+            field: name.clone(),
+            op,
+            right,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(src: &str) -> Result<Filter, String> {
+        let m = plinth_manifest::parse(
+            "name: t\ncollections:\n  items:\n    fields:\n      title: { type: text, max: 3 }\n      n: { type: int }\n      done: { type: bool }\n      meta: { type: json }\n      m: { type: int }\n",
+        )
+        .expect("manifest");
+        let v = Validator::new(&m);
+        let expr = plinth_rules::parse(src).map_err(|e| e.to_string())?;
+        v.filter("items", &m.collections["items"], &expr)
+    }
+
+    #[test]
+    fn types_literals_and_flips_sides() {
+        assert_eq!(
+            check("5 < n && title ~ 'longer than max'").expect("valid"),
+            Filter::And(vec![
+                Filter::Cmp {
+                    field: "n".into(),
+                    op: CmpOp::Gt,
+                    right: Rhs::Value(Value::Int(5))
+                },
+                Filter::Cmp {
+                    field: "title".into(),
+                    op: CmpOp::Like,
+                    right: Rhs::Value(Value::Text("longer than max".into()))
+                },
+            ])
+        );
+        assert!(check("n = m || title != null || created_at > '2026-01-01T00:00:00Z'").is_ok());
+    }
+
+    #[test]
+    fn rejects_what_cannot_be_compared() {
+        for (src, msg) in [
+            ("nope = 1", "unknown field"),
+            ("meta = 1", "json"),
+            ("n ~ 'x'", "text fields"),
+            ("done > true", "bool"),
+            ("n = 'x'", "integer"),
+            ("n > null", "null"),
+            ("1 = 1", "field"),
+            ("n = title", "different types"),
+            ("n = @auth.id", "@auth.id"),
+        ] {
+            let err = check(src).expect_err(src);
+            assert!(err.contains(msg), "{src}: {err}");
+        }
+    }
+}

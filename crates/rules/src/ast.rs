@@ -1,0 +1,80 @@
+//! The parsed form of an expression.
+
+/// A boolean expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    /// All must hold.
+    And(Vec<Expr>),
+    /// One must hold.
+    Or(Vec<Expr>),
+    /// Must not hold.
+    Not(Box<Expr>),
+    /// A comparison of two operands.
+    Cmp {
+        /// Left side.
+        left: Operand,
+        /// The operator.
+        op: CmpOp,
+        /// Right side.
+        right: Operand,
+    },
+}
+
+/// One side of a comparison.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Operand {
+    /// A field of the record (`status`, `created_at`).
+    Field(String),
+    /// A literal: string, number, bool or null.
+    Literal(serde_json::Value),
+    /// A value from the request's context (`@auth.id`, `@request.method`).
+    Context(String),
+}
+
+/// Comparison operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    /// `=`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `~`: contains (text).
+    Like,
+    /// `!~`: does not contain (text).
+    NotLike,
+}
+
+impl CmpOp {
+    /// The operator as written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "=",
+            CmpOp::Ne => "!=",
+            CmpOp::Gt => ">",
+            CmpOp::Ge => ">=",
+            CmpOp::Lt => "<",
+            CmpOp::Le => "<=",
+            CmpOp::Like => "~",
+            CmpOp::NotLike => "!~",
+        }
+    }
+
+    /// The operator with its sides swapped (`a < b` is `b > a`).
+    pub fn flipped(self) -> Self {
+        match self {
+            CmpOp::Gt => CmpOp::Lt,
+            CmpOp::Ge => CmpOp::Le,
+            CmpOp::Lt => CmpOp::Gt,
+            CmpOp::Le => CmpOp::Ge,
+            other => other,
+        }
+    }
+}

@@ -171,6 +171,7 @@ pub fn document(m: &Manifest, server: &str) -> Value {
             json!({"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": plinth_records::MAX_LIMIT}}),
             json!({"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}}),
             json!({"name": "sort", "in": "query", "description": "comma-separated fields, `-` for descending", "schema": {"type": "string"}}),
+            json!({"name": "expand", "in": "query", "description": "relation fields to embed under `expand`, comma-separated", "schema": {"type": "string"}}),
             json!({"name": "filter", "in": "query", "description": "expression, e.g. status = \"open\" && (hours >= 10 || title ~ \"vpn\")", "schema": {"type": "string"}}),
         ];
         for (fname, f) in coll
@@ -189,6 +190,7 @@ pub fn document(m: &Manifest, server: &str) -> Value {
         create_responses["415"] = err("Not JSON");
         let mut view_responses = ok("200", envelope_one(m, name, coll, &r));
         view_responses["404"] = err("Not found");
+        view_responses["400"] = err("Bad query");
         let mut update_responses = view_responses.clone();
         update_responses["400"] = err("Validation failed");
         update_responses["409"] = err("Unique value taken");
@@ -199,7 +201,7 @@ pub fn document(m: &Manifest, server: &str) -> Value {
         }));
         paths.insert(format!("/{name}/{{id}}"), json!({
             "parameters": id_param,
-            "get": {"operationId": format!("get{t}"), "tags": [name], "responses": view_responses},
+            "get": {"operationId": format!("get{t}"), "tags": [name], "parameters": [{"name": "expand", "in": "query", "description": "relation fields to embed under `expand`, comma-separated", "schema": {"type": "string"}}], "responses": view_responses},
             "patch": {"operationId": format!("update{t}"), "tags": [name], "requestBody": body, "responses": update_responses},
             "delete": {"operationId": format!("delete{t}"), "tags": [name], "responses": {"204": {"description": "Deleted"}, "404": err("Not found"), "409": err("Still referenced")}},
         }));

@@ -9,7 +9,7 @@ mod validate;
 mod value;
 
 pub use filter::{Filter, Rhs};
-pub use list::{ListQuery, SortKey, DEFAULT_LIMIT, MAX_LIMIT};
+pub use list::{parse_expand, ListQuery, SortKey, DEFAULT_LIMIT, MAX_LIMIT};
 pub use plinth_rules::CmpOp;
 pub use validate::{Mode, Validator};
 pub use value::{format_timestamp, Value};

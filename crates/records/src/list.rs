@@ -33,6 +33,29 @@ pub struct ListQuery {
     pub equals: Vec<(String, Value)>,
     /// A `filter=` expression, which must hold too.
     pub filter: Option<Filter>,
+    /// Relation fields whose records are embedded under `expand`.
+    pub expand: Vec<String>,
+}
+
+/// Parse `expand=a,b`: each must be a relation field of `coll`.
+pub fn parse_expand(coll: &Collection, raw: &str) -> Result<Vec<String>, FieldError> {
+    let mut out: Vec<String> = Vec::new();
+    for name in raw.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        match coll.fields.get(name) {
+            Some(f) if f.kind == FieldType::Relation => {
+                if !out.iter().any(|o| o == name) {
+                    out.push(name.to_owned());
+                }
+            }
+            _ => {
+                return Err(FieldError::new(
+                    "expand",
+                    format!("`{name}` is not a relation field"),
+                ))
+            }
+        }
+    }
+    Ok(out)
 }
 
 impl ListQuery {
@@ -50,6 +73,7 @@ impl ListQuery {
             sort: Vec::new(),
             equals: Vec::new(),
             filter: None,
+            expand: Vec::new(),
         };
         for (key, raw) in pairs {
             match key.as_str() {
@@ -87,6 +111,10 @@ impl ListQuery {
                 {
                     Ok(f) => q.filter = Some(f),
                     Err(msg) => details.push(FieldError::new("filter", msg)),
+                },
+                "expand" => match parse_expand(coll, raw) {
+                    Ok(e) => q.expand = e,
+                    Err(e) => details.push(e),
                 },
                 "id" => match Uuid::parse_str(raw) {
                     Ok(u) => q.equals.push(("id".to_owned(), Value::Uuid(u))),

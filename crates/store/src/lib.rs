@@ -9,6 +9,7 @@ mod crud;
 mod ddl;
 mod error;
 mod executor;
+mod expand;
 mod filter;
 mod migrate;
 mod postgres;

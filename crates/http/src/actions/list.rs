@@ -16,6 +16,11 @@ pub(crate) async fn handle(
 ) -> Result<Response, ApiError> {
     let coll = collection(&app, &name)?;
     let query = ListQuery::parse(&name, coll, &app.validator, &pairs)?;
-    let page = app.store.list(&name, &query).await?;
+    let mut page = app.store.list(&name, &query).await?;
+    if !query.expand.is_empty() {
+        app.store
+            .expand(&name, &mut page.items, &query.expand)
+            .await?;
+    }
     Ok(respond::page(&app.manifest, &name, page))
 }

@@ -5,6 +5,7 @@ mod actions;
 mod error;
 mod extract;
 mod layers;
+mod metrics;
 mod openapi;
 mod ops;
 mod respond;

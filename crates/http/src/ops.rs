@@ -1,5 +1,5 @@
-//! Operational endpoints: `/health` (the process is up) and `/ready` (every app's
-//! database answers).
+//! Operational endpoints: `/health` (the process is up), `/ready` (every app's database
+//! answers) and `/metrics` (Prometheus).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,9 +15,11 @@ use crate::AppRuntime;
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
 pub(crate) fn router(apps: Vec<Arc<AppRuntime>>) -> Router {
+    crate::metrics::init();
     Router::new()
         .route("/health", get(|| async { Json(json!({"status": "ok"})) }))
         .route("/ready", get(ready))
+        .route("/metrics", get(crate::metrics::serve))
         .with_state(Arc::new(apps))
 }
 

@@ -57,6 +57,23 @@ async fn health_ready_and_docs(env: TestEnv) {
         .expect("sent");
     assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
 
+    let metrics = reqwest::get(format!("{}/metrics", app.base))
+        .await
+        .expect("sent");
+    assert_eq!(metrics.status(), 200);
+    let text = metrics.text().await.expect("text");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("plinth_http_requests_total{")
+                && l.contains(r#"app="simflow""#)
+                && l.contains(r#"status="201""#)),
+        "{text}"
+    );
+    assert!(
+        text.contains("plinth_http_request_duration_seconds_bucket"),
+        "{text}"
+    );
+
     let base = app.base.clone();
     app.stop().await;
     assert!(

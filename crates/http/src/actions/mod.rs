@@ -25,6 +25,7 @@ pub(crate) type App = State<Arc<AppRuntime>>;
 /// The app's router, relative to its base path.
 pub(crate) fn router(app: Arc<AppRuntime>) -> Router {
     let style = app.manifest.errors;
+    let name = app.manifest.name.clone();
     Router::new()
         .route("/openapi.json", get(crate::openapi::serve))
         .route("/{collection}", get(list::handle).post(create::handle))
@@ -37,6 +38,7 @@ pub(crate) fn router(app: Arc<AppRuntime>) -> Router {
         .fallback(not_found)
         .with_state(app)
         .layer(middleware::from_fn_with_state(style, render_errors))
+        .layer(middleware::from_fn_with_state(name, crate::metrics::track))
 }
 
 async fn not_found() -> ApiError {

@@ -161,5 +161,24 @@ pub fn resolve(config: &Config) -> Result<Vec<AppSpec>> {
             demo,
         });
     }
+    check_paths(&out)?;
     Ok(out)
+}
+
+/// Two apps on one listener under the same API path would shadow each other (and axum
+/// refuses overlapping routes by panicking), so say which ones clash instead.
+fn check_paths(specs: &[AppSpec]) -> Result<()> {
+    let mut seen: Vec<(Option<std::net::SocketAddr>, String, &str)> = Vec::new();
+    for s in specs {
+        let path = format!("{}{}", s.mount, s.manifest.base.trim_end_matches('/'));
+        if let Some((_, _, other)) = seen.iter().find(|(l, p, _)| *l == s.listen && *p == path) {
+            bail!(
+                "apps `{other}` and `{}` are both served at `{}/` on the same listener: give one another mount",
+                s.name,
+                path
+            );
+        }
+        seen.push((s.listen, path, &s.name));
+    }
+    Ok(())
 }

@@ -147,3 +147,20 @@ async fn shutdown_finishes_in_flight_requests() {
     );
     again.stop().await;
 }
+
+/// Two apps at the same path on one listener are a configuration error, said plainly.
+#[tokio::test]
+async fn clashing_mounts_are_refused() {
+    let Some(env) = TestEnv::new(common::Backend::Sqlite) else {
+        return;
+    };
+    let mut config = env.config(&[("simflow", None), ("quadrax", None)]);
+    for app in ["simflow", "quadrax"] {
+        config.apps.get_mut(app).expect("app").mount = Some("/".into());
+    }
+    let err = env.start(&config).await.err().expect("refused");
+    assert!(
+        format!("{err:#}").contains("both served at `/api/`"),
+        "{err:#}"
+    );
+}

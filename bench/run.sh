@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Plinth load benchmark: the floor, PocketBase, Plinth on SQLite and Plinth on PostgreSQL, one
-# server at a time, same scenario for each (see bench/README.md). Run from the repo root:
+# Plinth load benchmark: the floor, PocketBase, Plinth on SQLite and Plinth on PostgreSQL, same
+# scenario for each (see bench/README.md). All four servers run at once, each on its own port, and
+# are measured one at a time, interleaved: per scenario, R rounds, every server once per round,
+# the order rotated from round to round, so drift of the machine's speed hits all of them alike.
+# Run from the repo root:
 #     bash bench/run.sh
 # Writes bench/results.md; raw wrk outputs and server logs go to bench/work/ (git-ignored).
 # Knobs for a quick try (the committed results use the defaults):
@@ -41,14 +44,22 @@ CREATE_BODY=$(sed -n "s/^wrk\.body = '\(.*\)'\$/\1/p" "$BENCH/create.lua")
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 fail() { echo "$*" >>"$RAW/failures.txt"; log "FAIL: $*"; }
 
-SERVER_PID=""
+# The servers, in the order of round 1; every later round starts one further along.
+ALL_SERVERS=(floor pocketbase plinth-sqlite plinth-pg)
+declare -A PIDS=()         # name -> pid of a started server
+declare -A GET_URL=() LIST_URL=() CREATE_URL=() CREATE_STATUS=()
+READY=()                   # servers that started, were seeded and answered the pre-checks
+SERVER_PID=""              # the server being measured (its CPU use doesn't count as "others")
 TMP_DIRS=()
 cleanup() {
-    if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -TERM "$SERVER_PID" 2>/dev/null || true
-        for ((i = 0; i < 100; i++)); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$SERVER_PID" 2>/dev/null || true
-    fi
+    local name pid i
+    for name in "${!PIDS[@]}"; do
+        pid=${PIDS[$name]}
+        kill -0 "$pid" 2>/dev/null || continue
+        kill -TERM "$pid" 2>/dev/null || true
+        for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null || true
+    done
     for d in "${TMP_DIRS[@]}"; do rm -rf "$d"; done
 }
 trap cleanup EXIT
@@ -107,7 +118,7 @@ build() {
         BUILT_NOTE=" plus uncommitted changes in the work tree"
     fi
     # The target dir is shared with other builds; run a copy so a rebuild meanwhile can't change
-    # the binary between the SQLite and the PostgreSQL runs.
+    # what the SQLite and the PostgreSQL servers run.
     mkdir -p "$WORK/bin"
     cp "$PLINTH_BIN" "$WORK/bin/plinth"
     PLINTH_RUN_BIN=$WORK/bin/plinth
@@ -129,12 +140,15 @@ wait_healthy() { # url pid; polls for up to 120 s (bounded), fails early if the 
     return 1
 }
 
-stop_server() { # name; records peak RSS, then SIGTERM (SIGKILL after 15 s)
-    local name=$1 pid=$SERVER_PID i
+record_rss() { # name; peak RSS (VmHWM) of the running server into RAW/<name>/rss_kb
+    local name=$1 pid=${PIDS[$1]:-}
+    [[ -n $pid && -r /proc/$pid/status ]] || return 0
+    awk '/^VmHWM:/ {print $2}' "/proc/$pid/status" >"$RAW/$name/rss_kb"
+}
+
+stop_server() { # name; SIGTERM (SIGKILL after 15 s)
+    local name=$1 pid=${PIDS[$1]:-} i
     [[ -n $pid ]] || return 0
-    if [[ -r /proc/$pid/status ]]; then
-        awk '/^VmHWM:/ {print $2}' "/proc/$pid/status" >"$RAW/$name/rss_kb"
-    fi
     kill -TERM "$pid" 2>/dev/null || true
     for ((i = 0; i < 150; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     if kill -0 "$pid" 2>/dev/null; then
@@ -142,7 +156,7 @@ stop_server() { # name; records peak RSS, then SIGTERM (SIGKILL after 15 s)
         kill -KILL "$pid" 2>/dev/null || true
     fi
     wait "$pid" 2>/dev/null || true
-    SERVER_PID=""
+    unset "PIDS[$name]"
 }
 
 # ------------------------------------------------------------------ a quiet machine
@@ -151,7 +165,8 @@ QUIET_PCT=${BENCH_QUIET_PCT:-15}
 QUIET_WAIT=${BENCH_QUIET_WAIT:-300}
 note() { echo "$*" >>"$RAW/warnings.txt"; log "WARNING: $*"; }
 
-others_busy_pct() { # % of all CPU time used over 1 s by processes other than the server
+others_busy_pct() { # % of all CPU time used over 1 s by processes other than the measured server
+    # (the idle servers count as others: if one of them works meanwhile, that is a disturbance)
     local b1 t1 s1 b2 t2 s2
     read -r b1 t1 < <(awk '/^cpu / {print $2+$3+$4+$7+$8+$9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat)
     s1=$(server_ticks)
@@ -161,7 +176,7 @@ others_busy_pct() { # % of all CPU time used over 1 s by processes other than th
     echo $((100 * ((b2 - b1) - (s2 - s1)) / (t2 - t1 + 1)))
 }
 
-server_ticks() { # user+system clock ticks of the running server, 0 when none
+server_ticks() { # user+system clock ticks of the server being measured, 0 when none
     if [[ -n $SERVER_PID && -r /proc/$SERVER_PID/stat ]]; then
         awk '{print $14 + $15}' "/proc/$SERVER_PID/stat" 2>/dev/null || echo 0
     else
@@ -198,39 +213,74 @@ wrk_run() { # name scenario label url [wrk args...]
     fi
 }
 
-run_scenarios() { # name get_url list_url create_url create_status
-    local name=$1 get_url=$2 list_url=$3 create_url=$4 create_status=$5 code sc url r pct
-    local extra=()
-    code=$(curl -s -o "$RAW/$name/get.json" -w '%{http_code}' "$get_url")
-    [[ $code == 200 ]] || { fail "$name: GET $get_url answered $code"; return 1; }
-    code=$(curl -s -o "$RAW/$name/list.json" -w '%{http_code}' "$list_url")
-    [[ $code == 200 ]] || { fail "$name: GET $list_url answered $code"; return 1; }
+precheck() { # name; one GET, one list, one create, each must answer as expected
+    local name=$1 code
+    code=$(curl -s -o "$RAW/$name/get.json" -w '%{http_code}' "${GET_URL[$name]}")
+    [[ $code == 200 ]] || { fail "$name: GET ${GET_URL[$name]} answered $code"; return 1; }
+    code=$(curl -s -o "$RAW/$name/list.json" -w '%{http_code}' "${LIST_URL[$name]}")
+    [[ $code == 200 ]] || { fail "$name: GET ${LIST_URL[$name]} answered $code"; return 1; }
     code=$(curl -s -o "$RAW/$name/create.json" -w '%{http_code}' -X POST \
-        -H 'Content-Type: application/json' -d "$CREATE_BODY" "$create_url")
-    [[ $code == "$create_status" ]] || {
-        fail "$name: POST $create_url answered $code, expected $create_status"
+        -H 'Content-Type: application/json' -d "$CREATE_BODY" "${CREATE_URL[$name]}")
+    [[ $code == "${CREATE_STATUS[$name]}" ]] || {
+        fail "$name: POST ${CREATE_URL[$name]} answered $code, expected ${CREATE_STATUS[$name]}"
         return 1
     }
+}
+
+ready() { # name; pre-checks a started, seeded server and adds it to READY (or stops it)
+    local name=$1
+    if precheck "$name"; then
+        READY+=("$name")
+    else
+        stop_server "$name"
+        return 1
+    fi
+}
+
+scenario_args() { # name scenario; sets URL and EXTRA
+    case $2 in
+    get) URL=${GET_URL[$1]} EXTRA=() ;;
+    list) URL=${LIST_URL[$1]} EXTRA=() ;;
+    create) URL=${CREATE_URL[$1]} EXTRA=(-s "$BENCH/create.lua") ;;
+    esac
+}
+
+is_ready() { local n; for n in "${READY[@]}"; do [[ $n == "$1" ]] && return 0; done; return 1; }
+
+run_interleaved() { # for each scenario: warm every server up, then RUNS rotated rounds
+    local sc r i k name pct order
     for sc in get list create; do
-        case $sc in
-        get) url=$get_url extra=() ;;
-        list) url=$list_url extra=() ;;
-        create) url=$create_url extra=(-s "$BENCH/create.lua") ;;
-        esac
-        wrk_run "$name" "$sc" warmup "$url" -t2 -c32 -d"$WARMUP" --latency "${extra[@]}"
+        for name in "${ALL_SERVERS[@]}"; do
+            is_ready "$name" || continue
+            scenario_args "$name" "$sc"
+            wrk_run "$name" "$sc" warmup "$URL" -t2 -c32 -d"$WARMUP" --latency "${EXTRA[@]}"
+        done
         for ((r = 1; r <= RUNS; r++)); do
-            wait_quiet "$name $sc run$r"
-            wrk_run "$name" "$sc" "run$r" "$url" "${WRK_ARGS[@]}" "${extra[@]}"
-            # Something that started during the run is usually still running just after it.
-            pct=$(others_busy_pct)
-            ((pct < QUIET_PCT)) ||
-                note "$name $sc run$r: other processes used $pct% CPU right after the run; it may have been disturbed"
+            # Round r starts (r-1) places further along the server list (wrapping around).
+            order=()
+            for ((i = 0; i < ${#ALL_SERVERS[@]}; i++)); do
+                k=$(((r - 1 + i) % ${#ALL_SERVERS[@]}))
+                if is_ready "${ALL_SERVERS[$k]}"; then order+=("${ALL_SERVERS[$k]}"); fi
+            done
+            echo "$sc $r ${order[*]}" >>"$RAW/order.txt"
+            log "$sc round $r: ${order[*]}"
+            for name in "${order[@]}"; do
+                scenario_args "$name" "$sc"
+                SERVER_PID=${PIDS[$name]}
+                wait_quiet "$name $sc run$r"
+                wrk_run "$name" "$sc" "run$r" "$URL" "${WRK_ARGS[@]}" "${EXTRA[@]}"
+                # Something that started during the run is usually still running just after it.
+                pct=$(others_busy_pct)
+                ((pct < QUIET_PCT)) ||
+                    note "$name $sc run$r: other processes used $pct% CPU right after the run; it may have been disturbed"
+                SERVER_PID=""
+            done
         done
     done
 }
 
-bench_floor() {
-    local name=floor dir base out id
+start_floor() {
+    local name=floor dir base out id pid
     mkdir -p "$RAW/$name"
     port_free $PORT_FLOOR || { fail "$name: port $PORT_FLOOR is busy"; return 1; }
     fresh_dir
@@ -238,17 +288,21 @@ bench_floor() {
     out=$LOGS/$name.out
     log "floor: starting and seeding $ROWS rows"
     "$FLOOR_BIN" "$dir/floor.db" $PORT_FLOOR "$ROWS" >"$out" 2>"$LOGS/$name.log" &
-    SERVER_PID=$!
+    pid=$!
+    PIDS[$name]=$pid
     base=http://127.0.0.1:$PORT_FLOOR
-    wait_healthy "$base/health" "$SERVER_PID" || { fail "$name: did not become healthy"; stop_server $name; return 1; }
+    wait_healthy "$base/health" "$pid" || { fail "$name: did not become healthy"; stop_server $name; return 1; }
     id=$(sed -n 's/.*"record": *"\([^"]*\)".*/\1/p' "$out" | head -n1)
     [[ -n $id ]] || { fail "$name: printed no record id"; stop_server $name; return 1; }
-    run_scenarios $name "$base/r/$id" "$base/r?limit=20&offset=0" "$base/r" 201 || true
-    stop_server $name
+    GET_URL[$name]=$base/r/$id
+    LIST_URL[$name]="$base/r?limit=20&offset=0"
+    CREATE_URL[$name]=$base/r
+    CREATE_STATUS[$name]=201
+    ready $name
 }
 
-bench_pocketbase() {
-    local name=pocketbase dir base id
+start_pocketbase() {
+    local name=pocketbase dir base id pid
     mkdir -p "$RAW/$name"
     port_free $PORT_PB || { fail "$name: port $PORT_PB is busy"; return 1; }
     fresh_dir
@@ -261,9 +315,10 @@ bench_pocketbase() {
         { fail "$name: superuser upsert failed"; return 1; }
     log "pocketbase: starting"
     "$PB" serve --http 127.0.0.1:$PORT_PB "${dirs[@]}" >"$LOGS/$name.log" 2>&1 &
-    SERVER_PID=$!
+    pid=$!
+    PIDS[$name]=$pid
     base=http://127.0.0.1:$PORT_PB
-    wait_healthy "$base/api/health" "$SERVER_PID" || { fail "$name: did not become healthy"; stop_server $name; return 1; }
+    wait_healthy "$base/api/health" "$pid" || { fail "$name: did not become healthy"; stop_server $name; return 1; }
     "$PY" "$BENCH/tool.py" pb-setup "$base" "$PB_EMAIL" "$PB_PASSWORD" ||
         { fail "$name: could not create the requests collection"; stop_server $name; return 1; }
     log "pocketbase: seeding $ROWS rows"
@@ -271,15 +326,15 @@ bench_pocketbase() {
     id=$("$PY" "$BENCH/tool.py" seed "$base/api/collections/requests/records" "$ROWS" 200 \
         --extra '{"status":"Submitted","created_by":"u1"}') ||
         { fail "$name: seeding failed"; stop_server $name; return 1; }
-    # PocketBase answers a create with 200 (not 201).
-    run_scenarios $name "$base/api/collections/requests/records/$id" \
-        "$base/api/collections/requests/records?perPage=20" \
-        "$base/api/collections/requests/records" 200 || true
-    stop_server $name
+    GET_URL[$name]=$base/api/collections/requests/records/$id
+    LIST_URL[$name]="$base/api/collections/requests/records?perPage=20"
+    CREATE_URL[$name]=$base/api/collections/requests/records
+    CREATE_STATUS[$name]=200 # PocketBase answers a create with 200 (not 201)
+    ready $name
 }
 
-bench_plinth() { # name port [database_url]
-    local name=$1 port=$2 db_url=${3:-} dir base id
+start_plinth() { # name port [database_url]
+    local name=$1 port=$2 db_url=${3:-} dir base id pid
     mkdir -p "$RAW/$name"
     port_free "$port" || { fail "$name: port $port is busy"; return 1; }
     fresh_dir
@@ -296,25 +351,28 @@ bench_plinth() { # name port [database_url]
         unset RUST_LOG
         exec "$PLINTH_RUN_BIN" serve
     ) >"$LOGS/$name.log" 2>&1 &
-    SERVER_PID=$!
+    pid=$!
+    PIDS[$name]=$pid
     base=http://127.0.0.1:$port
-    wait_healthy "$base/health" "$SERVER_PID" || { fail "$name: did not become healthy"; stop_server "$name"; return 1; }
+    wait_healthy "$base/health" "$pid" || { fail "$name: did not become healthy"; stop_server "$name"; return 1; }
     log "$name: seeding $ROWS rows"
     id=$("$PY" "$BENCH/tool.py" seed "$base/simflow/api/requests" "$ROWS" 201) ||
         { fail "$name: seeding failed"; stop_server "$name"; return 1; }
-    run_scenarios "$name" "$base/simflow/api/requests/$id" "$base/simflow/api/requests?limit=20" \
-        "$base/simflow/api/requests" 201 || true
-    stop_server "$name"
+    GET_URL[$name]=$base/simflow/api/requests/$id
+    LIST_URL[$name]="$base/simflow/api/requests?limit=20"
+    CREATE_URL[$name]=$base/simflow/api/requests
+    CREATE_STATUS[$name]=201
+    ready "$name"
 }
 
-bench_plinth_pg() {
+start_plinth_pg() {
     local name=plinth-pg
     mkdir -p "$RAW/$name"
     if ! "${PG_ADMIN[@]}" -c 'DROP DATABASE IF EXISTS plinth_bench WITH (FORCE)' -c 'CREATE DATABASE plinth_bench'; then
         fail "$name: could not create database plinth_bench on 127.0.0.1:5432"
         return 1
     fi
-    bench_plinth "$name" $PORT_PG "$PG_URL"
+    start_plinth "$name" $PORT_PG "$PG_URL"
 }
 
 # ------------------------------------------------------------------ main
@@ -328,10 +386,22 @@ mkdir -p "$RAW" "$LOGS"
 install_tools
 build
 
-bench_floor || true
-bench_pocketbase || true
-bench_plinth plinth-sqlite $PORT_SQLITE || true
-bench_plinth_pg || true
+# Start and seed all four; they stay up (idle unless measured) until every run is done.
+start_floor || true
+start_pocketbase || true
+start_plinth plinth-sqlite $PORT_SQLITE || true
+start_plinth_pg || true
+log "ready: ${READY[*]:-none}"
+: >"$RAW/order.txt"
+if ((${#READY[@]} > 0)); then
+    run_interleaved
+fi
+# Peak memory of each server at the end (seeding and every run included), then stop them.
+for name in "${ALL_SERVERS[@]}"; do
+    [[ -n ${PIDS[$name]:-} ]] || continue
+    record_rss "$name"
+    stop_server "$name"
+done
 
 export META_DATE META_NPROC META_CPU META_MEM META_OS META_COMMIT META_DIRTY META_RUSTC \
     META_PB_VERSION META_PG_VERSION META_WRK_VERSION META_ROWS META_RUNS META_WRK_CMD META_WARMUP \

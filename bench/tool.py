@@ -8,8 +8,10 @@
     tool.py check-wrk FILE
         parse one wrk output; exit 1 (with a reason on stderr) if it is unusable.
     tool.py report RAW_DIR OUT_MD
-        write the results table (medians of the runs) to OUT_MD; facts about the run come from
-        META_* environment variables, RAW_DIR/<server>/rss_kb and RAW_DIR/failures.txt.
+        write the results table (medians of the runs, and the median of the per-round Plinth
+        ratios) to OUT_MD; facts about the run come from META_* environment variables,
+        RAW_DIR/<server>/rss_kb, RAW_DIR/order.txt (the order of each round),
+        RAW_DIR/warnings.txt and RAW_DIR/failures.txt.
 """
 import http.client
 import json
@@ -193,6 +195,23 @@ def fmt_ratio(v, target=None):
     return s
 
 
+def median_or_none(vals):
+    vals = [v for v in vals if v is not None]
+    return statistics.median(vals) if vals else None
+
+
+def read_order(raw):
+    """{scenario: [(round, [server, ...]), ...]} from RAW/order.txt (`scenario round s1 s2 ...`)."""
+    order = {}
+    f = raw / "order.txt"
+    if f.is_file():
+        for line in f.read_text().splitlines():
+            parts = line.split()
+            if len(parts) >= 2:
+                order.setdefault(parts[0], []).append((int(parts[1]), parts[2:]))
+    return order
+
+
 def report(argv):
     raw, out = Path(argv[0]), Path(argv[1])
     meta = {k[5:].lower(): v for k, v in os.environ.items() if k.startswith("META_")}
@@ -202,30 +221,60 @@ def report(argv):
     meta["failures"] = fail.read_text().splitlines() if fail.is_file() else []
     meta["paths"] = {sc: meta.get(f"path_{sc}", "") for sc, _ in SCENARIOS}
     runs = meta["runs"]
+    names = dict(SERVERS)
+    order = read_order(raw)
     med = {}   # (server, scenario) -> dict
     for server, _ in SERVERS:
         for sc, _ in SCENARIOS:
-            rs = [parse_wrk(p.read_text()) for p in sorted((raw / server).glob(f"{sc}-run*.txt"))]
-            if not rs:
+            files = {}
+            for f in (raw / server).glob(f"{sc}-run*.txt"):
+                m = re.fullmatch(rf"{sc}-run(\d+)\.txt", f.name)
+                if m:
+                    files[int(m.group(1))] = f
+            if not files:
                 continue
+            rounds = sorted(files)
+            rs = [parse_wrk(files[n].read_text()) for n in rounds]
             ok = [r for r in rs if r["rps"] is not None and r["p99_ms"] is not None]
             med[(server, sc)] = {
-                "rps": statistics.median([r["rps"] for r in ok]) if ok else None,
-                "p99": statistics.median([r["p99_ms"] for r in ok]) if ok else None,
+                "rps": median_or_none([r["rps"] for r in ok]),
+                "p99": median_or_none([r["p99_ms"] for r in ok]),
                 "all_rps": [r["rps"] for r in rs],
                 "all_p99": [r["p99_ms"] for r in rs],
+                "by_round": {n: r["rps"] for n, r in zip(rounds, rs)},
                 "non2xx": sum(r["non2xx"] for r in rs),
                 "sock": sum(r["socket_errors"] for r in rs),
                 "requests": sum(r["requests"] for r in rs),
                 "n": len(rs),
             }
 
+    def per_round(server, ref, sc):
+        """[(round, ratio)] of server's req/s to ref's req/s in the same round."""
+        a = med.get((server, sc), {}).get("by_round", {})
+        b = med.get((ref, sc), {}).get("by_round", {})
+        return [(n, ratio(a[n], b[n])) for n in sorted(a) if n in b and ratio(a[n], b[n]) is not None]
+
+    def ratios(server, ref, sc):
+        pr = per_round(server, ref, sc)
+        return {
+            "rounds": pr,
+            "median": median_or_none([v for _, v in pr]),
+            "of_medians": ratio(med.get((server, sc), {}).get("rps"), med.get((ref, sc), {}).get("rps")),
+        }
+
     L = []
     L.append("# Plinth load benchmark: results")
     L.append("")
     L.append("Written by `bash bench/run.sh` (see `bench/README.md` for what it measures and how to "
-             "read it). Every figure is the **median of %s runs**; ratios compare servers measured "
-             "in this same run." % runs)
+             "read it). Every req/s and p99 figure is the **median of %s runs**; the headline "
+             "ratios (Plinth / PocketBase, Plinth / floor) are the **median of the per-round "
+             "ratios**, and the met / not met verdicts use those." % runs)
+    L.append("")
+    L.append("The runs are **interleaved and rotated**: all four servers run at once (each idle "
+             "unless measured), and per scenario every round measures each server once, the order "
+             "shifted by one server from round to round. This machine's speed drifts over minutes, "
+             "so servers measured one after another would see different machines; interleaved, "
+             "each round's ratio compares servers measured within about a minute of each other.")
     L.append("")
     L.append(f"- date: {meta['date']}")
     L.append(f"- machine: {meta['nproc']} cores ({meta['cpu']}), {meta['mem']} memory, {meta['os']}")
@@ -237,14 +286,20 @@ def report(argv):
     L.append(f"- load generator: {meta['wrk_version']}, on the same machine, loopback only")
     L.append(f"- data: {meta['rows']} rows seeded per server before the runs; creates run last")
     L.append(f"- command per run: `{meta['wrk_cmd']}` (+ `-s bench/create.lua` for create), "
-             f"after one {meta['warmup']} warm-up run per scenario")
+             f"after one {meta['warmup']} warm-up run per server and scenario")
     L.append("")
+    summary = []   # (scenario, server, rps, p99, r_pb, r_floor) for the terminal
     for sc, title in SCENARIOS:
         L.append(f"## {title}")
         L.append("")
         L.append(f"Path: {meta['paths'][sc]}")
         L.append("")
-        L.append("| server | req/s (median) | p99 (median) | req/s of each run | p99 of each run | non-2xx |")
+        if order.get(sc):
+            L.append("Order: " + "; ".join(
+                f"round {n}: " + ", ".join(names.get(s, s) for s in servers)
+                for n, servers in order[sc]) + ".")
+            L.append("")
+        L.append("| server | req/s (median) | p99 (median) | req/s of each round | p99 of each round | non-2xx |")
         L.append("|---|--:|--:|---|---|--:|")
         for server, name in SERVERS:
             m = med.get((server, sc))
@@ -259,16 +314,25 @@ def report(argv):
         pb_t, floor_t = TARGETS[sc]
         L.append("| ratio (req/s) | Plinth SQLite | Plinth PostgreSQL |")
         L.append("|---|--:|--:|")
-        row_pb, row_fl = ["Plinth / PocketBase"], ["Plinth / floor"]
-        for server in ("plinth-sqlite", "plinth-pg"):
-            p = med.get((server, sc), {}).get("rps")
-            # The targets are stated for SQLite; PostgreSQL ratios are shown without a verdict.
-            t_pb = pb_t if server == "plinth-sqlite" else None
-            t_fl = floor_t if server == "plinth-sqlite" else None
-            row_pb.append(fmt_ratio(ratio(p, med.get(("pocketbase", sc), {}).get("rps")), t_pb))
-            row_fl.append(fmt_ratio(ratio(p, med.get(("floor", sc), {}).get("rps")), t_fl))
-        L.append("| " + " | ".join(row_pb) + " |")
-        L.append("| " + " | ".join(row_fl) + " |")
+        rows = {}
+        for ref, ref_name, target in (("pocketbase", "PocketBase", pb_t), ("floor", "floor", floor_t)):
+            head = [f"**Plinth / {ref_name}** (median of per-round ratios)"]
+            each = [f"Plinth / {ref_name}, each round"]
+            ofm = [f"Plinth / {ref_name}, ratio of the medians"]
+            for server in ("plinth-sqlite", "plinth-pg"):
+                rt = ratios(server, ref, sc)
+                rows[(server, ref)] = rt["median"]
+                # The targets are stated for SQLite; PostgreSQL ratios are shown without a verdict.
+                t = target if server == "plinth-sqlite" else None
+                head.append("**" + fmt_ratio(rt["median"], t) + "**" if rt["median"] is not None else "-")
+                each.append(" / ".join(f"{v:.2f}" for _, v in rt["rounds"]) or "-")
+                ofm.append(fmt_ratio(rt["of_medians"]))
+            L.append("| " + " | ".join(head) + " |")
+            L.append("| " + " | ".join(each) + " |")
+            L.append("| " + " | ".join(ofm) + " |")
+        L.append("")
+        L.append("Verdicts (SQLite only) use the median of the per-round ratios: each round's Plinth "
+                 "req/s divided by the same round's PocketBase or floor req/s.")
         if sc == "get":
             p99 = med.get(("plinth-sqlite", "get"), {}).get("p99")
             if p99 is not None:
@@ -276,7 +340,12 @@ def report(argv):
                 L.append(f"Plinth SQLite p99 at 32 connections: {p99:.2f} ms "
                          f"({'met' if p99 < 10 else 'not met'}: target under 10 ms).")
         L.append("")
-    L.append("## Peak memory (VmHWM of the server process, read just before stopping it)")
+        for server, name in SERVERS:
+            m = med.get((server, sc))
+            if m:
+                summary.append((sc, name, m["rps"], m["p99"], rows.get((server, "pocketbase")),
+                                rows.get((server, "floor"))))
+    L.append("## Peak memory (VmHWM of the server process, read at the end, just before stopping the servers)")
     L.append("")
     L.append("| server | peak RSS |")
     L.append("|---|--:|")
@@ -307,13 +376,11 @@ def report(argv):
     L.append("Raw wrk outputs and server logs of this run: `bench/work/raw/`, `bench/work/logs/` (git-ignored).")
     out.write_text("\n".join(L) + "\n")
 
-    # A compact summary for the terminal.
-    print(f"{'scenario':8} {'server':18} {'req/s':>9} {'p99':>10}")
-    for sc, _ in SCENARIOS:
-        for server, name in SERVERS:
-            m = med.get((server, sc))
-            if m:
-                print(f"{sc:8} {name:18} {fmt_rps(m['rps']):>9} {fmt_ms(m['p99']):>10}")
+    # A compact summary for the terminal (ratios: median of the per-round ratios).
+    print(f"{'scenario':8} {'server':18} {'req/s':>9} {'p99':>10} {'/ PB':>7} {'/ floor':>7}")
+    for sc, name, rps, p99, r_pb, r_fl in summary:
+        f = lambda v: "" if v is None else f"{v:.2f}x"
+        print(f"{sc:8} {name:18} {fmt_rps(rps):>9} {fmt_ms(p99):>10} {f(r_pb):>7} {f(r_fl):>7}")
 
 
 def main():

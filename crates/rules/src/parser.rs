@@ -92,28 +92,30 @@ impl Parser {
     }
 
     fn or(&mut self, depth: usize) -> Result<Expr, ParseError> {
-        let mut parts = vec![self.and(depth)?];
-        while self.peek() == Some(&Tok::Or) {
-            self.pos += 1;
-            parts.push(self.and(depth)?);
-        }
-        Ok(if parts.len() == 1 {
-            parts.remove(0)
-        } else {
-            Expr::Or(parts)
-        })
+        self.joined(depth, &Tok::Or, Self::and, Expr::Or)
     }
 
     fn and(&mut self, depth: usize) -> Result<Expr, ParseError> {
-        let mut parts = vec![self.unary(depth)?];
-        while self.peek() == Some(&Tok::And) {
+        self.joined(depth, &Tok::And, Self::unary, Expr::And)
+    }
+
+    /// `part (sep part)*`, one node for several parts, the part itself for one.
+    fn joined(
+        &mut self,
+        depth: usize,
+        sep: &Tok,
+        part: fn(&mut Self, usize) -> Result<Expr, ParseError>,
+        join: fn(Vec<Expr>) -> Expr,
+    ) -> Result<Expr, ParseError> {
+        let mut parts = vec![part(self, depth)?];
+        while self.peek() == Some(sep) {
             self.pos += 1;
-            parts.push(self.unary(depth)?);
+            parts.push(part(self, depth)?);
         }
         Ok(if parts.len() == 1 {
             parts.remove(0)
         } else {
-            Expr::And(parts)
+            join(parts)
         })
     }
 

@@ -43,7 +43,7 @@ impl Store {
         db.build(&q).0
     }
 
-    fn select_all_of(table: &Table) -> SelectStatement {
+    pub(crate) fn select_all_of(table: &Table) -> SelectStatement {
         let mut q = Query::select();
         q.columns(table.columns.iter().map(|c| col(&c.name)))
             .from(col(&table.name));
@@ -53,12 +53,7 @@ impl Store {
     /// One record by id.
     pub async fn get(&self, collection: &str, id: Uuid) -> Result<Option<Record>, StoreError> {
         let table = self.table(collection)?;
-        let sql = self
-            .inner
-            .by_id
-            .get(collection)
-            .cloned()
-            .unwrap_or_default();
+        let sql = table.by_id_sql.clone();
         let values = Values(vec![self.bind(table, "id", &Value::Uuid(id))]);
         let rows = self
             .inner

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use plinth_records::Value;
-use sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_query::{Alias, Expr, ExprTrait};
 use uuid::Uuid;
 
 use crate::crud::Record;
@@ -41,19 +41,12 @@ impl Store {
                 let values = chunk
                     .iter()
                     .map(|id| self.bind(target_table, "id", &Value::Uuid(*id)));
-                let mut q = Query::select();
-                q.columns(
-                    target_table
-                        .columns
-                        .iter()
-                        .map(|c| Alias::new(c.name.as_str())),
-                )
-                .from(Alias::new(target_table.name.as_str()))
-                .and_where(Expr::col(Alias::new("id")).is_in(values));
+                let mut q = Self::select_all_of(target_table);
+                q.and_where(Expr::col(Alias::new("id")).is_in(values));
                 let db = &self.inner.db;
                 for rec in db.query(db.build(&q), target_table.columns.clone()).await? {
-                    if let Some(id) = rec.get("id").and_then(|v| v.as_str()) {
-                        found.insert(id.to_owned(), rec.clone());
+                    if let Some(id) = rec.get("id").and_then(|v| v.as_str()).map(str::to_owned) {
+                        found.insert(id, rec);
                     }
                 }
             }

@@ -59,8 +59,6 @@ struct Inner {
     db: Db,
     manifest: Arc<Manifest>,
     tables: HashMap<String, Table>,
-    /// Point-read SQL per collection, built once: the hottest query skips the builder.
-    by_id: HashMap<String, String>,
     migrations_dir: Option<PathBuf>,
 }
 
@@ -71,18 +69,17 @@ impl Store {
         let tables: HashMap<String, Table> = manifest
             .collections
             .iter()
-            .map(|(name, coll)| (name.clone(), Table::new(name, coll)))
-            .collect();
-        let by_id = tables
-            .iter()
-            .map(|(name, t)| (name.clone(), Store::by_id_sql(&db, t)))
+            .map(|(name, coll)| {
+                let mut t = Table::new(name, coll);
+                t.by_id_sql = Store::by_id_sql(&db, &t);
+                (name.clone(), t)
+            })
             .collect();
         Ok(Store {
             inner: Arc::new(Inner {
                 db,
                 manifest,
                 tables,
-                by_id,
                 migrations_dir: options.migrations_dir,
             }),
         })

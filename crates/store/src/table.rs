@@ -20,6 +20,9 @@ pub(crate) struct Table {
     pub has_updated_at: bool,
     /// Relation fields and their target collections.
     pub relations: Vec<(String, String)>,
+    /// The point read (`WHERE id = ?`) in the store's dialect, built once at open: the
+    /// hottest query skips the builder.
+    pub by_id_sql: String,
 }
 
 impl Table {
@@ -46,6 +49,7 @@ impl Table {
             columns: columns.into(),
             has_updated_at: coll.has_updated_at(),
             relations,
+            by_id_sql: String::new(),
         }
     }
 

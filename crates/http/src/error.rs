@@ -6,6 +6,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use plinth_core::CoreError;
 use plinth_manifest::ErrorStyle;
 use plinth_records::{FieldError, ValidationError};
 use plinth_store::StoreError;
@@ -192,13 +193,13 @@ impl From<ValidationError> for ApiError {
     }
 }
 
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
+impl From<CoreError> for ApiError {
+    fn from(e: CoreError) -> Self {
         match e {
-            StoreError::UnknownCollection(c) => {
-                ApiError::not_found(format!("unknown collection `{c}`"))
-            }
-            StoreError::Conflict { fields } => ApiError {
+            CoreError::Validation(v) => v.into(),
+            CoreError::NotFound(msg) => ApiError::not_found(msg),
+            CoreError::Conflict(msg) => ApiError::new(ErrorCode::Conflict, msg),
+            CoreError::Duplicate { fields } => ApiError {
                 code: ErrorCode::Conflict,
                 message: "A record with the same unique value already exists".into(),
                 details: fields
@@ -207,7 +208,7 @@ impl From<StoreError> for ApiError {
                     .collect(),
                 status: None,
             },
-            StoreError::InvalidReference { fields } => ApiError {
+            CoreError::InvalidReference { fields } => ApiError {
                 code: ErrorCode::Validation,
                 message: "A related record does not exist".into(),
                 details: fields
@@ -216,11 +217,11 @@ impl From<StoreError> for ApiError {
                     .collect(),
                 status: None,
             },
-            StoreError::StillReferenced => ApiError::new(
+            CoreError::StillReferenced => ApiError::new(
                 ErrorCode::Conflict,
                 "The record is still referenced by other records",
             ),
-            StoreError::Unavailable(msg) => {
+            CoreError::Store(StoreError::Unavailable(msg)) => {
                 tracing::error!(error = %msg, "database unavailable");
                 ApiError::new(ErrorCode::Unavailable, "The database is unavailable")
             }

@@ -5,7 +5,8 @@ use axum::extract::rejection::{BytesRejection, FailedToBufferBody};
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
-use uuid::Uuid;
+use plinth_core::{AppService, Caller, Ctx};
+use std::sync::Arc;
 
 use crate::error::{ApiError, ErrorCode};
 
@@ -57,7 +58,26 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
     }
 }
 
-/// A record id from the path; anything not a UUID cannot name a record, so it is a 404.
-pub(crate) fn record_id(raw: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| ApiError::not_found("Record not found"))
+/// The request's [`Ctx`]: its request id (set by the request-id layer), the app, the
+/// caller (anonymous until auth fills it in) and the clock reading for the request.
+pub(crate) struct ReqCtx(pub Ctx);
+
+impl FromRequestParts<Arc<AppService>> for ReqCtx {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &Arc<AppService>,
+    ) -> Result<Self, Self::Rejection> {
+        let request_id = parts
+            .headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        Ok(ReqCtx(Ctx::new(
+            app.name().clone(),
+            request_id,
+            Caller::Anonymous,
+        )))
+    }
 }

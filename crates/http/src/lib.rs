@@ -13,35 +13,11 @@ mod respond;
 use std::sync::Arc;
 
 use axum::Router;
-use plinth_manifest::Manifest;
-use plinth_records::Validator;
-use plinth_store::Store;
+use plinth_core::AppService;
 
 pub use error::{ApiError, ErrorCode};
 pub use layers::HttpOptions;
 pub use openapi::document as openapi_document;
-
-/// Everything a request to one app needs: its manifest, validator and store.
-pub struct AppRuntime {
-    /// The app's manifest.
-    pub manifest: Arc<Manifest>,
-    /// Input checks compiled from the manifest.
-    pub validator: Validator,
-    /// The app's database.
-    pub store: Store,
-}
-
-impl AppRuntime {
-    /// Build the runtime for an opened store.
-    pub fn new(store: Store) -> Arc<Self> {
-        let manifest = store.manifest().clone();
-        Arc::new(AppRuntime {
-            validator: Validator::new(&manifest),
-            manifest,
-            store,
-        })
-    }
-}
 
 /// An app and where it is mounted on a listener.
 #[derive(Clone)]
@@ -49,14 +25,14 @@ pub struct Mount {
     /// Path prefix on the shared listener (`/simflow`), or `""` for the root.
     pub prefix: String,
     /// The app.
-    pub app: Arc<AppRuntime>,
+    pub app: Arc<AppService>,
 }
 
 /// The full router of one listener: every mounted app, `/health`, `/ready`, middleware.
 pub fn listener_router(mounts: &[Mount], options: &HttpOptions) -> Router {
     let mut router = Router::new();
     for m in mounts {
-        let base = m.app.manifest.base.trim_end_matches('/');
+        let base = m.app.manifest().base.trim_end_matches('/');
         let path = format!("{}{}", m.prefix.trim_end_matches('/'), base);
         let app = actions::router(m.app.clone());
         router = if path.is_empty() {

@@ -7,16 +7,16 @@ use axum::Json;
 use plinth_manifest::{Collection, EnvelopeStyle, ErrorStyle, Field, FieldType, Manifest};
 use serde_json::{json, Map, Value};
 
-use crate::AppRuntime;
+use plinth_core::AppService;
 
 /// `GET {base}/openapi.json`; the server URL is where the document was fetched from.
 pub(crate) async fn serve(
-    State(app): State<Arc<AppRuntime>>,
+    State(app): State<Arc<AppService>>,
     OriginalUri(uri): OriginalUri,
 ) -> Json<Value> {
     let server = uri.path().trim_end_matches("/openapi.json");
     Json(document(
-        &app.manifest,
+        app.manifest(),
         if server.is_empty() { "/" } else { server },
     ))
 }
@@ -64,7 +64,8 @@ fn field_schema(field: &Field) -> Value {
     s
 }
 
-fn schemas(name: &str, coll: &Collection) -> (Value, Value) {
+/// The record and input schemas of a collection, in the app's wire names.
+fn schemas(m: &Manifest, name: &str, coll: &Collection) -> (Value, Value) {
     let mut props = Map::new();
     let mut input = Map::new();
     let mut required = vec![json!("id")];
@@ -73,12 +74,13 @@ fn schemas(name: &str, coll: &Collection) -> (Value, Value) {
         "id".into(),
         json!({"type": "string", "format": "uuid", "readOnly": true}),
     );
-    for (fname, f) in &coll.fields {
-        props.insert(fname.clone(), field_schema(f));
-        input.insert(fname.clone(), field_schema(f));
-        required.push(json!(fname));
+    for (fname, f) in coll.fields.iter().filter(|(_, f)| !f.hidden) {
+        let wire = m.wire_name(coll, fname);
+        props.insert(wire.clone(), field_schema(f));
+        input.insert(wire.clone(), field_schema(f));
+        required.push(json!(wire));
         if f.required && f.default.is_none() {
-            input_required.push(json!(fname));
+            input_required.push(json!(wire));
         }
     }
     for ts in ["created_at", "updated_at"] {
@@ -88,11 +90,12 @@ fn schemas(name: &str, coll: &Collection) -> (Value, Value) {
             coll.has_updated_at()
         };
         if kept {
+            let wire = m.wire_name(coll, ts);
             props.insert(
-                ts.into(),
+                wire.clone(),
                 json!({"type": "string", "format": "date-time", "readOnly": true}),
             );
-            required.push(json!(ts));
+            required.push(json!(wire));
         }
     }
     let record =
@@ -160,7 +163,7 @@ pub fn document(m: &Manifest, server: &str) -> Value {
     components.insert("Error".into(), error_schema(m.errors));
     let err = |desc: &str| json!({"description": desc, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
     for (name, coll) in &m.collections {
-        let (record, input) = schemas(name, coll);
+        let (record, input) = schemas(m, name, coll);
         let t = pascal(name);
         components.insert(t.clone(), record);
         components.insert(format!("{t}Input"), input);
@@ -177,9 +180,9 @@ pub fn document(m: &Manifest, server: &str) -> Value {
         for (fname, f) in coll
             .fields
             .iter()
-            .filter(|(_, f)| f.kind != FieldType::Json)
+            .filter(|(_, f)| f.kind != FieldType::Json && !f.hidden)
         {
-            list_params.push(json!({"name": fname, "in": "query", "description": "equality filter", "schema": field_schema(f)}));
+            list_params.push(json!({"name": m.wire_name(coll, fname), "in": "query", "description": "equality filter", "schema": field_schema(f)}));
         }
         let mut list_responses = ok("200", envelope_list(m, name, &r));
         list_responses["400"] = err("Bad query");

@@ -10,11 +10,11 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Map, Value};
 
-use crate::AppRuntime;
+use plinth_core::AppService;
 
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
-pub(crate) fn router(apps: Vec<Arc<AppRuntime>>) -> Router {
+pub(crate) fn router(apps: Vec<Arc<AppService>>) -> Router {
     crate::metrics::init();
     Router::new()
         .route("/health", get(|| async { Json(json!({"status": "ok"})) }))
@@ -23,20 +23,20 @@ pub(crate) fn router(apps: Vec<Arc<AppRuntime>>) -> Router {
         .with_state(Arc::new(apps))
 }
 
-async fn ready(State(apps): State<Arc<Vec<Arc<AppRuntime>>>>) -> (StatusCode, Json<Value>) {
+async fn ready(State(apps): State<Arc<Vec<Arc<AppService>>>>) -> (StatusCode, Json<Value>) {
     let mut report = Map::new();
     let mut all_ok = true;
     for app in apps.iter() {
-        let status = match tokio::time::timeout(READY_TIMEOUT, app.store.ping()).await {
+        let status = match tokio::time::timeout(READY_TIMEOUT, app.ping()).await {
             Ok(Ok(())) => "ok",
             Ok(Err(e)) => {
-                tracing::warn!(app = %app.manifest.name, error = %e, "database not ready");
+                tracing::warn!(app = %app.name(), error = %e, "database not ready");
                 "unavailable"
             }
             Err(_) => "timeout",
         };
         all_ok &= status == "ok";
-        report.insert(app.manifest.name.clone(), json!({"database": status}));
+        report.insert(app.name().to_string(), json!({"database": status}));
     }
     let (code, status) = if all_ok {
         (StatusCode::OK, "ready")

@@ -1,39 +1,104 @@
-//! Success envelopes in the app's style (DESIGN.md): `data`, `keyed` or `bare`.
+//! Success envelopes in the app's style (DESIGN.md): `data`, `keyed` or `bare`. Records are
+//! serialised straight into the response body: no intermediate JSON tree.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use plinth_manifest::{EnvelopeStyle, Manifest};
-use plinth_store::{Page, Record};
-use serde_json::{json, Value};
+use plinth_core::{CollectionHandle, Page, Record};
+use plinth_manifest::EnvelopeStyle;
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
+/// Paging facts of a list.
+#[derive(serde::Serialize)]
+struct Meta {
+    total: u64,
+    limit: u32,
+    offset: u64,
+}
+
+/// `{"success": true, "data": ..., "meta"?: ...}`
+#[derive(serde::Serialize)]
+struct Data<'a, T: Serialize + ?Sized> {
+    success: bool,
+    data: &'a T,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    meta: Option<Meta>,
+}
+
+/// `{<key>: ..., "meta"?: ...}` (keyed) or `{"items": ..., "meta": ...}` (bare lists).
+struct Keyed<'a, T: Serialize + ?Sized> {
+    key: &'a str,
+    value: &'a T,
+    meta: Option<Meta>,
+}
+
+impl<T: Serialize + ?Sized> Serialize for Keyed<'_, T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry(self.key, self.value)?;
+        if let Some(meta) = &self.meta {
+            map.serialize_entry("meta", meta)?;
+        }
+        map.end()
+    }
+}
 
 /// One record, e.g. after view, create or update.
 pub(crate) fn one(
-    manifest: &Manifest,
-    collection: &str,
+    style: EnvelopeStyle,
+    coll: &CollectionHandle,
     status: StatusCode,
-    rec: Record,
+    rec: &Record,
 ) -> Response {
-    let body = match manifest.envelope {
-        EnvelopeStyle::Data => json!({"success": true, "data": rec}),
-        EnvelopeStyle::Keyed => {
-            let key = manifest
-                .collection(collection)
-                .map_or_else(|| collection.to_owned(), |c| c.singular_name(collection));
-            json!({ key: rec })
-        }
-        EnvelopeStyle::Bare => Value::Object(rec),
-    };
-    (status, Json(body)).into_response()
+    match style {
+        EnvelopeStyle::Data => (
+            status,
+            Json(Data {
+                success: true,
+                data: rec,
+                meta: None,
+            }),
+        )
+            .into_response(),
+        EnvelopeStyle::Keyed => (
+            status,
+            Json(Keyed {
+                key: &coll.singular,
+                value: rec,
+                meta: None,
+            }),
+        )
+            .into_response(),
+        EnvelopeStyle::Bare => (status, Json(rec)).into_response(),
+    }
 }
 
 /// A page of records with its paging meta.
-pub(crate) fn page(manifest: &Manifest, collection: &str, page: Page) -> Response {
-    let meta = json!({"total": page.total, "limit": page.limit, "offset": page.offset});
-    let body = match manifest.envelope {
-        EnvelopeStyle::Data => json!({"success": true, "data": page.items, "meta": meta}),
-        EnvelopeStyle::Keyed => json!({ collection: page.items, "meta": meta }),
-        EnvelopeStyle::Bare => json!({"items": page.items, "meta": meta}),
-    };
-    (StatusCode::OK, Json(body)).into_response()
+pub(crate) fn page(style: EnvelopeStyle, coll: &CollectionHandle, page: &Page) -> Response {
+    let meta = Some(Meta {
+        total: page.total,
+        limit: page.limit,
+        offset: page.offset,
+    });
+    let items = page.items.as_slice();
+    match style {
+        EnvelopeStyle::Data => Json(Data {
+            success: true,
+            data: items,
+            meta,
+        })
+        .into_response(),
+        EnvelopeStyle::Keyed => Json(Keyed {
+            key: &coll.name,
+            value: items,
+            meta,
+        })
+        .into_response(),
+        EnvelopeStyle::Bare => Json(Keyed {
+            key: "items",
+            value: items,
+            meta,
+        })
+        .into_response(),
+    }
 }

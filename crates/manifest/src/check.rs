@@ -134,6 +134,7 @@ impl Checker<'_> {
                 let fpath = ["collections", name.as_str(), "fields", fname.as_str()];
                 self.field(m, &fpath, field);
             }
+            self.wire_names(m, name, coll);
             for (i, index) in coll.indexes.iter().enumerate() {
                 let ipath = ["collections", name.as_str(), "indexes"];
                 if index.fields.is_empty() {
@@ -148,6 +149,33 @@ impl Checker<'_> {
                     }
                 }
             }
+        }
+    }
+
+    /// Wire names (naming plus `wire:`) must be plain identifiers, unique in a collection.
+    fn wire_names(&mut self, m: &Manifest, name: &str, coll: &crate::Collection) {
+        let mut seen: Vec<(String, String)> = Vec::new();
+        let system = ["id", "created_at", "updated_at"];
+        let names = system
+            .iter()
+            .map(|s| (*s).to_owned())
+            .chain(coll.fields.keys().cloned());
+        for fname in names {
+            let wire = m.wire_name(coll, &fname);
+            let path = ["collections", name, "fields", fname.as_str(), "wire"];
+            let valid = wire.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && wire.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && wire.len() <= 63;
+            if !valid {
+                self.error(&path, "wire names are ASCII letters, digits and _");
+            }
+            if let Some((other, _)) = seen.iter().find(|(_, w)| *w == wire) {
+                self.error(
+                    &path,
+                    format!("wire name `{wire}` is also the wire name of `{other}`"),
+                );
+            }
+            seen.push((fname, wire));
         }
     }
 
@@ -276,6 +304,24 @@ mod tests {
         let e = &err.0[0];
         assert!(e.message.contains("unknown field `colour`"), "{e}");
         assert_eq!(e.line, Some(5));
+    }
+
+    #[test]
+    fn wire_names_follow_naming_and_must_not_clash() {
+        let m = parse("name: shop\nnaming: camel\ncollections:\n  items:\n    fields:\n      first_name: { type: text }\n      wizard_step: { type: int, wire: wizard_step }\n")
+            .expect("valid");
+        let items = &m.collections["items"];
+        assert_eq!(m.wire_name(items, "first_name"), "firstName");
+        assert_eq!(m.wire_name(items, "created_at"), "createdAt");
+        assert_eq!(m.wire_name(items, "wizard_step"), "wizard_step");
+        let err = parse("name: shop\ncollections:\n  items:\n    fields:\n      a: { type: text, wire: b }\n      b: { type: text }\n      c: { type: text, wire: 'x-y' }\n")
+            .expect_err("clash");
+        let msgs: Vec<_> = err.0.iter().map(|e| e.message.as_str()).collect();
+        assert!(
+            msgs.iter().any(|m| m.contains("also the wire name of `a`")),
+            "{err}"
+        );
+        assert!(msgs.iter().any(|m| m.contains("ASCII letters")), "{err}");
     }
 
     #[test]

@@ -8,8 +8,8 @@ mod model;
 
 pub use check::{parse, ManifestError, ManifestErrors};
 pub use model::{
-    Collection, EnvelopeStyle, ErrorStyle, Field, FieldType, IndexDef, Manifest, OnDelete,
-    Timestamps,
+    camel_case, Collection, EnvelopeStyle, ErrorStyle, Field, FieldType, IndexDef, Manifest,
+    Naming, OnDelete, Timestamps,
 };
 
 /// Names no collection or field may take: they are system columns or list query words.

@@ -18,6 +18,9 @@ pub struct Manifest {
     /// How errors are written on the wire.
     #[serde(default)]
     pub errors: ErrorStyle,
+    /// How field names are spelled on the wire (storage is always snake_case).
+    #[serde(default)]
+    pub naming: Naming,
     /// Collections by name, in declaration order.
     #[serde(default)]
     pub collections: IndexMap<String, Collection>,
@@ -32,6 +35,53 @@ impl Manifest {
     pub fn collection(&self, name: &str) -> Option<&Collection> {
         self.collections.get(name)
     }
+
+    /// The wire name of a field (or system column) of `coll`: its `wire:` name if it has
+    /// one, else the stored name in the app's naming.
+    pub fn wire_name(&self, coll: &Collection, field: &str) -> String {
+        match coll.fields.get(field).and_then(|f| f.wire.as_ref()) {
+            Some(w) => w.clone(),
+            None => self.naming.apply(field),
+        }
+    }
+}
+
+/// Spelling of field names on the wire.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Naming {
+    /// As stored: `created_at`.
+    #[default]
+    Snake,
+    /// `createdAt`.
+    Camel,
+}
+
+impl Naming {
+    /// A snake_case name in this style.
+    pub fn apply(self, name: &str) -> String {
+        match self {
+            Naming::Snake => name.to_owned(),
+            Naming::Camel => camel_case(name),
+        }
+    }
+}
+
+/// `first_name` to `firstName`.
+pub fn camel_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = false;
+    for c in name.chars() {
+        if c == '_' {
+            upper = !out.is_empty();
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Success envelope style (DESIGN.md, HTTP conventions).
@@ -142,6 +192,33 @@ pub struct Field {
     /// What happens to this record when the related one is deleted.
     #[serde(default)]
     pub on_delete: Option<OnDelete>,
+    /// The field's name on the wire when it differs from the app's naming (a seed that
+    /// mixes styles, e.g. `userId` beside `wizard_step`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wire: Option<String>,
+    /// Kept by the server and never shown or written through the API (password hashes).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hidden: bool,
+}
+
+impl Field {
+    /// A field of `kind` with every option at its default.
+    pub fn of(kind: FieldType) -> Self {
+        Field {
+            kind,
+            required: false,
+            unique: false,
+            default: None,
+            min: None,
+            max: None,
+            pattern: None,
+            values: None,
+            collection: None,
+            on_delete: None,
+            wire: None,
+            hidden: false,
+        }
+    }
 }
 
 /// Field types a manifest may declare.

@@ -3,7 +3,6 @@
 
 pub mod apps;
 pub mod config;
-pub mod demo;
 pub mod serve;
 
 pub use config::Config;

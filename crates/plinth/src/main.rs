@@ -7,7 +7,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use plinth::apps::{read_manifest, resolve};
 use plinth::config::{Config, LogFormat};
-use plinth::serve::open_store;
+use plinth::serve::open_app;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -140,7 +140,7 @@ async fn migrate(config: Config, action: MigrateAction, only: Option<String>) ->
         bail!("`migrate down` rolls back one app: name it with --app");
     }
     for spec in specs {
-        let store = open_store(&spec).await?;
+        let store = open_app(&spec).await?;
         match action {
             MigrateAction::Status => {
                 let s = store.migration_status().await?;
@@ -169,7 +169,7 @@ async fn migrate(config: Config, action: MigrateAction, only: Option<String>) ->
             }
             MigrateAction::Up => {
                 let applied = store
-                    .migrate_up()
+                    .migrate_up(&store.system_ctx())
                     .await
                     .with_context(|| format!("app `{}`", spec.name))?;
                 if applied.is_empty() {

@@ -1,9 +1,10 @@
 //! Opening every app (migrating on the way) and serving their listeners until shutdown.
 
 use anyhow::{Context, Result};
-use plinth_http::{listener_router, AppRuntime, HttpOptions, Mount};
-use plinth_store::Store;
+use plinth_core::AppService;
+use plinth_http::{listener_router, HttpOptions, Mount};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -36,9 +37,9 @@ impl Running {
     }
 }
 
-/// Open an app's store (creating a SQLite file if needed) without migrating.
-pub async fn open_store(spec: &AppSpec) -> Result<Store> {
-    Store::open(spec.manifest.clone(), spec.store.clone())
+/// Open an app (creating a SQLite file if needed) without migrating.
+pub async fn open_app(spec: &AppSpec) -> Result<AppService> {
+    AppService::open(spec.manifest.clone(), spec.store.clone())
         .await
         .with_context(|| {
             format!(
@@ -57,16 +58,18 @@ pub async fn start(config: &Config) -> Result<Running> {
     let mut shared = Vec::new();
     let mut own = Vec::new();
     for spec in resolve(config)? {
-        let store = open_store(&spec).await?;
-        let applied = store
-            .migrate_up()
+        let app = open_app(&spec).await?;
+        let ctx = app.system_ctx();
+        let applied = app
+            .migrate_up(&ctx)
             .await
             .with_context(|| format!("app `{}`: migration refused", spec.name))?;
         for m in applied {
             tracing::info!(app = %spec.name, migration = %m, "applied migration");
         }
         if let Some(src) = &spec.demo {
-            let n = crate::demo::load_if_empty(&store, src)
+            let n = app
+                .load_demo_if_empty(&ctx, src)
                 .await
                 .with_context(|| format!("app `{}`: demo data", spec.name))?;
             if n > 0 {
@@ -75,7 +78,7 @@ pub async fn start(config: &Config) -> Result<Running> {
         }
         let mount = Mount {
             prefix: spec.mount.clone(),
-            app: AppRuntime::new(store),
+            app: Arc::new(app),
         };
         match spec.listen {
             Some(addr) => own.push((spec.name.clone(), addr, mount)),
@@ -89,7 +92,7 @@ pub async fn start(config: &Config) -> Result<Running> {
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
     for m in &shared {
-        tracing::info!(app = %m.app.manifest.name, url = %format!("http://{addr}{}{}", m.prefix, m.app.manifest.base.trim_end_matches('/')), "serving");
+        tracing::info!(app = %m.app.name(), url = %format!("http://{addr}{}{}", m.prefix, m.app.manifest().base.trim_end_matches('/')), "serving");
     }
     tasks.push(spawn(
         listener,

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use common::TestEnv;
 use plinth::apps::resolve;
-use plinth::serve::open_store;
+use plinth::serve::open_app;
 use serde_json::json;
 
 both!(manifest_changes_migrate_without_loss);
@@ -63,7 +63,7 @@ async fn manifest_changes_migrate_without_loss(env: TestEnv) {
     app.stop().await;
 
     let spec = resolve(&config).expect("resolve").remove(0);
-    let status = open_store(&spec)
+    let status = open_app(&spec)
         .await
         .expect("open")
         .migration_status()
@@ -110,7 +110,7 @@ async fn manifest_changes_migrate_without_loss(env: TestEnv) {
     app.stop().await;
 
     // Down rolls back the last migration, and it is pending again.
-    let store = open_store(&resolve(&config).expect("resolve").remove(0))
+    let store = open_app(&resolve(&config).expect("resolve").remove(0))
         .await
         .expect("open");
     let rolled = store.migrate_down().await.expect("down");
@@ -118,7 +118,10 @@ async fn manifest_changes_migrate_without_loss(env: TestEnv) {
     let status = store.migration_status().await.expect("status");
     assert_eq!(status.pending_files, vec!["0001_drop_price".to_owned()]);
     assert_eq!(
-        store.migrate_up().await.expect("up again"),
+        store
+            .migrate_up(&store.system_ctx())
+            .await
+            .expect("up again"),
         vec!["0001_drop_price".to_owned()]
     );
     store.migrate_down().await.expect("down explicit");

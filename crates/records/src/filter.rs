@@ -36,34 +36,29 @@ pub enum Rhs {
     Field(String),
 }
 
-fn system_field(kind: FieldType) -> Field {
-    Field {
-        kind,
-        required: false,
-        unique: false,
-        default: None,
-        min: None,
-        max: None,
-        pattern: None,
-        values: None,
-        collection: None,
-        on_delete: None,
-    }
-}
-
-fn field_of(coll: &Collection, name: &str) -> Result<Field, String> {
-    match name {
-        "id" => Ok(system_field(FieldType::Uuid)),
-        "created_at" if coll.has_created_at() => Ok(system_field(FieldType::Timestamp)),
-        "updated_at" if coll.has_updated_at() => Ok(system_field(FieldType::Timestamp)),
+/// The stored name and definition of the field a filter calls `wire`.
+fn field_of<'a>(
+    v: &'a Validator,
+    cname: &str,
+    coll: &Collection,
+    wire: &'a str,
+) -> Result<(&'a str, Field), String> {
+    let name = v
+        .field_name(cname, wire)
+        .ok_or_else(|| format!("unknown field `{wire}`"))?;
+    let field = match name {
+        "id" => Field::of(FieldType::Uuid),
+        "created_at" if coll.has_created_at() => Field::of(FieldType::Timestamp),
+        "updated_at" if coll.has_updated_at() => Field::of(FieldType::Timestamp),
         _ => match coll.fields.get(name) {
             Some(f) if f.kind == FieldType::Json => {
-                Err(format!("json field `{name}` cannot be filtered"))
+                return Err(format!("json field `{wire}` cannot be filtered"))
             }
-            Some(f) => Ok(f.clone()),
-            None => Err(format!("unknown field `{name}`")),
+            Some(f) => f.clone(),
+            None => return Err(format!("unknown field `{wire}`")),
         },
-    }
+    };
+    Ok((name, field))
 }
 
 impl Validator {
@@ -100,7 +95,7 @@ impl Validator {
             }
             _ => return Err("a comparison needs a field on one side".into()),
         };
-        let field = field_of(coll, name)?;
+        let (stored, field) = field_of(self, cname, coll, name)?;
         let textual = field.kind.is_textual();
         if matches!(op, CmpOp::Like | CmpOp::NotLike) && !textual {
             return Err(format!(
@@ -117,13 +112,13 @@ impl Validator {
         }
         let right = match other {
             Operand::Field(f) => {
-                let rf = field_of(coll, f)?;
+                let (rstored, rf) = field_of(self, cname, coll, f)?;
                 if field.kind.is_textual() != rf.kind.is_textual()
                     || (!textual && field.kind != rf.kind)
                 {
                     return Err(format!("`{name}` and `{f}` have different types"));
                 }
-                Rhs::Field(f.clone())
+                Rhs::Field(rstored.to_owned())
             }
             Operand::Literal(v) => {
                 if v.is_null() && !matches!(op, CmpOp::Eq | CmpOp::Ne) {
@@ -136,7 +131,7 @@ impl Validator {
                     }
                 } else {
                     Rhs::Value(
-                        self.lookup_value(cname, name, &field, v)
+                        self.lookup_value(cname, stored, &field, v)
                             .map_err(|m| format!("`{name}` {m}"))?,
                     )
                 }
@@ -144,7 +139,7 @@ impl Validator {
             Operand::Context(c) => return Err(format!("@{c} is not available in filters")),
         };
         Ok(Filter::Cmp {
-            field: name.clone(),
+            field: stored.to_owned(),
             op,
             right,
         })

@@ -5,12 +5,14 @@
 
 mod filter;
 mod list;
+mod record;
 mod validate;
 mod value;
 
 pub use filter::{Filter, Rhs};
-pub use list::{parse_expand, ListQuery, SortKey, DEFAULT_LIMIT, MAX_LIMIT};
+pub use list::{ListQuery, SortKey, DEFAULT_LIMIT, MAX_LIMIT};
 pub use plinth_rules::CmpOp;
+pub use record::{Column, Record, Shape};
 pub use validate::{Mode, Validator};
 pub use value::{format_timestamp, Value};
 

@@ -37,25 +37,34 @@ pub struct ListQuery {
     pub expand: Vec<String>,
 }
 
-/// Parse `expand=a,b`: each must be a relation field of `coll`.
-pub fn parse_expand(coll: &Collection, raw: &str) -> Result<Vec<String>, FieldError> {
-    let mut out: Vec<String> = Vec::new();
-    for name in raw.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-        match coll.fields.get(name) {
-            Some(f) if f.kind == FieldType::Relation => {
-                if !out.iter().any(|o| o == name) {
-                    out.push(name.to_owned());
+impl Validator {
+    /// Parse `expand=a,b` (wire names): each must be a relation field of `coll`; the
+    /// stored names.
+    pub fn expand(
+        &self,
+        cname: &str,
+        coll: &Collection,
+        raw: &str,
+    ) -> Result<Vec<String>, FieldError> {
+        let mut out: Vec<String> = Vec::new();
+        for wire in raw.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            let name = self.field_name(cname, wire).unwrap_or_default();
+            match coll.fields.get(name) {
+                Some(f) if f.kind == FieldType::Relation => {
+                    if !out.iter().any(|o| o == name) {
+                        out.push(name.to_owned());
+                    }
+                }
+                _ => {
+                    return Err(FieldError::new(
+                        "expand",
+                        format!("`{wire}` is not a relation field"),
+                    ))
                 }
             }
-            _ => {
-                return Err(FieldError::new(
-                    "expand",
-                    format!("`{name}` is not a relation field"),
-                ))
-            }
         }
+        Ok(out)
     }
-    Ok(out)
 }
 
 impl ListQuery {
@@ -90,10 +99,11 @@ impl ListQuery {
                 },
                 "sort" => {
                     for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-                        let (field, desc) = match part.strip_prefix('-') {
+                        let (wire, desc) = match part.strip_prefix('-') {
                             Some(f) => (f, true),
                             None => (part.strip_prefix('+').unwrap_or(part), false),
                         };
+                        let field = validator.field_name(cname, wire).unwrap_or_default();
                         if sortable(coll, field) {
                             q.sort.push(SortKey {
                                 field: field.to_owned(),
@@ -101,7 +111,7 @@ impl ListQuery {
                             });
                         } else {
                             details
-                                .push(FieldError::new("sort", format!("cannot sort by `{field}`")));
+                                .push(FieldError::new("sort", format!("cannot sort by `{wire}`")));
                         }
                     }
                 }
@@ -112,7 +122,7 @@ impl ListQuery {
                     Ok(f) => q.filter = Some(f),
                     Err(msg) => details.push(FieldError::new("filter", msg)),
                 },
-                "expand" => match parse_expand(coll, raw) {
+                "expand" => match validator.expand(cname, coll, raw) {
                     Ok(e) => q.expand = e,
                     Err(e) => details.push(e),
                 },
@@ -120,13 +130,16 @@ impl ListQuery {
                     Ok(u) => q.equals.push(("id".to_owned(), Value::Uuid(u))),
                     Err(_) => details.push(FieldError::new("id", "must be a UUID")),
                 },
-                name => match coll.fields.get(name) {
-                    Some(field) => match validator.query_value(cname, name, field, raw) {
-                        Ok(v) => q.equals.push((name.to_owned(), v)),
-                        Err(msg) => details.push(FieldError::new(name, msg)),
+                wire => match validator
+                    .field_name(cname, wire)
+                    .and_then(|name| coll.fields.get_key_value(name))
+                {
+                    Some((name, field)) => match validator.query_value(cname, name, field, raw) {
+                        Ok(v) => q.equals.push((name.clone(), v)),
+                        Err(msg) => details.push(FieldError::new(wire, msg)),
                     },
                     None => details.push(FieldError::new(
-                        name,
+                        wire,
                         "is not a query parameter or field of this collection",
                     )),
                 },

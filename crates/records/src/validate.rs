@@ -1,6 +1,7 @@
 //! Validation of client input against a collection's fields.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use plinth_manifest::{Collection, Field, FieldType, Manifest};
@@ -8,7 +9,7 @@ use regex::Regex;
 use serde_json::Value as J;
 use uuid::Uuid;
 
-use crate::{FieldError, Row, ValidationError, Value};
+use crate::{FieldError, Row, Shape, ValidationError, Value};
 
 /// Whether input creates a record (defaults, required) or patches one (partial).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,11 +20,13 @@ pub enum Mode {
     Update,
 }
 
-/// Checks input against one app's manifest; holds the compiled field patterns.
+/// Checks input against one app's manifest, in the app's wire names; holds the compiled
+/// field patterns and each collection's shape (stored and wire names).
 #[derive(Debug, Default)]
 pub struct Validator {
     /// Compiled patterns by collection, then field (looked up without allocating).
     patterns: HashMap<String, HashMap<String, Regex>>,
+    shapes: HashMap<String, Arc<Shape>>,
 }
 
 const SYSTEM_FIELDS: &[&str] = &["id", "created_at", "updated_at"];
@@ -32,7 +35,9 @@ impl Validator {
     /// Compile every field pattern of the manifest once.
     pub fn new(manifest: &Manifest) -> Self {
         let mut patterns: HashMap<String, HashMap<String, Regex>> = HashMap::new();
+        let mut shapes = HashMap::new();
         for (cname, coll) in &manifest.collections {
+            shapes.insert(cname.clone(), Arc::new(Shape::of(manifest, coll)));
             for (fname, field) in &coll.fields {
                 // Patterns were checked when the manifest was parsed; a bad one is skipped.
                 if let Some(re) = field.pattern.as_deref().and_then(|p| Regex::new(p).ok()) {
@@ -43,7 +48,25 @@ impl Validator {
                 }
             }
         }
-        Validator { patterns }
+        Validator { patterns, shapes }
+    }
+
+    /// The shape (stored and wire names) of a collection.
+    pub fn shape(&self, cname: &str) -> Option<&Arc<Shape>> {
+        self.shapes.get(cname)
+    }
+
+    /// The wire name of a stored field.
+    pub fn wire<'a>(&'a self, cname: &str, field: &'a str) -> &'a str {
+        self.shapes.get(cname).map_or(field, |s| s.wire(field))
+    }
+
+    /// The stored name of the visible field a client calls `wire`.
+    pub fn field_name<'a>(&'a self, cname: &str, wire: &'a str) -> Option<&'a str> {
+        match self.shapes.get(cname) {
+            Some(s) => s.by_wire(wire).map(|c| c.name.as_str()),
+            None => Some(wire),
+        }
     }
 
     /// Validate a JSON body; on success the typed values to write, in declaration order.
@@ -61,25 +84,26 @@ impl Validator {
         };
         let mut details = Vec::new();
         for key in obj.keys() {
-            if SYSTEM_FIELDS.contains(&key.as_str()) {
-                details.push(FieldError::new(
+            match self.field_name(cname, key) {
+                Some(f) if SYSTEM_FIELDS.contains(&f) => details.push(FieldError::new(
                     key,
                     "is set by the server and cannot be written",
-                ));
-            } else if !coll.fields.contains_key(key) {
-                details.push(FieldError::new(key, "is not a field of this collection"));
+                )),
+                Some(f) if coll.fields.contains_key(f) => {}
+                _ => details.push(FieldError::new(key, "is not a field of this collection")),
             }
         }
         let mut row = Vec::with_capacity(coll.fields.len());
-        for (fname, field) in &coll.fields {
-            let given = obj.get(fname);
+        for (fname, field) in coll.fields.iter().filter(|(_, f)| !f.hidden) {
+            let wire = self.wire(cname, fname);
+            let given = obj.get(wire);
             let raw = match (given, mode) {
                 (Some(v), _) => v,
                 (None, Mode::Update) => continue,
                 (None, Mode::Create) => match &field.default {
                     Some(d) => d,
                     None if field.required => {
-                        details.push(FieldError::new(fname, "is required"));
+                        details.push(FieldError::new(wire, "is required"));
                         continue;
                     }
                     None => continue,
@@ -87,7 +111,7 @@ impl Validator {
             };
             match self.coerce(cname, fname, field, raw) {
                 Ok(v) => row.push((fname.clone(), v)),
-                Err(msg) => details.push(FieldError::new(fname, msg)),
+                Err(msg) => details.push(FieldError::new(wire, msg)),
             }
         }
         if details.is_empty() {

@@ -1,17 +1,16 @@
-//! Record reads and writes for any collection.
+//! Record reads, and the statements of record writes (steps for a [`WriteUnit`]).
 
-use chrono::{SubsecRound, Utc};
+use chrono::{DateTime, Utc};
+use plinth_context::Ctx;
 use plinth_manifest::FieldType;
-use plinth_records::{ListQuery, Row, Value};
+use plinth_records::{ListQuery, Record, Row, Value};
 use sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, Order, Query, SelectStatement, Values};
 use uuid::Uuid;
 
 use crate::bind::to_sea;
 use crate::table::Table;
+use crate::unit::{Expect, Miss, Step, StepOut, WriteUnit};
 use crate::{Store, StoreError};
-
-/// A record as clients see it: field name to JSON value.
-pub type Record = serde_json::Map<String, serde_json::Value>;
 
 /// One page of a list.
 #[derive(Debug, Clone)]
@@ -32,7 +31,7 @@ fn col(name: &str) -> Alias {
 
 impl Store {
     pub(crate) fn bind(&self, table: &Table, field: &str, v: &Value) -> sea_query::Value {
-        let kind = table.column(field).map_or(FieldType::Text, |c| c.kind);
+        let kind = table.kind(field).unwrap_or(FieldType::Text);
         to_sea(v, kind, self.dialect())
     }
 
@@ -45,27 +44,34 @@ impl Store {
 
     pub(crate) fn select_all_of(table: &Table) -> SelectStatement {
         let mut q = Query::select();
-        q.columns(table.columns.iter().map(|c| col(&c.name)))
+        q.columns(table.shape.columns.iter().map(|c| col(&c.name)))
             .from(col(&table.name));
         q
     }
 
+    fn returning_all(table: &Table) -> sea_query::ReturningClause {
+        Query::returning().columns(table.shape.columns.iter().map(|c| col(&c.name)))
+    }
+
     /// One record by id.
-    pub async fn get(&self, collection: &str, id: Uuid) -> Result<Option<Record>, StoreError> {
-        let table = self.table(collection)?;
-        let sql = table.by_id_sql.clone();
+    pub async fn get(
+        &self,
+        ctx: &Ctx,
+        table: &Table,
+        id: Uuid,
+    ) -> Result<Option<Record>, StoreError> {
         let values = Values(vec![self.bind(table, "id", &Value::Uuid(id))]);
         let rows = self
             .inner
             .db
-            .query((sql, values), table.columns.clone())
-            .await?;
+            .query((table.by_id_sql.clone(), values), table.shape.clone())
+            .await
+            .inspect_err(|e| log_failure(ctx, e))?;
         Ok(rows.into_iter().next())
     }
 
     /// A page of records with the total count.
-    pub async fn list(&self, collection: &str, lq: &ListQuery) -> Result<Page, StoreError> {
-        let table = self.table(collection)?;
+    pub async fn list(&self, ctx: &Ctx, table: &Table, lq: &ListQuery) -> Result<Page, StoreError> {
         let mut rows = Self::select_all_of(table);
         let mut count = Query::select();
         count
@@ -91,8 +97,9 @@ impl Store {
         rows.limit(u64::from(lq.limit)).offset(lq.offset);
         let db = &self.inner.db;
         let (items, total) = db
-            .page(db.build(&rows), db.build(&count), table.columns.clone())
-            .await?;
+            .page(db.build(&rows), db.build(&count), table.shape.clone())
+            .await
+            .inspect_err(|e| log_failure(ctx, e))?;
         Ok(Page {
             items,
             total: u64::try_from(total).unwrap_or_default(),
@@ -101,19 +108,33 @@ impl Store {
         })
     }
 
-    /// Insert a validated row; the stored record comes back.
-    pub async fn create(&self, collection: &str, row: Row) -> Result<Record, StoreError> {
-        let table = self.table(collection)?;
-        let now = Value::Timestamp(Utc::now().trunc_subsecs(3));
+    /// Apply a write unit atomically; one output per step, in order.
+    pub async fn apply(&self, ctx: &Ctx, unit: WriteUnit) -> Result<Vec<StepOut>, StoreError> {
+        tracing::debug!(request_id = %ctx.request_id, steps = unit.len(), "apply write unit");
+        self.inner
+            .db
+            .apply(unit)
+            .await
+            .inspect_err(|e| log_failure(ctx, e))
+    }
+
+    /// Insert a validated row under `id`, stamped `now`; the stored record is returned.
+    pub fn insert_step(
+        &self,
+        table: &Table,
+        id: Uuid,
+        row: &Row,
+        now: DateTime<Utc>,
+    ) -> Result<Step, StoreError> {
+        let now = Value::Timestamp(now);
         let mut names = vec![col("id")];
-        let mut values: Vec<Expr> =
-            vec![self.bind(table, "id", &Value::Uuid(Uuid::now_v7())).into()];
-        for (field, v) in &row {
+        let mut values: Vec<Expr> = vec![self.bind(table, "id", &Value::Uuid(id)).into()];
+        for (field, v) in row {
             names.push(col(field));
             values.push(self.bind(table, field, v).into());
         }
         for ts in ["created_at", "updated_at"] {
-            if table.column(ts).is_some() {
+            if table.kind(ts).is_some() {
                 names.push(col(ts));
                 values.push(self.bind(table, ts, &now).into());
             }
@@ -123,91 +144,54 @@ impl Store {
             .columns(names)
             .values(values)
             .map_err(|e| StoreError::Database(e.to_string()))?
-            .returning(Query::returning().columns(table.columns.iter().map(|c| col(&c.name))));
-        let db = &self.inner.db;
-        match db
-            .write_returning(db.build(&q), table.columns.clone())
-            .await
-        {
-            Ok(rows) => rows
-                .into_iter()
-                .next()
-                .ok_or_else(|| StoreError::Database("insert returned no row".into())),
-            Err(StoreError::InvalidReference { .. }) => {
-                Err(self.missing_references(table, &row).await)
-            }
-            Err(e) => Err(e),
-        }
+            .returning(Self::returning_all(table));
+        let sql = self.inner.db.build(&q);
+        Ok(Step::new(sql, Expect::One(Miss::Conflict), Some(table.shape.clone())).by_key())
     }
 
-    /// Apply a validated partial row; `None` when no record has this id.
-    pub async fn update(
-        &self,
-        collection: &str,
-        id: Uuid,
-        row: Row,
-    ) -> Result<Option<Record>, StoreError> {
-        let table = self.table(collection)?;
+    /// Apply a validated partial row to record `id`, stamped `now`; the record is returned.
+    /// A missing record fails the unit with [`Miss::NotFound`].
+    pub fn update_step(&self, table: &Table, id: Uuid, row: &Row, now: DateTime<Utc>) -> Step {
         let mut sets: Vec<(Alias, Expr)> = row
             .iter()
             .map(|(f, v)| (col(f), self.bind(table, f, v).into()))
             .collect();
         if table.has_updated_at {
-            let now = Value::Timestamp(Utc::now().trunc_subsecs(3));
+            let now = Value::Timestamp(now);
             sets.push((
                 col("updated_at"),
                 self.bind(table, "updated_at", &now).into(),
             ));
         }
-        if sets.is_empty() {
-            return self.get(collection, id).await;
-        }
-        let mut q = Query::update();
-        q.table(col(&table.name))
-            .values(sets)
-            .and_where(Expr::col(col("id")).eq(self.bind(table, "id", &Value::Uuid(id))))
-            .returning(Query::returning().columns(table.columns.iter().map(|c| col(&c.name))));
-        let db = &self.inner.db;
-        match db
-            .write_returning(db.build(&q), table.columns.clone())
-            .await
-        {
-            Ok(rows) => Ok(rows.into_iter().next()),
-            Err(StoreError::InvalidReference { .. }) => {
-                Err(self.missing_references(table, &row).await)
-            }
-            Err(e) => Err(e),
-        }
+        let id_is = Expr::col(col("id")).eq(self.bind(table, "id", &Value::Uuid(id)));
+        let sql = if sets.is_empty() {
+            // Nothing to change: read the record back so the caller still gets it.
+            let mut q = Self::select_all_of(table);
+            q.and_where(id_is);
+            self.inner.db.build(&q)
+        } else {
+            let mut q = Query::update();
+            q.table(col(&table.name))
+                .values(sets)
+                .and_where(id_is)
+                .returning(Self::returning_all(table));
+            self.inner.db.build(&q)
+        };
+        Step::new(sql, Expect::One(Miss::NotFound), Some(table.shape.clone())).by_key()
     }
 
-    /// Delete by id; false when no record has this id.
-    pub async fn delete(&self, collection: &str, id: Uuid) -> Result<bool, StoreError> {
-        let table = self.table(collection)?;
+    /// Delete record `id`; a missing record fails the unit with [`Miss::NotFound`].
+    pub fn delete_step(&self, table: &Table, id: Uuid) -> Step {
         let mut q = Query::delete();
         q.from_table(col(&table.name))
             .and_where(Expr::col(col("id")).eq(self.bind(table, "id", &Value::Uuid(id))));
-        let db = &self.inner.db;
-        match db.execute(db.build(&q)).await {
-            Ok(n) => Ok(n > 0),
-            Err(StoreError::InvalidReference { .. }) => Err(StoreError::StillReferenced),
-            Err(e) => Err(e),
-        }
+        Step::new(self.inner.db.build(&q), Expect::One(Miss::NotFound), None).by_key()
     }
+}
 
-    /// After a foreign-key failure, find which relation fields point at nothing, so the
-    /// client is told which field is wrong. Runs only on that error path.
-    async fn missing_references(&self, table: &Table, row: &Row) -> StoreError {
-        let mut fields = Vec::new();
-        for (field, target) in &table.relations {
-            let Some((_, Value::Uuid(id))) = row.iter().find(|(f, _)| f == field) else {
-                continue;
-            };
-            match self.get(target, *id).await {
-                Ok(None) => fields.push(field.clone()),
-                Ok(Some(_)) => {}
-                Err(e) => return e,
-            }
-        }
-        StoreError::InvalidReference { fields }
+/// Client mistakes surface as typed errors; only faults are worth a log line here.
+fn log_failure(ctx: &Ctx, e: &StoreError) {
+    if matches!(e, StoreError::Database(_) | StoreError::Unavailable(_)) {
+        tracing::warn!(request_id = %ctx.request_id, app = %ctx.app, error = %e, "database call failed");
     }
 }

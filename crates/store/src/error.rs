@@ -18,6 +18,10 @@ pub enum StoreError {
         /// Relation fields whose target is missing.
         fields: Vec<String>,
     },
+    /// A step of a write unit touched no row (or more than one) where it had to touch
+    /// exactly one; the unit was rolled back.
+    #[error("a write unit's expectation failed ({0:?})")]
+    Expectation(crate::Miss),
     /// The record is still referenced by a `restrict` relation.
     #[error("the record is still referenced by other records")]
     StillReferenced,

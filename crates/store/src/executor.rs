@@ -2,13 +2,12 @@
 
 use std::sync::Arc;
 
-use plinth_records::format_timestamp;
+use plinth_records::{format_timestamp, Record, Shape};
 use sea_query::{PostgresQueryBuilder, QueryStatementWriter, SqliteQueryBuilder, Values};
 
-use crate::crud::Record;
 use crate::postgres::PgDb;
 use crate::sqlite::SqliteDb;
-use crate::table::Column;
+use crate::unit::{StepOut, WriteUnit};
 use crate::{DbUrl, Dialect, StoreError};
 
 /// A built statement: SQL text and its parameters.
@@ -50,11 +49,11 @@ impl Db {
         }
     }
 
-    /// Rows of a query, decoded by `cols` (in select order).
-    pub async fn query(&self, q: Sql, cols: Arc<[Column]>) -> Result<Vec<Record>, StoreError> {
+    /// Rows of a query, decoded by `shape` (in select order).
+    pub async fn query(&self, q: Sql, shape: Arc<Shape>) -> Result<Vec<Record>, StoreError> {
         match self {
-            Db::Sqlite(db) => db.query(q, cols).await,
-            Db::Postgres(db) => db.query(q, cols).await,
+            Db::Sqlite(db) => db.query(q, shape).await,
+            Db::Postgres(db) => db.query(q, shape).await,
         }
     }
 
@@ -63,40 +62,19 @@ impl Db {
         &self,
         rows: Sql,
         count: Sql,
-        cols: Arc<[Column]>,
+        shape: Arc<Shape>,
     ) -> Result<(Vec<Record>, i64), StoreError> {
         match self {
-            Db::Sqlite(db) => db.page(rows, count, cols).await,
-            Db::Postgres(db) => db.page(rows, count, cols).await,
+            Db::Sqlite(db) => db.page(rows, count, shape).await,
+            Db::Postgres(db) => db.page(rows, count, shape).await,
         }
     }
 
-    /// A write returning rows (INSERT/UPDATE ... RETURNING).
-    pub async fn write_returning(
-        &self,
-        q: Sql,
-        cols: Arc<[Column]>,
-    ) -> Result<Vec<Record>, StoreError> {
+    /// Apply a write unit atomically; one output per step.
+    pub async fn apply(&self, unit: WriteUnit) -> Result<Vec<StepOut>, StoreError> {
         match self {
-            Db::Sqlite(db) => db.write_returning(q, cols).await,
-            Db::Postgres(db) => db.query(q, cols).await,
-        }
-    }
-
-    /// A write; the number of rows changed.
-    pub async fn execute(&self, q: Sql) -> Result<u64, StoreError> {
-        match self {
-            Db::Sqlite(db) => db.execute(q).await,
-            Db::Postgres(db) => db.execute(q).await,
-        }
-    }
-
-    /// Run statements in one transaction; a statement with no parameters may hold several
-    /// SQL statements (hand-written migrations).
-    pub async fn transaction(&self, stmts: Vec<Sql>) -> Result<(), StoreError> {
-        match self {
-            Db::Sqlite(db) => db.transaction(stmts).await,
-            Db::Postgres(db) => db.transaction(stmts).await,
+            Db::Sqlite(db) => db.apply(unit).await,
+            Db::Postgres(db) => db.apply(unit).await,
         }
     }
 }

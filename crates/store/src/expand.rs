@@ -3,32 +3,36 @@
 
 use std::collections::HashMap;
 
-use plinth_records::Value;
+use plinth_context::Ctx;
+use plinth_records::{Record, Value};
 use sea_query::{Alias, Expr, ExprTrait};
 use uuid::Uuid;
 
-use crate::crud::Record;
+use crate::table::Table;
 use crate::{Store, StoreError};
 
 /// Ids per query; well under SQLite's and PostgreSQL's parameter limits.
 const CHUNK: usize = 500;
 
 impl Store {
-    /// Attach `expand: {field: record}` to each record for the relation `fields`.
+    /// Embed, in each record, the records its relation `fields` point at.
     pub async fn expand(
         &self,
-        collection: &str,
+        ctx: &Ctx,
+        table: &Table,
         records: &mut [Record],
         fields: &[String],
     ) -> Result<(), StoreError> {
-        let table = self.table(collection)?;
         for field in fields {
             let Some((_, target)) = table.relations.iter().find(|(f, _)| f == field) else {
                 return Err(StoreError::UnknownCollection(format!(
-                    "{collection}.{field}"
+                    "{}.{field}",
+                    table.name
                 )));
             };
-            let target_table = self.table(target)?;
+            let target_table = self
+                .table(target)
+                .ok_or_else(|| StoreError::UnknownCollection(target.clone()))?;
             let mut ids: Vec<Uuid> = records
                 .iter()
                 .filter_map(|r| r.get(field).and_then(|v| v.as_str()))
@@ -44,26 +48,23 @@ impl Store {
                 let mut q = Self::select_all_of(target_table);
                 q.and_where(Expr::col(Alias::new("id")).is_in(values));
                 let db = &self.inner.db;
-                for rec in db.query(db.build(&q), target_table.columns.clone()).await? {
-                    if let Some(id) = rec.get("id").and_then(|v| v.as_str()).map(str::to_owned) {
+                let rows = db.query(db.build(&q), target_table.shape.clone()).await;
+                for rec in rows.inspect_err(
+                    |e| tracing::warn!(request_id = %ctx.request_id, error = %e, "expand failed"),
+                )? {
+                    if let Some(id) = rec.id().map(str::to_owned) {
                         found.insert(id, rec);
                     }
                 }
             }
             for rec in records.iter_mut() {
-                let Some(target) = rec
+                let related = rec
                     .get(field)
                     .and_then(|v| v.as_str())
                     .and_then(|id| found.get(id))
-                else {
-                    continue;
-                };
-                let target = serde_json::Value::Object(target.clone());
-                let slot = rec
-                    .entry("expand")
-                    .or_insert_with(|| serde_json::Value::Object(Record::new()));
-                if let Some(map) = slot.as_object_mut() {
-                    map.insert(field.clone(), target);
+                    .cloned();
+                if let Some(related) = related {
+                    rec.set_expand(field, related);
                 }
             }
         }

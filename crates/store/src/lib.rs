@@ -15,11 +15,14 @@ mod migrate;
 mod postgres;
 mod sqlite;
 mod table;
+mod unit;
 mod url;
 
-pub use crud::{Page, Record};
+pub use crud::Page;
 pub use error::StoreError;
-pub use migrate::{Migration, MigrationStatus};
+pub use migrate::{Migration, MigrationStatus, Schema};
+pub use table::Table;
+pub use unit::{Expect, Miss, Step, StepOut, WriteUnit};
 pub use url::DbUrl;
 
 use std::collections::HashMap;
@@ -29,7 +32,6 @@ use std::sync::Arc;
 use plinth_manifest::Manifest;
 
 use executor::Db;
-use table::Table;
 
 /// SQL dialect of a backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,7 +51,9 @@ pub struct StoreOptions {
     pub migrations_dir: Option<PathBuf>,
 }
 
-/// An app's open database, shared by all its requests (cheap to clone).
+/// An app's open database, shared by all its requests (cheap to clone). It knows the
+/// tables of the manifest it was opened with, not the manifest itself: the app service
+/// owns that.
 #[derive(Clone)]
 pub struct Store {
     inner: Arc<Inner>,
@@ -57,28 +61,27 @@ pub struct Store {
 
 struct Inner {
     db: Db,
-    manifest: Arc<Manifest>,
-    tables: HashMap<String, Table>,
+    tables: HashMap<String, Arc<Table>>,
     migrations_dir: Option<PathBuf>,
 }
 
 impl Store {
-    /// Open (and for SQLite create) the database; does not migrate.
-    pub async fn open(manifest: Arc<Manifest>, options: StoreOptions) -> Result<Self, StoreError> {
+    /// Open (and for SQLite create) the database for `manifest`'s collections; does not
+    /// migrate.
+    pub async fn open(manifest: &Manifest, options: StoreOptions) -> Result<Self, StoreError> {
         let db = Db::open(&options.url).await?;
-        let tables: HashMap<String, Table> = manifest
+        let tables = manifest
             .collections
             .iter()
             .map(|(name, coll)| {
-                let mut t = Table::new(name, coll);
+                let mut t = Table::new(manifest, name, coll);
                 t.by_id_sql = Store::by_id_sql(&db, &t);
-                (name.clone(), t)
+                (name.clone(), Arc::new(t))
             })
             .collect();
         Ok(Store {
             inner: Arc::new(Inner {
                 db,
-                manifest,
                 tables,
                 migrations_dir: options.migrations_dir,
             }),
@@ -90,20 +93,13 @@ impl Store {
         self.inner.db.dialect()
     }
 
-    /// The manifest this store serves.
-    pub fn manifest(&self) -> &Arc<Manifest> {
-        &self.inner.manifest
-    }
-
     /// Check the database answers (for `/ready`).
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.inner.db.ping().await
     }
 
-    fn table(&self, collection: &str) -> Result<&Table, StoreError> {
-        self.inner
-            .tables
-            .get(collection)
-            .ok_or_else(|| StoreError::UnknownCollection(collection.to_owned()))
+    /// The table of a collection, resolved once and held by callers.
+    pub fn table(&self, collection: &str) -> Option<&Arc<Table>> {
+        self.inner.tables.get(collection)
     }
 }

@@ -6,6 +6,7 @@ use std::str::FromStr;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Timeouts};
 use std::sync::Arc;
 
+use deadpool_postgres::GenericClient;
 use plinth_manifest::FieldType;
 use sea_query_postgres::PostgresValue;
 use secrecy::{ExposeSecret, SecretString};
@@ -13,9 +14,10 @@ use serde_json::Value as J;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
-use crate::crud::Record;
+use plinth_records::{Record, Shape};
+
 use crate::executor::{timestamp_json, Sql};
-use crate::table::Column;
+use crate::unit::{check, Expect, Step, StepOut, WriteUnit};
 use crate::StoreError;
 
 const POOL_SIZE: usize = 16;
@@ -34,9 +36,9 @@ fn refs(p: &[PostgresValue]) -> Vec<&(dyn ToSql + Sync)> {
     p.iter().map(|v| v as &(dyn ToSql + Sync)).collect()
 }
 
-fn decode(row: &Row, cols: &[Column]) -> Result<Record, StoreError> {
-    let mut rec = Record::with_capacity(cols.len());
-    for (i, col) in cols.iter().enumerate() {
+fn decode(row: &Row, shape: &Arc<Shape>) -> Result<Record, StoreError> {
+    let mut values = Vec::with_capacity(shape.columns.len());
+    for (i, col) in shape.columns.iter().enumerate() {
         let v = match col.kind {
             FieldType::Int => row.try_get::<_, Option<i64>>(i)?.map(J::from),
             FieldType::Float => row
@@ -58,9 +60,33 @@ fn decode(row: &Row, cols: &[Column]) -> Result<Record, StoreError> {
                 row.try_get::<_, Option<String>>(i)?.map(J::String)
             }
         };
-        rec.insert(col.name.clone(), v.unwrap_or(J::Null));
+        values.push(v.unwrap_or(J::Null));
     }
-    Ok(rec)
+    Ok(Record::new(shape.clone(), values))
+}
+
+/// Run one step on a client or transaction.
+async fn run_step(c: &impl GenericClient, step: &Step) -> Result<StepOut, StoreError> {
+    let (sql, values) = &step.sql;
+    let out = if step.script {
+        c.batch_execute(sql).await?;
+        StepOut::Count(0)
+    } else {
+        let stmt = c.prepare_cached(sql).await?;
+        let p = params(values);
+        match &step.returning {
+            Some(shape) => StepOut::Rows(
+                c.query(&stmt, &refs(&p))
+                    .await?
+                    .iter()
+                    .map(|r| decode(r, shape))
+                    .collect::<Result<_, _>>()?,
+            ),
+            None => StepOut::Count(c.execute(&stmt, &refs(&p)).await?),
+        }
+    };
+    check(step, &out)?;
+    Ok(out)
 }
 
 impl PgDb {
@@ -103,20 +129,20 @@ impl PgDb {
     pub async fn query(
         &self,
         (sql, values): Sql,
-        cols: Arc<[Column]>,
+        shape: Arc<Shape>,
     ) -> Result<Vec<Record>, StoreError> {
         let client = self.pool.get().await?;
         let stmt = client.prepare_cached(&sql).await?;
         let p = params(&values);
         let rows = client.query(&stmt, &refs(&p)).await?;
-        rows.iter().map(|r| decode(r, &cols)).collect()
+        rows.iter().map(|r| decode(r, &shape)).collect()
     }
 
     pub async fn page(
         &self,
         (rows_sql, rows_values): Sql,
         (count_sql, count_values): Sql,
-        cols: Arc<[Column]>,
+        shape: Arc<Shape>,
     ) -> Result<(Vec<Record>, i64), StoreError> {
         let client = self.pool.get().await?;
         let rows_stmt = client.prepare_cached(&rows_sql).await?;
@@ -130,30 +156,27 @@ impl PgDb {
         )?;
         let items = rows
             .iter()
-            .map(|r| decode(r, &cols))
+            .map(|r| decode(r, &shape))
             .collect::<Result<_, _>>()?;
         Ok((items, count.try_get(0)?))
     }
 
-    pub async fn execute(&self, (sql, values): Sql) -> Result<u64, StoreError> {
-        let client = self.pool.get().await?;
-        let stmt = client.prepare_cached(&sql).await?;
-        let p = params(&values);
-        Ok(client.execute(&stmt, &refs(&p)).await?)
-    }
-
-    pub async fn transaction(&self, stmts: Vec<Sql>) -> Result<(), StoreError> {
+    /// A unit in one transaction; a single statement is atomic alone and skips the
+    /// BEGIN/COMMIT round trips.
+    pub async fn apply(&self, unit: WriteUnit) -> Result<Vec<StepOut>, StoreError> {
         let mut client = self.pool.get().await?;
-        let tx = client.transaction().await?;
-        for (sql, values) in &stmts {
-            if values.0.is_empty() {
-                tx.batch_execute(sql).await?;
-            } else {
-                let p = params(values);
-                tx.execute(sql.as_str(), &refs(&p)).await?;
+        if let [step] = unit.steps.as_slice() {
+            if !step.script && (step.by_key || step.expect == Expect::Any) {
+                return Ok(vec![run_step(&client, step).await?]);
             }
         }
+        let tx = client.transaction().await?;
+        let mut outs = Vec::with_capacity(unit.steps.len());
+        for step in &unit.steps {
+            // An error drops `tx`, which rolls the whole unit back.
+            outs.push(run_step(&tx, step).await?);
+        }
         tx.commit().await?;
-        Ok(())
+        Ok(outs)
     }
 }

@@ -1,44 +1,27 @@
-//! A collection as the store sees it: its columns, in a fixed order, with their types.
+//! A collection as the store sees it: its table, columns in a fixed order, relations, and
+//! the hottest statement prebuilt. Resolved once at open; callers hold it by `Arc`.
 
 use std::sync::Arc;
 
-use plinth_manifest::{Collection, FieldType};
-
-/// One column of a collection's table.
-#[derive(Debug, Clone)]
-pub(crate) struct Column {
-    pub name: String,
-    pub kind: FieldType,
-}
+use plinth_manifest::{Collection, FieldType, Manifest};
+use plinth_records::Shape;
 
 /// The table behind a collection.
-#[derive(Debug, Clone)]
-pub(crate) struct Table {
-    pub name: String,
-    /// `id`, the declared fields, then the system timestamps (shared with every query).
-    pub columns: Arc<[Column]>,
-    pub has_updated_at: bool,
+#[derive(Debug)]
+pub struct Table {
+    pub(crate) name: String,
+    /// `id`, the declared fields, then the system timestamps (shared with every record).
+    pub(crate) shape: Arc<Shape>,
+    pub(crate) has_updated_at: bool,
     /// Relation fields and their target collections.
-    pub relations: Vec<(String, String)>,
+    pub(crate) relations: Vec<(String, String)>,
     /// The point read (`WHERE id = ?`) in the store's dialect, built once at open: the
     /// hottest query skips the builder.
-    pub by_id_sql: String,
+    pub(crate) by_id_sql: String,
 }
 
 impl Table {
-    pub fn new(name: &str, coll: &Collection) -> Self {
-        let col = |name: &str, kind| Column {
-            name: name.to_owned(),
-            kind,
-        };
-        let mut columns = vec![col("id", FieldType::Uuid)];
-        columns.extend(coll.fields.iter().map(|(n, f)| col(n, f.kind)));
-        if coll.has_created_at() {
-            columns.push(col("created_at", FieldType::Timestamp));
-        }
-        if coll.has_updated_at() {
-            columns.push(col("updated_at", FieldType::Timestamp));
-        }
+    pub(crate) fn new(manifest: &Manifest, name: &str, coll: &Collection) -> Self {
         let relations = coll
             .fields
             .iter()
@@ -46,14 +29,29 @@ impl Table {
             .collect();
         Table {
             name: name.to_owned(),
-            columns: columns.into(),
+            shape: Arc::new(Shape::of(manifest, coll)),
             has_updated_at: coll.has_updated_at(),
             relations,
             by_id_sql: String::new(),
         }
     }
 
-    pub fn column(&self, name: &str) -> Option<&Column> {
-        self.columns.iter().find(|c| c.name == name)
+    /// The collection's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The columns every record of this table carries.
+    pub fn shape(&self) -> &Arc<Shape> {
+        &self.shape
+    }
+
+    /// Relation fields and the collections they point at.
+    pub fn relations(&self) -> &[(String, String)] {
+        &self.relations
+    }
+
+    pub(crate) fn kind(&self, column: &str) -> Option<FieldType> {
+        self.shape.index(column).map(|i| self.shape.columns[i].kind)
     }
 }

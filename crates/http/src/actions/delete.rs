@@ -5,17 +5,14 @@ use axum::http::StatusCode;
 
 use super::{collection, App};
 use crate::error::ApiError;
-use crate::extract::record_id;
+use crate::extract::ReqCtx;
 
 pub(crate) async fn handle(
     app: App,
+    ReqCtx(ctx): ReqCtx,
     Path((name, id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    collection(&app, &name)?;
-    let id = record_id(&id)?;
-    if app.store.delete(&name, id).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::not_found("Record not found"))
-    }
+    let coll = collection(&app, &name)?;
+    app.delete(&ctx, coll, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -14,18 +14,18 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use plinth_manifest::{Collection, ErrorStyle};
+use plinth_core::{AppService, CollectionHandle};
+use plinth_manifest::ErrorStyle;
 
 use crate::error::ApiError;
-use crate::AppRuntime;
 
 /// Shared state of an app's handlers.
-pub(crate) type App = State<Arc<AppRuntime>>;
+pub(crate) type App = State<Arc<AppService>>;
 
 /// The app's router, relative to its base path.
-pub(crate) fn router(app: Arc<AppRuntime>) -> Router {
-    let style = app.manifest.errors;
-    let name = app.manifest.name.clone();
+pub(crate) fn router(app: Arc<AppService>) -> Router {
+    let style = app.manifest().errors;
+    let name = app.name().to_string();
     Router::new()
         .route("/openapi.json", get(crate::openapi::serve))
         .route("/{collection}", get(list::handle).post(create::handle))
@@ -45,9 +45,9 @@ async fn not_found() -> ApiError {
     ApiError::not_found("No such route")
 }
 
-fn collection<'a>(app: &'a AppRuntime, name: &str) -> Result<&'a Collection, ApiError> {
-    app.manifest
-        .collection(name)
+fn collection<'a>(app: &'a AppService, name: &str) -> Result<&'a CollectionHandle, ApiError> {
+    app.collection(name)
+        .map(|c| &**c)
         .ok_or_else(|| ApiError::not_found(format!("Unknown collection `{name}`")))
 }
 

@@ -3,25 +3,24 @@
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
-use plinth_records::Mode;
 
 use super::{collection, App};
 use crate::error::ApiError;
-use crate::extract::{record_id, JsonBody};
+use crate::extract::{JsonBody, ReqCtx};
 use crate::respond;
 
 pub(crate) async fn handle(
     app: App,
+    ReqCtx(ctx): ReqCtx,
     Path((name, id)): Path<(String, String)>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let coll = collection(&app, &name)?;
-    let id = record_id(&id)?;
-    let row = app.validator.record(&name, coll, &body, Mode::Update)?;
-    let rec = app
-        .store
-        .update(&name, id, row)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Record not found"))?;
-    Ok(respond::one(&app.manifest, &name, StatusCode::OK, rec))
+    let rec = app.update(&ctx, coll, &id, &body).await?;
+    Ok(respond::one(
+        app.manifest().envelope,
+        coll,
+        StatusCode::OK,
+        &rec,
+    ))
 }

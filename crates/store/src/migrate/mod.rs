@@ -11,10 +11,12 @@ use chrono::Utc;
 use indexmap::IndexMap;
 use plinth_manifest::{Collection, FieldType};
 use plinth_records::format_timestamp;
-use sea_query::{Alias, Expr, ExprTrait, Order, Query, Values};
+use sea_query::{Alias, Expr, ExprTrait, Order, Query};
 
-use crate::executor::Sql;
-use crate::table::Column;
+use plinth_context::Ctx;
+use plinth_records::Shape;
+
+use crate::unit::{Step, WriteUnit};
 use crate::{Store, StoreError};
 
 mod files;
@@ -23,7 +25,8 @@ mod plan;
 use files::{read_explicit, Explicit};
 use plan::plan;
 
-type Schema = IndexMap<String, Collection>;
+/// Collections by name: what a migration takes the database to.
+pub type Schema = IndexMap<String, Collection>;
 
 const TABLE: &str = "_plinth_migrations";
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS _plinth_migrations (version BIGINT NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL, up_sql TEXT NOT NULL, down_sql TEXT NOT NULL, snapshot TEXT NOT NULL)";
@@ -60,33 +63,27 @@ struct AppliedRow {
     snapshot: String,
 }
 
-fn no_values() -> Values {
-    Values(Vec::new())
-}
-
 impl Store {
     async fn applied_rows(&self) -> Result<Vec<AppliedRow>, StoreError> {
         let db = &self.inner.db;
-        db.transaction(vec![(CREATE_TABLE.to_owned(), no_values())])
-            .await?;
+        let mut unit = WriteUnit::new();
+        unit.push(Step::script(CREATE_TABLE.to_owned()));
+        db.apply(unit).await?;
         let names = ["version", "name", "applied_at", "down_sql", "snapshot"];
         let mut q = Query::select();
         q.columns(names.map(Alias::new))
             .from(Alias::new(TABLE))
             .order_by(Alias::new("version"), Order::Asc);
-        let cols = names
-            .iter()
-            .map(|n| Column {
-                name: (*n).to_owned(),
-                kind: if *n == "version" {
-                    FieldType::Int
-                } else {
-                    FieldType::Text
-                },
-            })
-            .collect::<Vec<_>>();
-        let rows = db.query(db.build(&q), cols.into()).await?;
-        let text = |r: &crate::Record, k: &str| {
+        let shape = Shape::plain(&names.map(|n| {
+            let kind = if n == "version" {
+                FieldType::Int
+            } else {
+                FieldType::Text
+            };
+            (n, kind)
+        }));
+        let rows = db.query(db.build(&q), shape.into()).await?;
+        let text = |r: &plinth_records::Record, k: &str| {
             r.get(k)
                 .and_then(|v| v.as_str())
                 .unwrap_or_default()
@@ -123,7 +120,7 @@ impl Store {
         up: &[String],
         down: &[String],
         snapshot: &Schema,
-    ) -> Result<Sql, StoreError> {
+    ) -> Result<Step, StoreError> {
         let json =
             |v: serde_json::Result<String>| v.map_err(|e| StoreError::Migration(e.to_string()));
         let mut q = Query::insert();
@@ -148,24 +145,24 @@ impl Store {
                 Expr::val(json(serde_json::to_string(snapshot))?),
             ])
             .map_err(|e| StoreError::Migration(e.to_string()))?;
-        Ok(self.inner.db.build(&q))
+        Ok(Step::new(self.inner.db.build(&q), crate::Expect::Any, None))
     }
 
-    /// Bring the database up to the manifest; the names of the migrations applied.
-    pub async fn migrate_up(&self) -> Result<Vec<String>, StoreError> {
-        match self.try_migrate_up().await {
+    /// Bring the database up to `current`; the names of the migrations applied.
+    pub async fn migrate_up(&self, ctx: &Ctx, current: &Schema) -> Result<Vec<String>, StoreError> {
+        match self.try_migrate_up(current).await {
             // Another node may have migrated at the same moment; its work is seen on retry.
             Err(StoreError::Conflict { .. } | StoreError::Database(_)) => {
-                self.try_migrate_up().await
+                tracing::debug!(request_id = %ctx.request_id, "migration raced another node; retrying");
+                self.try_migrate_up(current).await
             }
             other => other,
         }
     }
 
-    async fn try_migrate_up(&self) -> Result<Vec<String>, StoreError> {
+    async fn try_migrate_up(&self, current: &Schema) -> Result<Vec<String>, StoreError> {
         let rows = self.applied_rows().await?;
         let old = Self::snapshot_of(&rows)?;
-        let current = &self.inner.manifest.collections;
         let applied: HashSet<&str> = rows.iter().map(|r| r.name.as_str()).collect();
         let pending: Vec<Explicit> = read_explicit(self.inner.migrations_dir.as_deref())?
             .into_iter()
@@ -176,13 +173,13 @@ impl Store {
             return Err(StoreError::Destructive(p.destructive));
         }
         let mut version = rows.last().map_or(0, |r| r.version);
-        let mut stmts = Vec::new();
+        let mut stmts = WriteUnit::new();
         let mut names = Vec::new();
         for (i, e) in pending.iter().enumerate() {
             version += 1;
             let last = i + 1 == pending.len() && p.up.is_empty();
             let snapshot = if last { current } else { &old };
-            stmts.push((e.up.clone(), no_values()));
+            stmts.push(Step::script(e.up.clone()));
             let down: Vec<String> = e.down.iter().cloned().collect();
             stmts.push(self.record_row(
                 version,
@@ -195,12 +192,14 @@ impl Store {
         }
         if !p.up.is_empty() {
             version += 1;
-            stmts.extend(p.up.iter().map(|s| (s.clone(), no_values())));
+            for s in &p.up {
+                stmts.push(Step::script(s.clone()));
+            }
             stmts.push(self.record_row(version, "auto", &p.up, &p.down, current)?);
             names.push(format!("auto ({})", p.changes.join(", ")));
         }
         if !stmts.is_empty() {
-            self.inner.db.transaction(stmts).await?;
+            self.inner.db.apply(stmts).await?;
         }
         Ok(names)
     }
@@ -217,17 +216,20 @@ impl Store {
                 last.version, last.name
             )));
         }
-        let mut stmts: Vec<Sql> = last.down.iter().map(|s| (s.clone(), no_values())).collect();
+        let mut unit = WriteUnit::new();
+        for s in &last.down {
+            unit.push(Step::script(s.clone()));
+        }
         let mut q = Query::delete();
         q.from_table(Alias::new(TABLE))
             .and_where(Expr::col(Alias::new("version")).eq(last.version));
-        stmts.push(self.inner.db.build(&q));
-        self.inner.db.transaction(stmts).await?;
+        unit.push(Step::new(self.inner.db.build(&q), crate::Expect::Any, None));
+        self.inner.db.apply(unit).await?;
         Ok(format!("{} {}", last.version, last.name))
     }
 
-    /// What is applied and what is pending.
-    pub async fn migration_status(&self) -> Result<MigrationStatus, StoreError> {
+    /// What is applied and what `migrate_up(current)` would do.
+    pub async fn migration_status(&self, current: &Schema) -> Result<MigrationStatus, StoreError> {
         let rows = self.applied_rows().await?;
         let old = Self::snapshot_of(&rows)?;
         let applied_names: HashSet<&str> = rows.iter().map(|r| r.name.as_str()).collect();
@@ -236,7 +238,7 @@ impl Store {
             .filter(|e| !applied_names.contains(e.name.as_str()))
             .map(|e| e.name)
             .collect();
-        let p = plan(&old, &self.inner.manifest.collections, self.dialect());
+        let p = plan(&old, current, self.dialect());
         Ok(MigrationStatus {
             applied: rows
                 .iter()

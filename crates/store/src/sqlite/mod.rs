@@ -8,19 +8,19 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use plinth_manifest::FieldType;
+use plinth_records::{Record, Shape};
 use rusqlite::types::ValueRef;
 use rusqlite::Connection;
 use sea_query_rusqlite::RusqliteValue;
 use serde_json::Value as J;
 
-use crate::crud::Record;
 use crate::executor::Sql;
-use crate::table::Column;
+use crate::unit::{check, StepOut, WriteUnit};
 use crate::StoreError;
 
 const READERS: usize = 4;
 
-use writer::{WriteOut, Writer};
+use writer::Writer;
 
 /// A SQLite database file.
 pub(crate) struct SqliteDb {
@@ -55,34 +55,67 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| StoreError::Database(format!("blocking task failed: {e}")))?
 }
 
-fn decode(row: &rusqlite::Row<'_>, cols: &[Column]) -> rusqlite::Result<Record> {
-    let mut rec = Record::with_capacity(cols.len());
-    for (i, col) in cols.iter().enumerate() {
+/// A stored value the column's type cannot hold: a fault of the data, not of the client.
+fn corrupt(column: &str, what: &str) -> rusqlite::Error {
+    rusqlite::Error::ToSqlConversionFailure(format!("column `{column}` holds {what}").into())
+}
+
+fn decode(row: &rusqlite::Row<'_>, shape: &Arc<Shape>) -> rusqlite::Result<Record> {
+    let mut values = Vec::with_capacity(shape.columns.len());
+    for (i, col) in shape.columns.iter().enumerate() {
         let v = match row.get_ref(i)? {
             ValueRef::Null => J::Null,
             ValueRef::Integer(n) if col.kind == FieldType::Bool => J::Bool(n != 0),
             ValueRef::Integer(n) => J::from(n),
-            ValueRef::Real(f) => serde_json::Number::from_f64(f).map_or(J::Null, J::Number),
+            ValueRef::Real(f) => serde_json::Number::from_f64(f)
+                .map(J::Number)
+                .ok_or_else(|| corrupt(&col.name, "a non-finite number"))?,
             ValueRef::Text(t) if col.kind == FieldType::Json => {
-                serde_json::from_slice(t).unwrap_or(J::Null)
+                serde_json::from_slice(t).map_err(|_| corrupt(&col.name, "unreadable JSON"))?
             }
-            ValueRef::Text(t) => J::String(String::from_utf8_lossy(t).into_owned()),
-            ValueRef::Blob(_) => J::Null,
+            ValueRef::Text(t) => J::String(
+                std::str::from_utf8(t)
+                    .map_err(|_| corrupt(&col.name, "text that is not UTF-8"))?
+                    .to_owned(),
+            ),
+            ValueRef::Blob(_) => return Err(corrupt(&col.name, "a blob")),
         };
-        rec.insert(col.name.clone(), v);
+        values.push(v);
     }
-    Ok(rec)
+    Ok(Record::new(shape.clone(), values))
 }
 
 fn query_on(
     c: &Connection,
     (sql, values): &Sql,
-    cols: &[Column],
+    shape: &Arc<Shape>,
 ) -> Result<Vec<Record>, StoreError> {
     let mut stmt = c.prepare_cached(sql)?;
     let p = params(values);
-    let rows = stmt.query_map(rusqlite::params_from_iter(p.iter()), |r| decode(r, cols))?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(p.iter()), |r| decode(r, shape))?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Run a unit's steps on the writer connection (already inside the unit's savepoint).
+fn apply_on(c: &Connection, unit: &WriteUnit) -> Result<Vec<StepOut>, StoreError> {
+    let mut outs = Vec::with_capacity(unit.steps.len());
+    for step in &unit.steps {
+        let out = if step.script {
+            c.execute_batch(&step.sql.0)?;
+            StepOut::Count(0)
+        } else if let Some(shape) = &step.returning {
+            StepOut::Rows(query_on(c, &step.sql, shape)?)
+        } else {
+            let p = params(&step.sql.1);
+            let n = c
+                .prepare_cached(&step.sql.0)?
+                .execute(rusqlite::params_from_iter(p.iter()))?;
+            StepOut::Count(n as u64)
+        };
+        check(step, &out)?;
+        outs.push(out);
+    }
+    Ok(outs)
 }
 
 impl SqliteDb {
@@ -124,18 +157,18 @@ impl SqliteDb {
             .await
     }
 
-    pub async fn query(&self, q: Sql, cols: Arc<[Column]>) -> Result<Vec<Record>, StoreError> {
-        self.read(move |c| query_on(c, &q, &cols)).await
+    pub async fn query(&self, q: Sql, shape: Arc<Shape>) -> Result<Vec<Record>, StoreError> {
+        self.read(move |c| query_on(c, &q, &shape)).await
     }
 
     pub async fn page(
         &self,
         rows: Sql,
         count: Sql,
-        cols: Arc<[Column]>,
+        shape: Arc<Shape>,
     ) -> Result<(Vec<Record>, i64), StoreError> {
         self.read(move |c| {
-            let items = query_on(c, &rows, &cols)?;
+            let items = query_on(c, &rows, &shape)?;
             let p = params(&count.1);
             let total = c
                 .prepare_cached(&count.0)?
@@ -145,55 +178,11 @@ impl SqliteDb {
         .await
     }
 
-    pub async fn write_returning(
-        &self,
-        q: Sql,
-        cols: Arc<[Column]>,
-    ) -> Result<Vec<Record>, StoreError> {
-        let out = self
-            .writer
-            .submit(Box::new(move |c| {
-                query_on(c, &q, &cols).map(WriteOut::Rows)
-            }))
-            .await?;
-        Ok(match out {
-            WriteOut::Rows(rows) => rows,
-            _ => Vec::new(),
-        })
-    }
-
-    pub async fn execute(&self, (sql, values): Sql) -> Result<u64, StoreError> {
-        let out = self
-            .writer
-            .submit(Box::new(move |c| {
-                let p = params(&values);
-                let n = c
-                    .prepare_cached(&sql)?
-                    .execute(rusqlite::params_from_iter(p.iter()))?;
-                Ok(WriteOut::Count(n as u64))
-            }))
-            .await?;
-        Ok(match out {
-            WriteOut::Count(n) => n,
-            _ => 0,
-        })
-    }
-
-    /// Statements applied atomically: the writer runs each job under its own savepoint.
-    pub async fn transaction(&self, stmts: Vec<Sql>) -> Result<(), StoreError> {
+    /// A unit goes to the group-commit writer as one job: it runs under its own savepoint
+    /// inside the batch transaction, so it commits whole or not at all.
+    pub async fn apply(&self, unit: WriteUnit) -> Result<Vec<StepOut>, StoreError> {
         self.writer
-            .submit(Box::new(move |c| {
-                for (sql, values) in &stmts {
-                    if values.0.is_empty() {
-                        c.execute_batch(sql)?;
-                    } else {
-                        let p = params(values);
-                        c.execute(sql, rusqlite::params_from_iter(p.iter()))?;
-                    }
-                }
-                Ok(WriteOut::Done)
-            }))
-            .await?;
-        Ok(())
+            .submit(Box::new(move |c| apply_on(c, &unit)))
+            .await
     }
 }

@@ -7,30 +7,34 @@
 //! the others still commit. One commit per batch instead of per write is what lets
 //! concurrent creates pass the one-transaction-per-insert floor (DESIGN.md).
 
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
 use std::thread;
 
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
-use crate::crud::Record;
+use crate::unit::StepOut;
 use crate::StoreError;
 
 /// Largest number of writes committed together.
 const MAX_BATCH: usize = 128;
 
-/// What a write produced.
-pub(crate) enum WriteOut {
-    /// Rows from `RETURNING`.
-    Rows(Vec<Record>),
-    /// Rows changed.
-    Count(u64),
-    /// Nothing to report.
-    Done,
-}
+/// Histogram of writes per commit (1 means no sharing).
+const BATCH_METRIC: &str = "plinth_sqlite_commit_batch_size";
+
+/// What a write produced: one output per step of its unit.
+pub(crate) type WriteOut = Vec<StepOut>;
 
 /// One write, run on the writer thread inside the batch transaction.
 pub(crate) type WriteJob = Box<dyn FnOnce(&Connection) -> Result<WriteOut, StoreError> + Send>;
+
+/// Commits and writes so far (what the batch-size metric reports, kept for tests).
+#[derive(Debug, Default)]
+pub(crate) struct Stats {
+    pub commits: AtomicU64,
+    pub writes: AtomicU64,
+}
 
 struct Request {
     job: WriteJob,
@@ -40,30 +44,47 @@ struct Request {
 /// Handle to the writer thread; the thread ends when the last handle is dropped.
 pub(crate) struct Writer {
     queue: mpsc::Sender<Request>,
+    #[cfg_attr(
+        not(test),
+        allow(dead_code, reason = "read by tests; the metric reports it")
+    )]
+    stats: Arc<Stats>,
+}
+
+type Answer = oneshot::Receiver<Result<WriteOut, StoreError>>;
+
+fn gone() -> StoreError {
+    StoreError::Database("the SQLite writer has stopped".into())
 }
 
 impl Writer {
     pub fn spawn(conn: Connection) -> Result<Self, StoreError> {
         let (queue, rx) = mpsc::channel();
+        let stats = Arc::new(Stats::default());
+        let counted = stats.clone();
         thread::Builder::new()
             .name("plinth-sqlite-writer".into())
-            .spawn(move || run(conn, &rx))
+            .spawn(move || run(conn, &rx, &counted))
             .map_err(|e| StoreError::Database(format!("cannot start the writer thread: {e}")))?;
-        Ok(Writer { queue })
+        Ok(Writer { queue, stats })
+    }
+
+    /// Queue a write without waiting.
+    fn enqueue(&self, job: WriteJob) -> Result<Answer, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send(Request { job, reply })
+            .map_err(|_| gone())?;
+        Ok(answer)
     }
 
     /// Queue a write and wait until its batch has committed.
     pub async fn submit(&self, job: WriteJob) -> Result<WriteOut, StoreError> {
-        let (reply, answer) = oneshot::channel();
-        let gone = || StoreError::Database("the SQLite writer has stopped".into());
-        self.queue
-            .send(Request { job, reply })
-            .map_err(|_| gone())?;
-        answer.await.map_err(|_| gone())?
+        self.enqueue(job)?.await.map_err(|_| gone())?
     }
 }
 
-fn run(mut conn: Connection, rx: &mpsc::Receiver<Request>) {
+fn run(mut conn: Connection, rx: &mpsc::Receiver<Request>, stats: &Stats) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -72,7 +93,11 @@ fn run(mut conn: Connection, rx: &mpsc::Receiver<Request>) {
                 Err(_) => break,
             }
         }
+        let n = batch.len() as u64;
         commit_batch(&mut conn, batch);
+        stats.commits.fetch_add(1, Ordering::Relaxed);
+        stats.writes.fetch_add(n, Ordering::Relaxed);
+        metrics::histogram!(BATCH_METRIC).record(n as f64);
     }
 }
 
@@ -111,5 +136,66 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Request>) {
     }
     for (reply, outcome) in results {
         let _ = reply.send(outcome);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn writer() -> Writer {
+        let c = Connection::open_in_memory().expect("db");
+        c.execute_batch("CREATE TABLE t (n INTEGER NOT NULL UNIQUE)")
+            .expect("table");
+        Writer::spawn(c).expect("writer")
+    }
+
+    fn insert(n: i64) -> WriteJob {
+        Box::new(move |c| {
+            c.execute("INSERT INTO t (n) VALUES (?1)", [n])?;
+            Ok(vec![StepOut::Count(1)])
+        })
+    }
+
+    #[tokio::test]
+    async fn queued_writes_share_one_commit_and_fail_alone() {
+        let w = writer();
+        // Hold the writer inside a first write until 31 more are queued behind it.
+        let (release, hold) = std::sync::mpsc::channel::<()>();
+        let first = w
+            .enqueue(Box::new(move |c| {
+                let _ = hold.recv();
+                c.execute("INSERT INTO t (n) VALUES (0)", [])?;
+                Ok(vec![StepOut::Count(1)])
+            }))
+            .expect("queued");
+        // Write 7 duplicates write 3: it must fail alone, the rest still commit.
+        let rest: Vec<_> = (1..32)
+            .map(|i| {
+                w.enqueue(insert(if i == 7 { 3 } else { i }))
+                    .expect("queued")
+            })
+            .collect();
+        release.send(()).expect("release");
+        assert!(first.await.expect("answer").is_ok());
+        let mut failed = Vec::new();
+        for (i, a) in rest.into_iter().enumerate() {
+            if a.await.expect("answer").is_err() {
+                failed.push(i + 1);
+            }
+        }
+        assert_eq!(failed, vec![7]);
+        let commits = w.stats.commits.load(Ordering::Relaxed);
+        let writes = w.stats.writes.load(Ordering::Relaxed);
+        assert_eq!(writes, 32);
+        assert!(commits <= 2, "32 queued writes took {commits} commits");
+        let count = w
+            .submit(Box::new(|c| {
+                let n: i64 = c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))?;
+                Ok(vec![StepOut::Count(n as u64)])
+            }))
+            .await
+            .expect("count");
+        assert_eq!(count, vec![StepOut::Count(31)]);
     }
 }

@@ -1,0 +1,115 @@
+//! The app service: the one place that does an operation on an app. HTTP, the CLI, demo
+//! loading and (later) jobs and realtime all call it with a [`Ctx`]; it owns the manifest,
+//! the validator and the store, validates input, builds each write as one
+//! [`plinth_store::WriteUnit`] and applies it atomically.
+//!
+//! It knows no HTTP and writes no SQL: statements come from the store's builders.
+
+mod collection;
+mod demo;
+mod error;
+mod read;
+mod write;
+
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+pub use plinth_context::{Caller, Ctx};
+use plinth_manifest::Manifest;
+use plinth_records::Validator;
+use plinth_store::{MigrationStatus, Store, StoreError, StoreOptions};
+
+pub use collection::CollectionHandle;
+pub use demo::DemoError;
+pub use error::CoreError;
+pub use plinth_records::Record;
+pub use plinth_store::Page;
+
+/// One open app: manifest, validator, store, and its collections resolved once.
+pub struct AppService {
+    name: Arc<str>,
+    manifest: Arc<Manifest>,
+    validator: Validator,
+    store: Store,
+    collections: IndexMap<String, Arc<CollectionHandle>>,
+}
+
+impl AppService {
+    /// Open the app's database (creating a SQLite file if needed); does not migrate.
+    pub async fn open(manifest: Arc<Manifest>, options: StoreOptions) -> Result<Self, StoreError> {
+        let store = Store::open(&manifest, options).await?;
+        let mut collections = IndexMap::new();
+        for (name, def) in &manifest.collections {
+            let table = store
+                .table(name)
+                .ok_or_else(|| StoreError::UnknownCollection(name.clone()))?
+                .clone();
+            let handle = CollectionHandle {
+                name: name.clone(),
+                singular: def.singular_name(name),
+                def: def.clone(),
+                table,
+            };
+            collections.insert(name.clone(), Arc::new(handle));
+        }
+        Ok(AppService {
+            name: manifest.name.as_str().into(),
+            validator: Validator::new(&manifest),
+            manifest,
+            store,
+            collections,
+        })
+    }
+
+    /// The app's name.
+    pub fn name(&self) -> &Arc<str> {
+        &self.name
+    }
+
+    /// The app's manifest.
+    pub fn manifest(&self) -> &Arc<Manifest> {
+        &self.manifest
+    }
+
+    /// A collection by name, if the app declares it.
+    pub fn collection(&self, name: &str) -> Option<&Arc<CollectionHandle>> {
+        self.collections.get(name)
+    }
+
+    /// Every collection, in declaration order.
+    pub fn collections(&self) -> impl Iterator<Item = &Arc<CollectionHandle>> {
+        self.collections.values()
+    }
+
+    /// The app's store, for capabilities that build their own write units.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// A context for Plinth's own work on this app.
+    pub fn system_ctx(&self) -> Ctx {
+        Ctx::system(self.name.clone())
+    }
+
+    /// Check the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.store.ping().await
+    }
+
+    /// Bring the database up to the manifest; the names of the migrations applied.
+    pub async fn migrate_up(&self, ctx: &Ctx) -> Result<Vec<String>, StoreError> {
+        self.store.migrate_up(ctx, &self.manifest.collections).await
+    }
+
+    /// Roll back the last migration; its name.
+    pub async fn migrate_down(&self) -> Result<String, StoreError> {
+        self.store.migrate_down().await
+    }
+
+    /// What is applied and what is pending.
+    pub async fn migration_status(&self) -> Result<MigrationStatus, StoreError> {
+        self.store
+            .migration_status(&self.manifest.collections)
+            .await
+    }
+}

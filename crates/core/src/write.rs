@@ -1,0 +1,114 @@
+//! Writes: each builds one write unit and applies it, so a record change and everything
+//! that must commit with it (audit, jobs, outbox, later) commit together or not at all.
+
+use plinth_context::Ctx;
+use plinth_records::{Mode, Record, Row, Value};
+use plinth_store::{StepOut, StoreError, WriteUnit};
+use serde_json::Value as J;
+use uuid::Uuid;
+
+use crate::read::record_id;
+use crate::{AppService, CollectionHandle, CoreError};
+
+impl AppService {
+    /// Validate `body` (wire names) and create a record.
+    pub async fn create(
+        &self,
+        ctx: &Ctx,
+        coll: &CollectionHandle,
+        body: &J,
+    ) -> Result<Record, CoreError> {
+        let row = self
+            .validator
+            .record(&coll.name, &coll.def, body, Mode::Create)?;
+        let mut unit = WriteUnit::new();
+        let at = unit.push(
+            self.store
+                .insert_step(&coll.table, Uuid::now_v7(), &row, ctx.now)?,
+        );
+        let outs = self.apply(ctx, coll, unit, &row).await?;
+        returned(outs, at)
+    }
+
+    /// Validate `body` (wire names, partial) and change record `id`.
+    pub async fn update(
+        &self,
+        ctx: &Ctx,
+        coll: &CollectionHandle,
+        id: &str,
+        body: &J,
+    ) -> Result<Record, CoreError> {
+        let id = record_id(id)?;
+        let row = self
+            .validator
+            .record(&coll.name, &coll.def, body, Mode::Update)?;
+        let mut unit = WriteUnit::new();
+        let at = unit.push(self.store.update_step(&coll.table, id, &row, ctx.now));
+        let outs = self.apply(ctx, coll, unit, &row).await?;
+        returned(outs, at)
+    }
+
+    /// Delete record `id`.
+    pub async fn delete(
+        &self,
+        ctx: &Ctx,
+        coll: &CollectionHandle,
+        id: &str,
+    ) -> Result<(), CoreError> {
+        let id = record_id(id)?;
+        let mut unit = WriteUnit::new();
+        unit.push(self.store.delete_step(&coll.table, id));
+        match self.store.apply(ctx, unit).await {
+            Err(StoreError::InvalidReference { .. }) => Err(CoreError::StillReferenced),
+            other => other.map(drop).map_err(CoreError::from),
+        }
+    }
+
+    /// Apply a unit that writes `row` into `coll`; store conflicts come back in wire names.
+    async fn apply(
+        &self,
+        ctx: &Ctx,
+        coll: &CollectionHandle,
+        unit: WriteUnit,
+        row: &Row,
+    ) -> Result<Vec<StepOut>, CoreError> {
+        match self.store.apply(ctx, unit).await {
+            Ok(outs) => Ok(outs),
+            Err(StoreError::Conflict { fields }) => Err(CoreError::Duplicate {
+                fields: fields.iter().map(|f| coll.wire(f).to_owned()).collect(),
+            }),
+            Err(StoreError::InvalidReference { .. }) => {
+                Err(self.missing_references(ctx, coll, row).await)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// After a foreign-key failure, find which relation fields point at nothing, so the
+    /// client is told which field is wrong. Runs only on that error path.
+    async fn missing_references(&self, ctx: &Ctx, coll: &CollectionHandle, row: &Row) -> CoreError {
+        let mut fields = Vec::new();
+        for (field, target) in coll.table.relations() {
+            let Some((_, Value::Uuid(id))) = row.iter().find(|(f, _)| f == field) else {
+                continue;
+            };
+            let Some(target) = self.collection(target) else {
+                continue;
+            };
+            match self.store.get(ctx, &target.table, *id).await {
+                Ok(None) => fields.push(coll.wire(field).to_owned()),
+                Ok(Some(_)) => {}
+                Err(e) => return e.into(),
+            }
+        }
+        CoreError::InvalidReference { fields }
+    }
+}
+
+/// The record a step read back.
+fn returned(outs: Vec<StepOut>, at: usize) -> Result<Record, CoreError> {
+    outs.into_iter()
+        .nth(at)
+        .and_then(StepOut::into_record)
+        .ok_or_else(|| CoreError::Store(StoreError::Database("a write returned no row".into())))
+}

@@ -1,0 +1,159 @@
+//! The one write path, on both databases: a unit commits whole or not at all, and a step
+//! expected to touch one row fails the unit when it touches none.
+
+use std::sync::Arc;
+
+use plinth_core::{AppService, CoreError};
+use plinth_records::{Row, Value};
+use plinth_store::{DbUrl, Miss, StoreError, StoreOptions, WriteUnit};
+use secrecy::SecretString;
+use uuid::Uuid;
+
+const MANIFEST: &str = "name: units\ncollections:\n  items:\n    fields:\n      title: { type: text, required: true, unique: true }\n";
+
+/// A fresh database: a temp SQLite file, or a fresh PostgreSQL schema (dropped after).
+struct Fresh {
+    url: DbUrl,
+    _dir: tempfile::TempDir,
+    pg: Option<(String, String)>,
+}
+
+impl Fresh {
+    fn new(postgres: bool) -> Option<Fresh> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        if !postgres {
+            let url = SecretString::from(format!("sqlite://{}", dir.path().join("u.db").display()));
+            return Some(Fresh {
+                url: DbUrl::parse(&url, "units").expect("url"),
+                _dir: dir,
+                pg: None,
+            });
+        }
+        let base = match std::env::var("TEST_DATABASE_URL") {
+            Ok(u) if !u.is_empty() => u,
+            _ => {
+                assert!(
+                    std::env::var("TEST_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                    "TEST_REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set"
+                );
+                eprintln!("note: PostgreSQL test skipped (set TEST_DATABASE_URL to run it)");
+                return None;
+            }
+        };
+        let schema = format!("u{}", Uuid::new_v4().simple());
+        Some(Fresh {
+            url: DbUrl::parse(&SecretString::from(base.clone()), &schema).expect("url"),
+            _dir: dir,
+            pg: Some((base, schema)),
+        })
+    }
+
+    async fn app(&self) -> AppService {
+        let manifest = Arc::new(plinth_manifest::parse(MANIFEST).expect("manifest"));
+        let app = AppService::open(
+            manifest,
+            StoreOptions {
+                url: self.url.clone(),
+                migrations_dir: None,
+            },
+        )
+        .await
+        .expect("open");
+        app.migrate_up(&app.system_ctx()).await.expect("migrate");
+        app
+    }
+
+    async fn drop_schema(&self) {
+        if let Some((url, schema)) = &self.pg {
+            let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+                .await
+                .expect("connect");
+            tokio::spawn(conn);
+            client
+                .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+                .await
+                .expect("drop schema");
+        }
+    }
+}
+
+fn row(title: &str) -> Row {
+    vec![("title".to_owned(), Value::Text(title.to_owned()))]
+}
+
+async fn titles(app: &AppService) -> Vec<String> {
+    let items = app.collection("items").expect("items");
+    let page = app
+        .list(&app.system_ctx(), items, &[("sort".into(), "title".into())])
+        .await
+        .expect("list");
+    page.items
+        .iter()
+        .filter_map(|r| r.get("title").and_then(|v| v.as_str()).map(str::to_owned))
+        .collect()
+}
+
+async fn a_failing_third_step_leaves_nothing(postgres: bool) {
+    let Some(fresh) = Fresh::new(postgres) else {
+        return;
+    };
+    let app = fresh.app().await;
+    let ctx = app.system_ctx();
+    let items = app.collection("items").expect("items");
+    let store = app.store();
+    let step = |t: &str| {
+        store
+            .insert_step(&items.table, Uuid::now_v7(), &row(t), ctx.now)
+            .expect("step")
+    };
+    store
+        .apply(&ctx, {
+            let mut u = WriteUnit::new();
+            u.push(step("kept"));
+            u
+        })
+        .await
+        .expect("first unit");
+
+    // Third step violates the unique title: the first two must not survive.
+    let mut unit = WriteUnit::new();
+    unit.push(step("a"));
+    unit.push(step("b"));
+    unit.push(step("kept"));
+    let err = store.apply(&ctx, unit).await.expect_err("duplicate");
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err:?}");
+    assert_eq!(titles(&app).await, vec!["kept"]);
+
+    // Third step expects one row and finds none (an update of a missing record).
+    let mut unit = WriteUnit::new();
+    unit.push(step("c"));
+    unit.push(step("d"));
+    unit.push(store.update_step(&items.table, Uuid::now_v7(), &row("e"), ctx.now));
+    let err = store.apply(&ctx, unit).await.expect_err("missing");
+    assert!(
+        matches!(err, StoreError::Expectation(Miss::NotFound)),
+        "{err:?}"
+    );
+    assert!(matches!(CoreError::from(err), CoreError::NotFound(_)));
+    assert_eq!(titles(&app).await, vec!["kept"]);
+
+    // The same three steps, all valid, commit together.
+    let mut unit = WriteUnit::new();
+    unit.push(step("x"));
+    unit.push(step("y"));
+    unit.push(step("z"));
+    let outs = store.apply(&ctx, unit).await.expect("valid unit");
+    assert_eq!(outs.len(), 3);
+    assert_eq!(titles(&app).await, vec!["kept", "x", "y", "z"]);
+    fresh.drop_schema().await;
+}
+
+#[tokio::test]
+async fn a_failing_third_step_leaves_nothing_sqlite() {
+    a_failing_third_step_leaves_nothing(false).await;
+}
+
+#[tokio::test]
+async fn a_failing_third_step_leaves_nothing_postgres() {
+    a_failing_third_step_leaves_nothing(true).await;
+}

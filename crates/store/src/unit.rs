@@ -1,0 +1,142 @@
+//! The one write path: a write unit is data, an ordered list of statements built by the one
+//! query builder, each with what it must do. Both executors apply a unit atomically
+//! (SQLite inside the group-commit writer under a savepoint; PostgreSQL in one
+//! transaction); a step whose expectation fails rolls the whole unit back.
+
+use std::sync::Arc;
+
+use plinth_records::{Record, Shape};
+
+use crate::executor::Sql;
+
+/// What a zero-row result of a step that must touch one row means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Miss {
+    /// The record is not there (404).
+    NotFound,
+    /// The record is there but not in the state the step requires (409).
+    Conflict,
+}
+
+/// What a step must do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// Any number of rows, including none.
+    Any,
+    /// Exactly one row, else the unit fails with [`Miss`].
+    One(Miss),
+}
+
+/// One statement of a unit.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub(crate) sql: Sql,
+    pub(crate) expect: Expect,
+    /// Rows to read back (`RETURNING`), decoded by this shape.
+    pub(crate) returning: Option<Arc<Shape>>,
+    /// Parameterless SQL that may hold several statements (hand-written migrations, DDL).
+    pub(crate) script: bool,
+    /// Touches at most one row, by primary key: alone it needs no transaction, since a
+    /// miss changed nothing.
+    pub(crate) by_key: bool,
+}
+
+impl Step {
+    /// A statement with bound parameters.
+    pub(crate) fn new(sql: Sql, expect: Expect, returning: Option<Arc<Shape>>) -> Self {
+        Step {
+            sql,
+            expect,
+            returning,
+            script: false,
+            by_key: false,
+        }
+    }
+
+    /// Mark a statement that touches at most one row, by primary key.
+    pub(crate) fn by_key(mut self) -> Self {
+        self.by_key = true;
+        self
+    }
+
+    /// Trusted parameterless SQL (DDL from the planner, hand-written migrations).
+    pub(crate) fn script(sql: String) -> Self {
+        Step {
+            sql: (sql, sea_query::Values(Vec::new())),
+            expect: Expect::Any,
+            returning: None,
+            script: true,
+            by_key: false,
+        }
+    }
+
+    /// Require exactly one row; zero means `miss`.
+    pub fn expect_one(mut self, miss: Miss) -> Self {
+        self.expect = Expect::One(miss);
+        self
+    }
+}
+
+/// Statements that commit together or not at all.
+#[derive(Debug, Clone, Default)]
+pub struct WriteUnit {
+    pub(crate) steps: Vec<Step>,
+}
+
+impl WriteUnit {
+    /// An empty unit.
+    pub fn new() -> Self {
+        WriteUnit::default()
+    }
+
+    /// Append a step; its position in [`WriteUnit::steps`] order is its index in the output.
+    pub fn push(&mut self, step: Step) -> usize {
+        self.steps.push(step);
+        self.steps.len() - 1
+    }
+
+    /// How many steps.
+    pub fn len(&self) -> usize {
+        self.steps.len()
+    }
+
+    /// Whether the unit has no steps.
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+}
+
+/// What one step produced.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StepOut {
+    /// Rows read back by `RETURNING`.
+    Rows(Vec<Record>),
+    /// Rows changed.
+    Count(u64),
+}
+
+impl StepOut {
+    /// The first returned row, if any.
+    pub fn into_record(self) -> Option<Record> {
+        match self {
+            StepOut::Rows(rows) => rows.into_iter().next(),
+            StepOut::Count(_) => None,
+        }
+    }
+
+    /// Rows returned or changed.
+    pub fn rows(&self) -> u64 {
+        match self {
+            StepOut::Rows(r) => r.len() as u64,
+            StepOut::Count(n) => *n,
+        }
+    }
+}
+
+/// Check a step's result against its expectation.
+pub(crate) fn check(step: &Step, out: &StepOut) -> Result<(), crate::StoreError> {
+    match step.expect {
+        Expect::One(miss) if out.rows() != 1 => Err(crate::StoreError::Expectation(miss)),
+        _ => Ok(()),
+    }
+}

@@ -12,7 +12,8 @@ use serde_json::json;
 both!(
     simflow_seed_endpoints,
     clouddrift_seed_endpoints,
-    quadrax_seed_endpoints
+    quadrax_seed_endpoints,
+    revops_mixed_wire_names
 );
 
 /// Seed 002: `POST /api/requests`, `GET /api/requests`, `GET /api/requests/:id`,
@@ -126,5 +127,124 @@ async fn quadrax_seed_endpoints(env: TestEnv) {
         .filter_map(|d| d["field"].as_str())
         .collect();
     assert_eq!(fields, ["name", "description", "function"]);
+
+    // camelCase on the wire (naming: camel), snake_case in storage.
+    let ws = first["id"].as_str().expect("id");
+    assert!(
+        first["createdAt"].is_string() && first.get("created_at").is_none(),
+        "{first}"
+    );
+    let model = json!({
+        "name": "Customer Classifier",
+        "description": "Binary classification model",
+        "type": "CLASSIFICATION",
+        "framework": "TENSORFLOW",
+        "workstationId": ws
+    });
+    let created = app.post("/quadrax/api/models", model).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let m = &created.body["data"];
+    assert_eq!(m["workstationId"], ws);
+    assert!(
+        m.get("userId").is_some() && m["createdAt"].is_string() && m["updatedAt"].is_string(),
+        "{m}"
+    );
+    assert!(m.get("workstation_id").is_none(), "{m}");
+    let other = app
+        .post(
+            "/quadrax/api/models",
+            json!({"name": "B", "type": "REGRESSION", "framework": "PYTORCH"}),
+        )
+        .await;
+    assert_eq!(other.status, 201, "{}", other.body);
+    let filtered = app
+        .get_with(
+            "/quadrax/api/models",
+            &[
+                ("filter", &format!("workstationId = \"{ws}\"")),
+                ("sort", "-createdAt"),
+            ],
+        )
+        .await;
+    assert_eq!(filtered.status, 200, "{}", filtered.body);
+    assert_eq!(filtered.body["meta"]["total"], 1, "{}", filtered.body);
+    let newest = app
+        .get_with("/quadrax/api/models", &[("sort", "-createdAt,name")])
+        .await;
+    assert_eq!(newest.body["data"][0]["name"], "B", "{}", newest.body);
+    let by_eq = app
+        .get_with("/quadrax/api/models", &[("workstationId", ws)])
+        .await;
+    assert_eq!(by_eq.body["meta"]["total"], 1, "{}", by_eq.body);
+    let expanded = app
+        .get_with(
+            "/quadrax/api/models",
+            &[("expand", "workstationId"), ("workstationId", ws)],
+        )
+        .await;
+    assert_eq!(
+        expanded.body["data"][0]["expand"]["workstationId"]["id"], ws,
+        "{}",
+        expanded.body
+    );
+
+    // Bad input is named as the client spelled it.
+    let bad = app
+        .post(
+            "/quadrax/api/models",
+            json!({"name": "C", "type": "X", "framework": "Y", "workstationId": "nope", "workstation_id": ws}),
+        )
+        .await;
+    common::assert_string_error(&bad, 400, "VALIDATION_ERROR");
+    let fields: Vec<&str> = bad.body["details"]
+        .as_array()
+        .expect("details")
+        .iter()
+        .filter_map(|d| d["field"].as_str())
+        .collect();
+    assert_eq!(fields, ["workstation_id", "workstationId"], "{}", bad.body);
+    let bad_sort = app
+        .get_with("/quadrax/api/models", &[("sort", "created_at")])
+        .await;
+    common::assert_string_error(&bad_sort, 400, "VALIDATION_ERROR");
+    let bad_filter = app
+        .get_with("/quadrax/api/models", &[("filter", "nope = 1")])
+        .await;
+    assert!(bad_filter.body["details"][0]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("`nope`"));
+
+    // The OpenAPI document speaks the same names.
+    let doc = app.get("/quadrax/api/openapi.json").await;
+    let props = &doc.body["components"]["schemas"]["Models"]["properties"];
+    assert!(
+        props.get("workstationId").is_some() && props.get("createdAt").is_some(),
+        "{props}"
+    );
+    assert!(props.get("workstation_id").is_none(), "{props}");
+    let input = &doc.body["components"]["schemas"]["ModelsInput"]["properties"];
+    assert!(input.get("workstationId").is_some(), "{input}");
+    app.stop().await;
+}
+
+/// Seed 000: the wizard state save body `{ userId, sessionId, wizard_step, state_data }`
+/// mixes styles; per-field `wire:` names take it as written.
+async fn revops_mixed_wire_names(env: TestEnv) {
+    let app = env.spawn(&["revops"]).await;
+    let body =
+        json!({"userId": "u1", "sessionId": "s1", "wizard_step": 2, "state_data": {"step": "map"}});
+    let r = app.post("/revops/api/wizard_session_states", body).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["data"]["userId"], "u1");
+    assert_eq!(r.body["data"]["wizard_step"], 2);
+    assert!(r.body["data"].get("user_id").is_none(), "{}", r.body);
+    let list = app
+        .get_with(
+            "/revops/api/wizard_session_states",
+            &[("userId", "u1"), ("sort", "-wizard_step")],
+        )
+        .await;
+    assert_eq!(list.body["meta"]["total"], 1, "{}", list.body);
     app.stop().await;
 }

@@ -93,11 +93,12 @@ fn run(mut conn: Connection, rx: &mpsc::Receiver<Request>, stats: &Stats) {
                 Err(_) => break,
             }
         }
+        // Counted before the callers are answered, so whoever got an answer sees its batch.
         let n = batch.len() as u64;
-        commit_batch(&mut conn, batch);
         stats.commits.fetch_add(1, Ordering::Relaxed);
         stats.writes.fetch_add(n, Ordering::Relaxed);
         metrics::histogram!(BATCH_METRIC).record(n as f64);
+        commit_batch(&mut conn, batch);
     }
 }
 

@@ -17,6 +17,8 @@ pub struct CollectionHandle {
     pub table: Arc<Table>,
     /// The singular name used for one record in keyed envelopes.
     pub singular: String,
+    /// Declared by the app (served by the generic API); false for system collections.
+    pub public: bool,
 }
 
 impl CollectionHandle {

@@ -28,7 +28,10 @@ pub use plinth_store::Page;
 /// One open app: manifest, validator, store, and its collections resolved once.
 pub struct AppService {
     name: Arc<str>,
+    /// The app's manifest as declared (what its API and OpenAPI show).
     manifest: Arc<Manifest>,
+    /// The manifest with the system collections merged in (what is stored and migrated).
+    schema: Manifest,
     validator: Validator,
     store: Store,
     collections: IndexMap<String, Arc<CollectionHandle>>,
@@ -37,9 +40,10 @@ pub struct AppService {
 impl AppService {
     /// Open the app's database (creating a SQLite file if needed); does not migrate.
     pub async fn open(manifest: Arc<Manifest>, options: StoreOptions) -> Result<Self, StoreError> {
-        let store = Store::open(&manifest, options).await?;
+        let schema = plinth_manifest::with_system(&manifest);
+        let store = Store::open(&schema, options).await?;
         let mut collections = IndexMap::new();
-        for (name, def) in &manifest.collections {
+        for (name, def) in &schema.collections {
             let table = store
                 .table(name)
                 .ok_or_else(|| StoreError::UnknownCollection(name.clone()))?
@@ -49,12 +53,14 @@ impl AppService {
                 singular: def.singular_name(name),
                 def: def.clone(),
                 table,
+                public: manifest.collections.contains_key(name),
             };
             collections.insert(name.clone(), Arc::new(handle));
         }
         Ok(AppService {
             name: manifest.name.as_str().into(),
-            validator: Validator::new(&manifest),
+            validator: Validator::new(&schema),
+            schema,
             manifest,
             store,
             collections,
@@ -71,12 +77,17 @@ impl AppService {
         &self.manifest
     }
 
-    /// A collection by name, if the app declares it.
+    /// A collection the app declares (served by the generic API), by name.
     pub fn collection(&self, name: &str) -> Option<&Arc<CollectionHandle>> {
+        self.collections.get(name).filter(|c| c.public)
+    }
+
+    /// Any collection, system ones included (`_plinth_jobs`, ...), for Plinth's own work.
+    pub fn any_collection(&self, name: &str) -> Option<&Arc<CollectionHandle>> {
         self.collections.get(name)
     }
 
-    /// Every collection, in declaration order.
+    /// Every collection, system ones included, in declaration order.
     pub fn collections(&self) -> impl Iterator<Item = &Arc<CollectionHandle>> {
         self.collections.values()
     }
@@ -98,7 +109,7 @@ impl AppService {
 
     /// Bring the database up to the manifest; the names of the migrations applied.
     pub async fn migrate_up(&self, ctx: &Ctx) -> Result<Vec<String>, StoreError> {
-        self.store.migrate_up(ctx, &self.manifest.collections).await
+        self.store.migrate_up(ctx, &self.schema.collections).await
     }
 
     /// Roll back the last migration; its name.
@@ -108,8 +119,6 @@ impl AppService {
 
     /// What is applied and what is pending.
     pub async fn migration_status(&self) -> Result<MigrationStatus, StoreError> {
-        self.store
-            .migration_status(&self.manifest.collections)
-            .await
+        self.store.migration_status(&self.schema.collections).await
     }
 }

@@ -92,7 +92,7 @@ impl AppService {
             let Some((_, Value::Uuid(id))) = row.iter().find(|(f, _)| f == field) else {
                 continue;
             };
-            let Some(target) = self.collection(target) else {
+            let Some(target) = self.any_collection(target) else {
                 continue;
             };
             match self.store.get(ctx, &target.table, *id).await {

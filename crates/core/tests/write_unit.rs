@@ -157,3 +157,50 @@ async fn a_failing_third_step_leaves_nothing_sqlite() {
 async fn a_failing_third_step_leaves_nothing_postgres() {
     a_failing_third_step_leaves_nothing(true).await;
 }
+
+async fn system_collections_are_migrated_and_written_alike(postgres: bool) {
+    let Some(fresh) = Fresh::new(postgres) else {
+        return;
+    };
+    let app = fresh.app().await;
+    let ctx = app.system_ctx();
+    assert!(
+        app.collection("_plinth_jobs").is_none(),
+        "not served by the API"
+    );
+    let jobs = app.any_collection("_plinth_jobs").expect("jobs table");
+    let job = app
+        .create(
+            &ctx,
+            jobs,
+            &serde_json::json!({"kind": "generate", "run_at": "2026-11-23T10:00:00Z", "params": {"rows": 10}}),
+        )
+        .await
+        .expect("job stored");
+    assert_eq!(job.get("status"), Some(&serde_json::json!("pending")));
+    assert_eq!(job.get("attempts"), Some(&serde_json::json!(0)));
+    // The app declares no users: the system one exists, with its hidden password hash.
+    let users = app.any_collection("users").expect("users");
+    let user = app
+        .create(&ctx, users, &serde_json::json!({"email": "a@b.co"}))
+        .await
+        .expect("user");
+    assert!(user.get("password_hash").is_some() && user.to_json().get("password_hash").is_none());
+    let status = app.migration_status().await.expect("status");
+    assert!(
+        status.pending_changes.is_empty(),
+        "{:?}",
+        status.pending_changes
+    );
+    fresh.drop_schema().await;
+}
+
+#[tokio::test]
+async fn system_collections_are_migrated_and_written_alike_sqlite() {
+    system_collections_are_migrated_and_written_alike(false).await;
+}
+
+#[tokio::test]
+async fn system_collections_are_migrated_and_written_alike_postgres() {
+    system_collections_are_migrated_and_written_alike(true).await;
+}

@@ -5,12 +5,14 @@
 mod check;
 mod locate;
 mod model;
+mod system;
 
 pub use check::{parse, ManifestError, ManifestErrors};
 pub use model::{
     camel_case, Collection, EnvelopeStyle, ErrorStyle, Field, FieldType, IndexDef, Manifest,
     Naming, OnDelete, Timestamps,
 };
+pub use system::{is_system, with_system, USERS};
 
 /// Names no collection or field may take: they are system columns or list query words.
 pub const RESERVED_FIELD_NAMES: &[&str] = &[

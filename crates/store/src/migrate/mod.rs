@@ -13,7 +13,7 @@ use plinth_manifest::{Collection, FieldType};
 use plinth_records::format_timestamp;
 use sea_query::{Alias, Expr, ExprTrait, Order, Query, Values};
 
-use crate::executor::Sql;
+use crate::executor::{Db, Sql};
 use crate::table::Column;
 use crate::{Store, StoreError};
 
@@ -152,14 +152,19 @@ impl Store {
     }
 
     /// Bring the database up to the manifest; the names of the migrations applied.
+    ///
+    /// On PostgreSQL, nodes starting together take turns (an advisory lock per schema), so
+    /// the later ones find the work done. SQLite has one writer and needs no lock.
     pub async fn migrate_up(&self) -> Result<Vec<String>, StoreError> {
-        match self.try_migrate_up().await {
-            // Another node may have migrated at the same moment; its work is seen on retry.
-            Err(StoreError::Conflict { .. } | StoreError::Database(_)) => {
-                self.try_migrate_up().await
-            }
-            other => other,
+        let lock = match &self.inner.db {
+            Db::Postgres(pg) => Some(pg.lock_migrations().await?),
+            Db::Sqlite(_) => None,
+        };
+        let applied = self.try_migrate_up().await;
+        if let Some(lock) = lock {
+            lock.release().await;
         }
+        applied
     }
 
     async fn try_migrate_up(&self) -> Result<Vec<String>, StoreError> {

@@ -1,6 +1,7 @@
 //! Nodes that start together on one fresh PostgreSQL database: each migrates on start, and
-//! they must not race each other into failing (the later ones find the work done).
-//! PostgreSQL only: SQLite is one file with a single writer per process.
+//! they must not race each other into failing (the later ones find the work done). And a
+//! node starting on a database already set up logs no driver NOTICEs (`schema ... already
+//! exists, skipping`). PostgreSQL only: SQLite is one file with a single writer per process.
 
 mod common;
 
@@ -94,4 +95,35 @@ async fn nodes_started_together_all_come_up_and_share_the_data() {
     for node in nodes {
         node.stop().await;
     }
+}
+
+#[tokio::test]
+async fn a_second_start_logs_no_notices() {
+    let Some(env) = TestEnv::new(Backend::Postgres) else {
+        return;
+    };
+    let admin_url = std::env::var("TEST_DATABASE_URL").expect("set when TestEnv is Postgres");
+    let (_db, url) = FreshDb::create(&admin_url).await;
+    // `migrate up` opens the store and migrates like `serve` does, then exits.
+    let run = || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_plinth"))
+            .args(["migrate", "up", "--app", "simflow"])
+            .current_dir(env.dir.path())
+            .env("PLINTH_DATABASE_URL", &url)
+            .env("PLINTH_LOG_LEVEL", "info")
+            .env_remove("RUST_LOG")
+            .output()
+            .expect("plinth runs");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "{text}");
+        text
+    };
+    assert!(run().contains("simflow: applied"));
+    let second = run();
+    assert!(second.contains("simflow: up to date"), "{second}");
+    assert!(!second.contains("NOTICE"), "{second}");
 }

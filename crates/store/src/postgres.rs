@@ -106,7 +106,11 @@ impl PgDb {
     pub async fn open(url: &SecretString, schema: &str) -> Result<Self, StoreError> {
         let mut cfg = tokio_postgres::Config::from_str(url.expose_secret())
             .map_err(|e| StoreError::Config(format!("bad PostgreSQL URL: {e}")))?;
-        cfg.options(format!("-c search_path={schema}"));
+        // NOTICEs (`schema ... already exists, skipping` on every start) are not worth a
+        // log line; tokio-postgres would log each at INFO.
+        cfg.options(format!(
+            "-c search_path={schema} -c client_min_messages=warning"
+        ));
         let mgr = Manager::from_config(
             cfg,
             NoTls,

@@ -1,5 +1,6 @@
 //! Middleware every listener gets: request ids, tracing, CORS, gzip, body limit, and the
-//! object-style rendering of errors outside any app.
+//! object-style rendering of errors outside any app (its 404 fallback is set by
+//! `listener_router`, unless an app answers for the whole listener).
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, Request};
@@ -11,8 +12,6 @@ use tower_http::cors::{Any, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
-
-use crate::error::ApiError;
 
 /// HTTP settings shared by all apps on a listener.
 #[derive(Debug, Clone)]
@@ -44,7 +43,6 @@ fn cors(origins: &[String]) -> CorsLayer {
 
 pub(crate) fn wrap(router: Router, options: &HttpOptions) -> Router {
     router
-        .fallback(|| async { ApiError::not_found("No such route") })
         .layer(middleware::from_fn_with_state(
             ErrorStyle::Object,
             crate::actions::render_errors,

@@ -31,15 +31,24 @@ pub struct Mount {
 /// The full router of one listener: every mounted app, `/health`, `/ready`, middleware.
 pub fn listener_router(mounts: &[Mount], options: &HttpOptions) -> Router {
     let mut router = Router::new();
+    let mut app_at_root = false;
     for m in mounts {
         let base = m.app.manifest().base.trim_end_matches('/');
         let path = format!("{}{}", m.prefix.trim_end_matches('/'), base);
         let app = actions::router(m.app.clone());
         router = if path.is_empty() {
+            // The app's fallback becomes the listener's: every unrouted path is under its base.
+            app_at_root = true;
             router.merge(app)
         } else {
-            router.nest(&path, app)
+            // Not `nest`: a nested router's fallback misses `<path>/`, which then got the
+            // listener's style. `nest_service` hands the app `<path>`, `<path>/` and
+            // everything below, so its own fallback answers all of them in its style.
+            router.nest_service(&path, app)
         };
+    }
+    if !app_at_root {
+        router = router.fallback(|| async { ApiError::not_found("No such route") });
     }
     let apps = mounts.iter().map(|m| m.app.clone()).collect();
     layers::wrap(router.merge(ops::router(apps)), options)

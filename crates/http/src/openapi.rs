@@ -189,8 +189,6 @@ pub fn document(m: &Manifest, server: &str) -> Value {
         let mut create_responses = ok("201", envelope_one(m, name, coll, &r));
         create_responses["400"] = err("Validation failed");
         create_responses["409"] = err("Unique value taken");
-        create_responses["413"] = err("Body too large");
-        create_responses["415"] = err("Not JSON");
         let mut view_responses = ok("200", envelope_one(m, name, coll, &r));
         view_responses["404"] = err("Not found");
         view_responses["400"] = err("Bad query");
@@ -208,6 +206,16 @@ pub fn document(m: &Manifest, server: &str) -> Value {
             "patch": {"operationId": format!("update{t}"), "tags": [name], "requestBody": body, "responses": update_responses},
             "delete": {"operationId": format!("delete{t}"), "tags": [name], "responses": {"204": {"description": "Deleted"}, "404": err("Not found"), "409": err("Still referenced")}},
         }));
+    }
+    // Any operation that takes a body can meet the body limit and the content-type check.
+    for op in paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+        .filter(|op| op.get("requestBody").is_some())
+    {
+        op["responses"]["413"] = err("Body too large");
+        op["responses"]["415"] = err("Not JSON");
     }
     json!({
         "openapi": "3.1.0",

@@ -7,7 +7,12 @@ use common::{assert_object_error, assert_string_error, TestEnv};
 use reqwest::Method;
 use serde_json::json;
 
-both!(bad_bodies, bad_queries_and_routes, string_style_errors);
+both!(
+    bad_bodies,
+    bad_queries_and_routes,
+    string_style_errors,
+    string_style_unmatched_routes
+);
 
 async fn bad_bodies(env: TestEnv) {
     let app = env.spawn(&["simflow"]).await;
@@ -206,5 +211,60 @@ async fn string_style_errors(env: TestEnv) {
         .is_some_and(|d| d.iter().any(|e| e["field"] == "unknown_field")));
     let body = r.body.to_string().to_lowercase();
     assert!(!body.contains("select") && !body.contains("sqlite") && !body.contains("postgres"));
+    app.stop().await;
+}
+
+/// Any path under a string-style app's base that matches no route, and a known path with
+/// another method, answer in the app's own style, not the listener's object style: under a
+/// nested base (`/quadrax/api`, including `/quadrax/api/`), and for an app whose base is
+/// the listener's root.
+async fn string_style_unmatched_routes(env: TestEnv) {
+    let app = env.spawn(&["quadrax"]).await;
+    for path in [
+        "/quadrax/api/nope",
+        "/quadrax/api/nope/x/y",
+        "/quadrax/api/users/x/y/z",
+        "/quadrax/api/",
+        "/quadrax/api",
+    ] {
+        let r = app.get(path).await;
+        assert_string_error(&r, 404, "NOT_FOUND");
+        assert!(r.body["requestId"].is_string(), "{path}: {}", r.body);
+    }
+    let id = uuid::Uuid::now_v7();
+    for (method, path) in [
+        (Method::PUT, "/quadrax/api/users".to_owned()),
+        (Method::DELETE, "/quadrax/api/users".to_owned()),
+        (Method::POST, format!("/quadrax/api/users/{id}")),
+        (Method::PUT, "/quadrax/api/openapi.json".to_owned()),
+    ] {
+        let r = app.call(method, &path, Some(json!({}))).await;
+        assert_string_error(&r, 405, "METHOD_NOT_ALLOWED");
+    }
+    // Outside every app's base the listener's object style still applies.
+    assert_object_error(&app.get("/quadrax/elsewhere").await, 404, "NOT_FOUND");
+    assert_object_error(&app.get("/nowhere/x").await, 404, "NOT_FOUND");
+    assert_eq!(
+        app.get("/quadrax/api/openapi.json").await.body["servers"][0]["url"],
+        "/quadrax/api"
+    );
+    app.stop().await;
+
+    // A string-style app whose base is the root: every unrouted path is under its base.
+    let manifest = env.dir.path().join("notes.yaml");
+    std::fs::write(
+        &manifest,
+        "name: notes\nbase: /\nerrors: string\ncollections:\n  notes:\n    fields:\n      title: { type: text }\n",
+    )
+    .expect("write manifest");
+    let mut config = env.config(&[("notes", Some(manifest))]);
+    config.apps.get_mut("notes").expect("notes").mount = Some("/".into());
+    let app = env.start(&config).await.expect("server starts");
+    for path in ["/notes/x/y", "/", "/a/b/c/d"] {
+        assert_string_error(&app.get(path).await, 404, "NOT_FOUND");
+    }
+    let put = app.call(Method::PUT, "/notes", Some(json!({}))).await;
+    assert_string_error(&put, 405, "METHOD_NOT_ALLOWED");
+    assert_eq!(app.get("/health").await.status, 200);
     app.stop().await;
 }

@@ -60,6 +60,40 @@ fn openapi_prints_the_document() {
     assert_eq!(doc["openapi"], "3.1.0");
     assert_eq!(doc["servers"][0]["url"], "/clouddrift/api/v1");
     assert!(doc["paths"]["/drifts"]["get"].is_object());
+
+    // Every operation that takes a body (POST, PATCH) documents 413 and 415 in the app's
+    // error schema, so a client (or schemathesis) checking status codes accepts them.
+    for app in ["simflow", "clouddrift", "revops", "datagen", "quadrax"] {
+        let out = plinth(&repo(), &["openapi", app]);
+        assert!(out.status.success(), "{app}");
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        let error = &doc["components"]["schemas"]["Error"]["properties"]["error"];
+        let style = if matches!(app, "revops" | "quadrax") {
+            "string"
+        } else {
+            "object"
+        };
+        assert_eq!(error["type"], style, "{app}: {error}");
+        let mut writes = Vec::new();
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for (method, op) in item.as_object().expect("path item") {
+                if matches!(method.as_str(), "post" | "patch" | "put")
+                    || op.get("requestBody").is_some()
+                {
+                    writes.push(method.clone());
+                    for code in ["413", "415"] {
+                        assert_eq!(
+                            op["responses"][code]["content"]["application/json"]["schema"]["$ref"],
+                            "#/components/schemas/Error",
+                            "{app} {method} {path} lacks {code}"
+                        );
+                    }
+                }
+            }
+        }
+        assert!(writes.contains(&"post".to_owned()), "{app}");
+        assert!(writes.contains(&"patch".to_owned()), "{app}");
+    }
 }
 
 #[test]

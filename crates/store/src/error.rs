@@ -87,9 +87,33 @@ impl From<tokio_postgres::Error> for StoreError {
                 StoreError::InvalidReference { fields: Vec::new() }
             }
             Some(db) => StoreError::Database(format!("{}: {}", db.code().code(), db.message())),
-            None if e.is_closed() => StoreError::Unavailable(e.to_string()),
-            None => StoreError::Unavailable(e.to_string()),
+            None if is_connection_failure(&e) => StoreError::Unavailable(e.to_string()),
+            // A value that does not decode, a parameter that does not encode, a bad column:
+            // our fault, not the database's absence.
+            None => StoreError::Database(with_cause(&e)),
         }
+    }
+}
+
+/// Whether a tokio-postgres error without a server error means the database cannot be
+/// reached: the connection is closed, or a socket / connect error (an `std::io::Error`
+/// cause). Encoding and protocol-parsing errors also carry an `io::Error`, but of kind
+/// `InvalidInput` / `InvalidData` (e.g. a NUL in a query string), so those are not.
+fn is_connection_failure(e: &tokio_postgres::Error) -> bool {
+    use std::io::ErrorKind;
+    if e.is_closed() {
+        return true;
+    }
+    std::error::Error::source(e)
+        .and_then(|s| s.downcast_ref::<std::io::Error>())
+        .is_some_and(|io| !matches!(io.kind(), ErrorKind::InvalidInput | ErrorKind::InvalidData))
+}
+
+/// The error with its cause ("error deserializing column 0" alone does not say why).
+fn with_cause(e: &tokio_postgres::Error) -> String {
+    match std::error::Error::source(e) {
+        Some(cause) => format!("{e}: {cause}"),
+        None => e.to_string(),
     }
 }
 
@@ -98,5 +122,62 @@ impl From<deadpool_postgres::PoolError> for StoreError {
     /// is unavailable, whatever the server said.
     fn from(e: deadpool_postgres::PoolError) -> Self {
         StoreError::Unavailable(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StoreError;
+
+    /// The test database, or None (with a note) when PostgreSQL tests are not configured.
+    fn pg_url() -> Option<String> {
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(u) if !u.is_empty() => Some(u),
+            _ => {
+                assert!(
+                    std::env::var("TEST_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                    "TEST_REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set"
+                );
+                eprintln!("note: PostgreSQL test skipped (set TEST_DATABASE_URL to run it)");
+                None
+            }
+        }
+    }
+
+    #[test]
+    fn a_client_side_error_is_a_database_error_not_unavailable() {
+        // No server error, not closed, no io cause.
+        let e = "port=notaport"
+            .parse::<tokio_postgres::Config>()
+            .expect_err("bad port");
+        assert!(matches!(StoreError::from(e), StoreError::Database(_)));
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_unavailable() {
+        // Port 1 on loopback: nothing listens there, so the connect is refused.
+        let e = tokio_postgres::connect("host=127.0.0.1 port=1 user=x", tokio_postgres::NoTls)
+            .await
+            .map(|_| ())
+            .expect_err("refused");
+        assert!(matches!(StoreError::from(e), StoreError::Unavailable(_)));
+    }
+
+    #[tokio::test]
+    async fn a_decode_error_is_a_database_error_and_a_closed_connection_unavailable() {
+        let Some(url) = pg_url() else { return };
+        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .expect("connect");
+        let task = tokio::spawn(conn);
+        let row = client.query_one("SELECT 1::int4", &[]).await.expect("row");
+        let e = row.try_get::<_, String>(0).expect_err("int4 is not text");
+        let mapped = StoreError::from(e);
+        assert!(matches!(mapped, StoreError::Database(_)), "{mapped:?}");
+
+        task.abort();
+        let _ = task.await;
+        let e = client.simple_query("SELECT 1").await.expect_err("closed");
+        assert!(matches!(StoreError::from(e), StoreError::Unavailable(_)));
     }
 }

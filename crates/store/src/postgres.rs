@@ -26,6 +26,45 @@ const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 /// A pool of connections to one schema.
 pub(crate) struct PgDb {
     pool: Pool,
+    schema: String,
+}
+
+/// The session-level advisory lock that serialises schema changes to one app schema across
+/// processes (`plinth serve` nodes starting together), held on one pooled connection.
+pub(crate) struct MigrationLock {
+    client: Option<deadpool_postgres::Object>,
+    key: String,
+}
+
+impl MigrationLock {
+    /// The connection holding the lock, to run statements on while holding it.
+    fn client(&self) -> &deadpool_postgres::Object {
+        self.client.as_ref().expect("held until released")
+    }
+
+    /// Release the lock and return its connection to the pool.
+    pub async fn release(mut self) {
+        let Some(client) = self.client.take() else {
+            return;
+        };
+        let unlocked = client
+            .execute("SELECT pg_advisory_unlock(hashtext($1))", &[&self.key])
+            .await;
+        if unlocked.is_err() {
+            // Never put a connection that may still hold the lock back in the pool.
+            drop(deadpool_postgres::Object::take(client));
+        }
+    }
+}
+
+impl Drop for MigrationLock {
+    /// Not released (an error on the way, a cancelled start): close the connection, which
+    /// ends its session and so the lock.
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            drop(deadpool_postgres::Object::take(client));
+        }
+    }
 }
 
 fn params(values: &sea_query::Values) -> Vec<PostgresValue> {
@@ -93,7 +132,11 @@ impl PgDb {
     pub async fn open(url: &SecretString, schema: &str) -> Result<Self, StoreError> {
         let mut cfg = tokio_postgres::Config::from_str(url.expose_secret())
             .map_err(|e| StoreError::Config(format!("bad PostgreSQL URL: {e}")))?;
-        cfg.options(format!("-c search_path={schema}"));
+        // NOTICEs (`schema ... already exists, skipping` on every start) are not worth a
+        // log line; tokio-postgres would log each at INFO.
+        cfg.options(format!(
+            "-c search_path={schema} -c client_min_messages=warning"
+        ));
         let mgr = Manager::from_config(
             cfg,
             NoTls,
@@ -112,12 +155,33 @@ impl PgDb {
             })
             .build()
             .map_err(|e| StoreError::Config(e.to_string()))?;
-        let client = pool.get().await?;
+        let db = PgDb {
+            pool,
+            schema: schema.to_owned(),
+        };
+        // Under the lock: two nodes creating the schema at once can both miss it and one
+        // then fails on the catalog's unique index.
+        let lock = db.lock_migrations().await?;
         // Identifier checked by DbUrl::parse.
-        client
+        lock.client()
             .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
             .await?;
-        Ok(PgDb { pool })
+        lock.release().await;
+        Ok(db)
+    }
+
+    /// Wait for, then take, the lock on changing this schema (see [`MigrationLock`]).
+    pub async fn lock_migrations(&self) -> Result<MigrationLock, StoreError> {
+        // The guard exists before the lock is asked for: should the wait fail or be cancelled,
+        // its drop closes the connection instead of pooling one that may yet get the lock.
+        let lock = MigrationLock {
+            client: Some(self.pool.get().await?),
+            key: format!("plinth_migrate:{}", self.schema),
+        };
+        lock.client()
+            .execute("SELECT pg_advisory_lock(hashtext($1))", &[&lock.key])
+            .await?;
+        Ok(lock)
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {

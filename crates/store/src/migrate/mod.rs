@@ -16,6 +16,7 @@ use sea_query::{Alias, Expr, ExprTrait, Order, Query};
 use plinth_context::Ctx;
 use plinth_records::Shape;
 
+use crate::executor::Db;
 use crate::unit::{Step, WriteUnit};
 use crate::{Store, StoreError};
 
@@ -149,15 +150,20 @@ impl Store {
     }
 
     /// Bring the database up to `current`; the names of the migrations applied.
+    ///
+    /// On PostgreSQL, nodes starting together take turns (an advisory lock per schema), so
+    /// the later ones find the work done. SQLite has one writer and needs no lock.
     pub async fn migrate_up(&self, ctx: &Ctx, current: &Schema) -> Result<Vec<String>, StoreError> {
-        match self.try_migrate_up(current).await {
-            // Another node may have migrated at the same moment; its work is seen on retry.
-            Err(StoreError::Conflict { .. } | StoreError::Database(_)) => {
-                tracing::debug!(request_id = %ctx.request_id, "migration raced another node; retrying");
-                self.try_migrate_up(current).await
-            }
-            other => other,
+        let lock = match &self.inner.db {
+            Db::Postgres(pg) => Some(pg.lock_migrations().await?),
+            Db::Sqlite(_) => None,
+        };
+        tracing::debug!(request_id = %ctx.request_id, "migrating");
+        let applied = self.try_migrate_up(current).await;
+        if let Some(lock) = lock {
+            lock.release().await;
         }
+        applied
     }
 
     async fn try_migrate_up(&self, current: &Schema) -> Result<Vec<String>, StoreError> {

@@ -2,16 +2,15 @@
 
 use std::sync::Arc;
 
-use plinth_records::{format_timestamp, Record, Shape};
-use sea_query::{PostgresQueryBuilder, QueryStatementWriter, SqliteQueryBuilder, Values};
+use plinth_records::{Record, Shape};
+use sea_query::{PostgresQueryBuilder, QueryStatementWriter, SqliteQueryBuilder};
 
 use crate::postgres::PgDb;
 use crate::sqlite::SqliteDb;
 use crate::unit::{StepOut, WriteUnit};
 use crate::{DbUrl, Dialect, StoreError};
 
-/// A built statement: SQL text and its parameters.
-pub(crate) type Sql = (String, Values);
+pub(crate) use crate::unit::Sql;
 
 /// An open database of either kind.
 pub(crate) enum Db {
@@ -77,9 +76,4 @@ impl Db {
             Db::Postgres(db) => db.apply(unit).await,
         }
     }
-}
-
-/// Timestamps leave PostgreSQL as `DateTime`s; give them the same text form as SQLite's.
-pub(crate) fn timestamp_json(t: chrono::DateTime<chrono::Utc>) -> serde_json::Value {
-    serde_json::Value::String(format_timestamp(&t))
 }

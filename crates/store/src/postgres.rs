@@ -14,9 +14,9 @@ use serde_json::Value as J;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
-use plinth_records::{Record, Shape};
+use plinth_records::{format_timestamp, Record, Shape};
 
-use crate::executor::{timestamp_json, Sql};
+use crate::unit::Sql;
 use crate::unit::{check, Expect, Step, StepOut, WriteUnit};
 use crate::StoreError;
 
@@ -73,6 +73,11 @@ fn params(values: &sea_query::Values) -> Vec<PostgresValue> {
 
 fn refs(p: &[PostgresValue]) -> Vec<&(dyn ToSql + Sync)> {
     p.iter().map(|v| v as &(dyn ToSql + Sync)).collect()
+}
+
+/// Timestamps leave PostgreSQL as `DateTime`s; give them the same text form as SQLite's.
+fn timestamp_json(t: chrono::DateTime<chrono::Utc>) -> J {
+    J::String(format_timestamp(&t))
 }
 
 fn decode(row: &Row, shape: &Arc<Shape>) -> Result<Record, StoreError> {

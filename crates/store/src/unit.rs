@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use plinth_records::{Record, Shape};
 
-use crate::executor::Sql;
+/// A built statement: SQL text and its parameters.
+pub(crate) type Sql = (String, sea_query::Values);
 
 /// What a zero-row result of a step that must touch one row means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,7 +14,7 @@ use rusqlite::Connection;
 use sea_query_rusqlite::RusqliteValue;
 use serde_json::Value as J;
 
-use crate::executor::Sql;
+use crate::unit::Sql;
 use crate::unit::{check, StepOut, WriteUnit};
 use crate::StoreError;
 

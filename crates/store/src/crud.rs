@@ -64,7 +64,7 @@ impl Store {
         let rows = self
             .inner
             .db
-            .query((table.by_id_sql.clone(), values), table.shape.clone())
+            .point_read((table.by_id_sql.clone(), values), table.shape.clone())
             .await
             .inspect_err(|e| log_failure(ctx, e))?;
         Ok(rows.into_iter().next())

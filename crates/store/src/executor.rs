@@ -56,6 +56,14 @@ impl Db {
         }
     }
 
+    /// Rows of a lookup by primary key (the hottest read; see `SqliteDb::point_read`).
+    pub async fn point_read(&self, q: Sql, shape: Arc<Shape>) -> Result<Vec<Record>, StoreError> {
+        match self {
+            Db::Sqlite(db) => db.point_read(q, shape).await,
+            Db::Postgres(db) => db.query(q, shape).await,
+        }
+    }
+
     /// A page of rows and the count of all matching rows, read together.
     pub async fn page(
         &self,

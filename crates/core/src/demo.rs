@@ -68,7 +68,7 @@ impl AppService {
                 .list(ctx, &coll.table, &q)
                 .await
                 .map_err(CoreError::from)?;
-            if page.total > 0 {
+            if !page.items.is_empty() {
                 return Ok(0);
             }
         }

@@ -141,7 +141,7 @@ fn envelope_one(m: &Manifest, name: &str, coll: &Collection, r: &Value) -> Value
 }
 
 fn envelope_list(m: &Manifest, name: &str, r: &Value) -> Value {
-    let meta = json!({"type": "object", "properties": {"total": {"type": "integer"}, "limit": {"type": "integer"}, "offset": {"type": "integer"}}});
+    let meta = json!({"type": "object", "properties": {"total": {"type": ["integer", "null"]}, "limit": {"type": "integer"}, "offset": {"type": "integer"}, "estimated": {"type": "boolean"}}});
     let items = json!({"type": "array", "items": r});
     match m.envelope {
         EnvelopeStyle::Data => {
@@ -175,6 +175,7 @@ pub fn document(m: &Manifest, server: &str) -> Value {
             json!({"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}}),
             json!({"name": "sort", "in": "query", "description": "comma-separated fields, `-` for descending", "schema": {"type": "string"}}),
             json!({"name": "expand", "in": "query", "description": "relation fields to embed under `expand`, comma-separated", "schema": {"type": "string"}}),
+            json!({"name": "count", "in": "query", "description": "how the total is found: exact, estimated (default; a statistic for unfiltered lists of large PostgreSQL tables) or none", "schema": {"type": "string", "enum": ["exact", "estimated", "none"]}}),
             json!({"name": "filter", "in": "query", "description": "expression, e.g. status = \"open\" && (hours >= 10 || title ~ \"vpn\")", "schema": {"type": "string"}}),
         ];
         for (fname, f) in coll

@@ -11,9 +11,12 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 /// Paging facts of a list.
 #[derive(serde::Serialize)]
 struct Meta {
-    total: u64,
+    total: Option<u64>,
     limit: u32,
     offset: u64,
+    /// Present (true) only when the total is a statistic rather than a count.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    estimated: bool,
 }
 
 /// `{"success": true, "data": ..., "meta"?: ...}`
@@ -76,9 +79,10 @@ pub(crate) fn one(
 /// A page of records with its paging meta.
 pub(crate) fn page(style: EnvelopeStyle, coll: &CollectionHandle, page: &Page) -> Response {
     let meta = Some(Meta {
-        total: page.total,
+        total: page.total.map(|t| t.count),
         limit: page.limit,
         offset: page.offset,
+        estimated: page.total.is_some_and(|t| t.estimated),
     });
     let items = page.items.as_slice();
     match style {

@@ -25,6 +25,7 @@ pub const RESERVED_FIELD_NAMES: &[&str] = &[
     "filter",
     "expand",
     "fields",
+    "count",
 ];
 
 /// Route words under an app's base that a collection may not shadow.

@@ -10,7 +10,7 @@ mod validate;
 mod value;
 
 pub use filter::{Filter, Rhs};
-pub use list::{ListQuery, SortKey, DEFAULT_LIMIT, MAX_LIMIT};
+pub use list::{ListQuery, SortKey, TotalMode, DEFAULT_LIMIT, MAX_LIMIT};
 pub use plinth_rules::CmpOp;
 pub use record::{Column, Record, Shape};
 pub use validate::{Mode, Validator};

@@ -10,6 +10,19 @@ pub const DEFAULT_LIMIT: u32 = 50;
 /// Largest page a client may ask for.
 pub const MAX_LIMIT: u32 = 500;
 
+/// How a list's total is found (`count=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TotalMode {
+    /// Always `COUNT(*)`.
+    Exact,
+    /// Exact, except an unfiltered list of a large PostgreSQL table, which reports the
+    /// table's live-row statistic (marked `estimated`).
+    #[default]
+    Estimated,
+    /// No total (`meta.total` is null).
+    Skip,
+}
+
 /// One sort key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SortKey {
@@ -35,6 +48,8 @@ pub struct ListQuery {
     pub filter: Option<Filter>,
     /// Relation fields whose records are embedded under `expand`.
     pub expand: Vec<String>,
+    /// How the total is found.
+    pub total: TotalMode,
 }
 
 impl Validator {
@@ -83,6 +98,7 @@ impl ListQuery {
             equals: Vec::new(),
             filter: None,
             expand: Vec::new(),
+            total: TotalMode::default(),
         };
         for (key, raw) in pairs {
             match key.as_str() {
@@ -121,6 +137,12 @@ impl ListQuery {
                 {
                     Ok(f) => q.filter = Some(f),
                     Err(msg) => details.push(FieldError::new("filter", msg)),
+                },
+                "count" => match raw.as_str() {
+                    "exact" => q.total = TotalMode::Exact,
+                    "estimated" => q.total = TotalMode::Estimated,
+                    "none" => q.total = TotalMode::Skip,
+                    _ => details.push(FieldError::new("count", "must be exact, estimated or none")),
                 },
                 "expand" => match validator.expand(cname, coll, raw) {
                     Ok(e) => q.expand = e,

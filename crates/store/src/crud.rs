@@ -3,13 +3,13 @@
 use chrono::{DateTime, Utc};
 use plinth_context::Ctx;
 use plinth_manifest::FieldType;
-use plinth_records::{ListQuery, Record, Row, Value};
+use plinth_records::{ListQuery, Record, Row, TotalMode, Value};
 use sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, Order, Query, SelectStatement, Values};
 use uuid::Uuid;
 
 use crate::bind::to_sea;
 use crate::table::Table;
-use crate::unit::{Expect, Miss, Step, StepOut, WriteUnit};
+use crate::unit::{Counting, Expect, Miss, Step, StepOut, Total, WriteUnit};
 use crate::{Store, StoreError};
 
 /// One page of a list.
@@ -17,8 +17,8 @@ use crate::{Store, StoreError};
 pub struct Page {
     /// The records on this page.
     pub items: Vec<Record>,
-    /// How many records match, over all pages.
-    pub total: u64,
+    /// How many records match, over all pages (`None` when the client asked for no total).
+    pub total: Option<Total>,
     /// Page size used.
     pub limit: u32,
     /// Rows skipped.
@@ -96,13 +96,22 @@ impl Store {
         }
         rows.limit(u64::from(lq.limit)).offset(lq.offset);
         let db = &self.inner.db;
+        let unfiltered = lq.equals.is_empty() && lq.filter.is_none();
+        let counting = match lq.total {
+            TotalMode::Skip => Counting::Skip,
+            TotalMode::Estimated if unfiltered => Counting::Estimate {
+                table: format!("\"{}\"", table.name),
+                exact: db.build(&count),
+            },
+            _ => Counting::Exact(db.build(&count)),
+        };
         let (items, total) = db
-            .page(db.build(&rows), db.build(&count), table.shape.clone())
+            .page(db.build(&rows), counting, table.shape.clone())
             .await
             .inspect_err(|e| log_failure(ctx, e))?;
         Ok(Page {
             items,
-            total: u64::try_from(total).unwrap_or_default(),
+            total,
             limit: lq.limit,
             offset: lq.offset,
         })

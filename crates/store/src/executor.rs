@@ -7,7 +7,7 @@ use sea_query::{PostgresQueryBuilder, QueryStatementWriter, SqliteQueryBuilder};
 
 use crate::postgres::PgDb;
 use crate::sqlite::SqliteDb;
-use crate::unit::{StepOut, WriteUnit};
+use crate::unit::{Counting, StepOut, Total, WriteUnit};
 use crate::{DbUrl, Dialect, StoreError};
 
 pub(crate) use crate::unit::Sql;
@@ -64,16 +64,16 @@ impl Db {
         }
     }
 
-    /// A page of rows and the count of all matching rows, read together.
+    /// A page of rows and the total of all matching rows, read together.
     pub async fn page(
         &self,
         rows: Sql,
-        count: Sql,
+        counting: Counting,
         shape: Arc<Shape>,
-    ) -> Result<(Vec<Record>, i64), StoreError> {
+    ) -> Result<(Vec<Record>, Option<Total>), StoreError> {
         match self {
-            Db::Sqlite(db) => db.page(rows, count, shape).await,
-            Db::Postgres(db) => db.page(rows, count, shape).await,
+            Db::Sqlite(db) => db.page(rows, counting, shape).await,
+            Db::Postgres(db) => db.page(rows, counting, shape).await,
         }
     }
 

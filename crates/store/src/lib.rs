@@ -22,7 +22,7 @@ pub use crud::Page;
 pub use error::StoreError;
 pub use migrate::{Migration, MigrationStatus, Schema};
 pub use table::Table;
-pub use unit::{Expect, Miss, Step, StepOut, WriteUnit};
+pub use unit::{Expect, Miss, Step, StepOut, Total, WriteUnit};
 pub use url::DbUrl;
 
 use std::collections::HashMap;

@@ -17,7 +17,7 @@ use tokio_postgres::{NoTls, Row};
 use plinth_records::{format_timestamp, Record, Shape};
 
 use crate::unit::Sql;
-use crate::unit::{check, Expect, Step, StepOut, WriteUnit};
+use crate::unit::{check, Counting, Expect, Step, StepOut, Total, WriteUnit, ESTIMATE_FROM};
 use crate::StoreError;
 
 const POOL_SIZE: usize = 16;
@@ -210,24 +210,64 @@ impl PgDb {
     pub async fn page(
         &self,
         (rows_sql, rows_values): Sql,
-        (count_sql, count_values): Sql,
+        counting: Counting,
         shape: Arc<Shape>,
-    ) -> Result<(Vec<Record>, i64), StoreError> {
+    ) -> Result<(Vec<Record>, Option<Total>), StoreError> {
         let client = self.pool.get().await?;
         let rows_stmt = client.prepare_cached(&rows_sql).await?;
-        let count_stmt = client.prepare_cached(&count_sql).await?;
-        let (rp, cp) = (params(&rows_values), params(&count_values));
-        let (rr, cr) = (refs(&rp), refs(&cp));
-        // Pipelined on one connection: both queries go out before either answer is read.
-        let (rows, count) = tokio::try_join!(
-            client.query(&rows_stmt, &rr),
-            client.query_one(&count_stmt, &cr)
-        )?;
+        let rp = params(&rows_values);
+        let rr = refs(&rp);
+        let exact = |n: i64| Total {
+            count: u64::try_from(n).unwrap_or_default(),
+            estimated: false,
+        };
+        // Pipelined on one connection: the rows and the count go out before either answer
+        // is read.
+        let (rows, total) = match counting {
+            Counting::Skip => (client.query(&rows_stmt, &rr).await?, None),
+            Counting::Exact((sql, values)) => {
+                let stmt = client.prepare_cached(&sql).await?;
+                let cp = params(&values);
+                let cr = refs(&cp);
+                let (rows, count) =
+                    tokio::try_join!(client.query(&rows_stmt, &rr), client.query_one(&stmt, &cr))?;
+                (rows, Some(exact(count.try_get(0)?)))
+            }
+            Counting::Estimate {
+                table,
+                exact: (sql, values),
+            } => {
+                let stmt = client
+                    .prepare_cached("SELECT pg_stat_get_live_tuples(to_regclass($1))::bigint")
+                    .await?;
+                let name: [&(dyn ToSql + Sync); 1] = [&table];
+                let (rows, live) = tokio::try_join!(
+                    client.query(&rows_stmt, &rr),
+                    client.query_one(&stmt, &name)
+                )?;
+                let live: Option<i64> = live.try_get(0)?;
+                match live {
+                    Some(n) if n >= ESTIMATE_FROM => (
+                        rows,
+                        Some(Total {
+                            count: u64::try_from(n).unwrap_or_default(),
+                            estimated: true,
+                        }),
+                    ),
+                    _ => {
+                        let stmt = client.prepare_cached(&sql).await?;
+                        let cp = params(&values);
+                        let n: i64 = client.query_one(&stmt, &refs(&cp)).await?.try_get(0)?;
+                        (rows, Some(exact(n)))
+                    }
+                }
+            }
+        };
         let items = rows
             .iter()
             .map(|r| decode(r, &shape))
             .collect::<Result<_, _>>()?;
-        Ok((items, count.try_get(0)?))
+        Ok((items, total))
     }
 
     /// A unit in one transaction; a single statement is atomic alone and skips the

@@ -15,7 +15,7 @@ use sea_query_rusqlite::RusqliteValue;
 use serde_json::Value as J;
 
 use crate::unit::Sql;
-use crate::unit::{check, StepOut, WriteUnit};
+use crate::unit::{check, Counting, StepOut, Total, WriteUnit};
 use crate::StoreError;
 
 const READERS: usize = 4;
@@ -175,19 +175,31 @@ impl SqliteDb {
         self.query(q, shape).await
     }
 
+    /// A page and its count, read on one connection (one snapshot). SQLite has no cheap
+    /// estimate, so an estimated total is counted too.
     pub async fn page(
         &self,
         rows: Sql,
-        count: Sql,
+        counting: Counting,
         shape: Arc<Shape>,
-    ) -> Result<(Vec<Record>, i64), StoreError> {
+    ) -> Result<(Vec<Record>, Option<Total>), StoreError> {
         self.read(move |c| {
             let items = query_on(c, &rows, &shape)?;
+            let count = match &counting {
+                Counting::Skip => return Ok((items, None)),
+                Counting::Exact(sql) | Counting::Estimate { exact: sql, .. } => sql,
+            };
             let p = params(&count.1);
-            let total = c
+            let n: i64 = c
                 .prepare_cached(&count.0)?
                 .query_row(rusqlite::params_from_iter(p.iter()), |r| r.get(0))?;
-            Ok((items, total))
+            Ok((
+                items,
+                Some(Total {
+                    count: u64::try_from(n).unwrap_or_default(),
+                    estimated: false,
+                }),
+            ))
         })
         .await
     }

@@ -73,6 +73,14 @@ async fn health_ready_and_docs(env: TestEnv) {
         text.contains("plinth_http_request_duration_seconds_bucket"),
         "{text}"
     );
+    if env.backend == common::Backend::Sqlite {
+        // Writes per SQLite commit (group commit); the writer's own test checks sharing.
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("plinth_sqlite_commit_batch_size_count")),
+            "{text}"
+        );
+    }
 
     let base = app.base.clone();
     app.stop().await;

@@ -102,8 +102,14 @@ fn run(mut conn: Connection, rx: &mpsc::Receiver<Request>, stats: &Stats) {
     }
 }
 
+/// Run a fixed control statement (savepoints, transaction ends) from the statement cache:
+/// they run several times per batch, and re-parsing them each time showed in profiles.
+fn control(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(drop)
+}
+
 fn commit_batch(conn: &mut Connection, batch: Vec<Request>) {
-    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+    if let Err(e) = control(conn, "BEGIN IMMEDIATE") {
         let msg = StoreError::from(e).to_string();
         for r in batch {
             let _ = r.reply.send(Err(StoreError::Database(msg.clone())));
@@ -112,23 +118,22 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Request>) {
     }
     let mut results = Vec::with_capacity(batch.len());
     for r in batch {
-        let outcome = conn
-            .execute_batch("SAVEPOINT w")
+        let outcome = control(conn, "SAVEPOINT w")
             .map_err(StoreError::from)
             .and_then(|()| (r.job)(conn));
         let undo = if outcome.is_ok() {
-            "RELEASE w"
+            control(conn, "RELEASE w")
         } else {
-            "ROLLBACK TO w; RELEASE w"
+            control(conn, "ROLLBACK TO w").and_then(|()| control(conn, "RELEASE w"))
         };
-        let outcome = match conn.execute_batch(undo) {
+        let outcome = match undo {
             Ok(()) => outcome,
             Err(e) => Err(e.into()),
         };
         results.push((r.reply, outcome));
     }
-    if let Err(e) = conn.execute_batch("COMMIT") {
-        let _ = conn.execute_batch("ROLLBACK");
+    if let Err(e) = control(conn, "COMMIT") {
+        let _ = control(conn, "ROLLBACK");
         let msg = StoreError::from(e).to_string();
         for (reply, _) in results {
             let _ = reply.send(Err(StoreError::Database(msg.clone())));

@@ -204,3 +204,45 @@ async fn system_collections_are_migrated_and_written_alike_sqlite() {
 async fn system_collections_are_migrated_and_written_alike_postgres() {
     system_collections_are_migrated_and_written_alike(true).await;
 }
+
+async fn demo_data_is_all_or_nothing(postgres: bool) {
+    let Some(fresh) = Fresh::new(postgres) else {
+        return;
+    };
+    let app = fresh.app().await;
+    let ctx = app.system_ctx();
+    // The third record repeats a unique title: the database refuses it inside the unit,
+    // so the two before it must not be left behind either.
+    let bad = "items:\n  - { title: one }\n  - { title: two }\n  - { title: one }\n";
+    let err = app
+        .load_demo_if_empty(&ctx, bad)
+        .await
+        .expect_err("duplicate");
+    assert!(
+        matches!(
+            err,
+            plinth_core::DemoError::Core(CoreError::Store(StoreError::Conflict { .. }))
+        ),
+        "{err:?}"
+    );
+    assert!(titles(&app).await.is_empty());
+    let good = "items:\n  - { title: one }\n  - { title: two }\n";
+    assert_eq!(app.load_demo_if_empty(&ctx, good).await.expect("loads"), 2);
+    assert_eq!(
+        app.load_demo_if_empty(&ctx, good).await.expect("skips"),
+        0,
+        "only into empty apps"
+    );
+    assert_eq!(titles(&app).await, vec!["one", "two"]);
+    fresh.drop_schema().await;
+}
+
+#[tokio::test]
+async fn demo_data_is_all_or_nothing_sqlite() {
+    demo_data_is_all_or_nothing(false).await;
+}
+
+#[tokio::test]
+async fn demo_data_is_all_or_nothing_postgres() {
+    demo_data_is_all_or_nothing(true).await;
+}

@@ -25,7 +25,7 @@ pub(crate) type App = State<Arc<AppService>>;
 /// The app's router, relative to its base path.
 pub(crate) fn router(app: Arc<AppService>) -> Router {
     let style = app.manifest().errors;
-    let name = app.name().to_string();
+    let metrics = crate::metrics::AppMetrics::new(app.name());
     Router::new()
         .route("/openapi.json", get(crate::openapi::serve))
         .route("/{collection}", get(list::handle).post(create::handle))
@@ -38,7 +38,10 @@ pub(crate) fn router(app: Arc<AppService>) -> Router {
         .fallback(not_found)
         .with_state(app)
         .layer(middleware::from_fn_with_state(style, render_errors))
-        .layer(middleware::from_fn_with_state(name, crate::metrics::track))
+        .layer(middleware::from_fn_with_state(
+            metrics,
+            crate::metrics::track,
+        ))
 }
 
 async fn not_found() -> ApiError {

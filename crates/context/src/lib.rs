@@ -13,14 +13,14 @@ use uuid::Uuid;
 pub enum Caller {
     /// No credentials.
     Anonymous,
-    /// A signed-in user of the app.
+    /// A signed-in user of the app (from a verified access token).
     User {
         /// The user's record id.
         id: Uuid,
         /// The user's role.
         role: String,
-        /// The user's other fields (for rules such as `@auth.team`).
-        fields: serde_json::Map<String, serde_json::Value>,
+        /// The session the access token belongs to (logout revokes it).
+        session: Option<Uuid>,
     },
     /// A machine caller with a service token.
     Service {

@@ -9,6 +9,9 @@ pub enum CoreError {
     /// Input does not fit (every bad field named, in wire names).
     #[error("validation failed")]
     Validation(#[from] ValidationError),
+    /// No or bad credentials.
+    #[error("{0}")]
+    Unauthenticated(String),
     /// No such record.
     #[error("{0}")]
     NotFound(String),

@@ -5,6 +5,7 @@
 //!
 //! It knows no HTTP and writes no SQL: statements come from the store's builders.
 
+mod auth;
 mod collection;
 mod demo;
 mod error;
@@ -19,6 +20,7 @@ use plinth_manifest::Manifest;
 use plinth_records::Validator;
 use plinth_store::{MigrationStatus, Store, StoreError, StoreOptions};
 
+pub use auth::SignedIn;
 pub use collection::CollectionHandle;
 pub use demo::DemoError;
 pub use error::CoreError;
@@ -35,6 +37,8 @@ pub struct AppService {
     validator: Validator,
     store: Store,
     collections: IndexMap<String, Arc<CollectionHandle>>,
+    /// Signing keys for access tokens; without them sign-in answers 401.
+    keys: Option<plinth_auth::TokenKeys>,
 }
 
 impl AppService {
@@ -64,7 +68,14 @@ impl AppService {
             manifest,
             store,
             collections,
+            keys: None,
         })
+    }
+
+    /// Sign access tokens with `keys` (the app's secret; see the README's configuration).
+    pub fn with_token_keys(mut self, keys: plinth_auth::TokenKeys) -> Self {
+        self.keys = Some(keys);
+        self
     }
 
     /// The app's name.

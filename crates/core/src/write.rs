@@ -26,7 +26,7 @@ impl AppService {
             self.store
                 .insert_step(&coll.table, Uuid::now_v7(), &row, ctx.now)?,
         );
-        let outs = self.apply(ctx, coll, unit, &row).await?;
+        let outs = self.apply_writes(ctx, coll, unit, &row).await?;
         returned(outs, at)
     }
 
@@ -44,7 +44,7 @@ impl AppService {
             .record(&coll.name, &coll.def, body, Mode::Update)?;
         let mut unit = WriteUnit::new();
         let at = unit.push(self.store.update_step(&coll.table, id, &row, ctx.now));
-        let outs = self.apply(ctx, coll, unit, &row).await?;
+        let outs = self.apply_writes(ctx, coll, unit, &row).await?;
         returned(outs, at)
     }
 
@@ -65,7 +65,7 @@ impl AppService {
     }
 
     /// Apply a unit that writes `row` into `coll`; store conflicts come back in wire names.
-    async fn apply(
+    pub(crate) async fn apply_writes(
         &self,
         ctx: &Ctx,
         coll: &CollectionHandle,

@@ -198,6 +198,7 @@ impl From<CoreError> for ApiError {
         match e {
             CoreError::Validation(v) => v.into(),
             CoreError::NotFound(msg) => ApiError::not_found(msg),
+            CoreError::Unauthenticated(msg) => ApiError::new(ErrorCode::Unauthenticated, msg),
             CoreError::Conflict(msg) => ApiError::new(ErrorCode::Conflict, msg),
             CoreError::Duplicate { fields } => ApiError {
                 code: ErrorCode::Conflict,

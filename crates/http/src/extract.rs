@@ -3,7 +3,7 @@
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, FailedToBufferBody};
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use plinth_core::{AppService, Caller, Ctx};
 use std::sync::Arc;
@@ -74,10 +74,23 @@ impl FromRequestParts<Arc<AppService>> for ReqCtx {
             .get("x-request-id")
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
-        Ok(ReqCtx(Ctx::new(
-            app.name().clone(),
-            request_id,
-            Caller::Anonymous,
-        )))
+        // A token that is present must be valid: a bad one is a 401, never anonymous.
+        let caller = match parts.headers.get(AUTHORIZATION) {
+            None => Caller::Anonymous,
+            Some(v) => {
+                let token = v
+                    .to_str()
+                    .ok()
+                    .and_then(|v| v.strip_prefix("Bearer "))
+                    .ok_or_else(|| {
+                        ApiError::new(
+                            ErrorCode::Unauthenticated,
+                            "Authorization must be `Bearer <token>`",
+                        )
+                    })?;
+                app.authenticate(token.trim())?
+            }
+        };
+        Ok(ReqCtx(Ctx::new(app.name().clone(), request_id, caller)))
     }
 }

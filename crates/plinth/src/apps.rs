@@ -59,6 +59,10 @@ pub struct AppSpec {
     pub listen: Option<std::net::SocketAddr>,
     /// Demo data to load when the app's collections are all empty.
     pub demo: Option<String>,
+    /// The configured token secret, if any (else one is kept in the data directory).
+    pub token_secret: Option<SecretString>,
+    /// Where a generated token secret is kept.
+    pub token_secret_file: PathBuf,
 }
 
 /// Read and check a manifest file; errors carry the file name and every location.
@@ -149,6 +153,7 @@ pub fn resolve(config: &Config) -> Result<Vec<AppSpec>> {
             (None, Some(_)) => String::new(),
             (None, None) => format!("/{name}"),
         };
+        let token_secret_file = config.data_dir.join(format!("{name}.token-secret"));
         out.push(AppSpec {
             name,
             manifest: Arc::new(manifest),
@@ -159,6 +164,8 @@ pub fn resolve(config: &Config) -> Result<Vec<AppSpec>> {
             mount,
             listen: app.listen,
             demo,
+            token_secret: app.token_secret.clone(),
+            token_secret_file,
         });
     }
     check_paths(&out)?;

@@ -82,6 +82,9 @@ pub struct AppConfig {
     pub database_url: Option<SecretString>,
     /// PostgreSQL schema; default the app's name.
     pub schema: Option<String>,
+    /// Secret that signs the app's access tokens (32+ random bytes, e.g. base64). Unset:
+    /// one is generated on first start and kept in `<data_dir>/<app>.token-secret`.
+    pub token_secret: Option<SecretString>,
 }
 
 impl Config {

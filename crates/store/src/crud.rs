@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use plinth_context::Ctx;
 use plinth_manifest::FieldType;
-use plinth_records::{ListQuery, Record, Row, TotalMode, Value};
+use plinth_records::{Filter, ListQuery, Record, Row, TotalMode, Value};
 use sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, Order, Query, SelectStatement, Values};
 use uuid::Uuid;
 
@@ -187,6 +187,57 @@ impl Store {
             self.inner.db.build(&q)
         };
         Step::new(sql, Expect::One(Miss::NotFound), Some(table.shape.clone())).by_key()
+    }
+
+    /// A guarded change: set `row` (stamped `now`) on every record matching `filter`
+    /// (`UPDATE ... WHERE <filter> RETURNING`); the caller sets the expectation.
+    pub fn update_where_step(
+        &self,
+        table: &Table,
+        filter: &Filter,
+        row: &Row,
+        now: DateTime<Utc>,
+    ) -> Step {
+        let mut sets: Vec<(Alias, Expr)> = row
+            .iter()
+            .map(|(f, v)| (col(f), self.bind(table, f, v).into()))
+            .collect();
+        if table.has_updated_at {
+            let now = Value::Timestamp(now);
+            sets.push((
+                col("updated_at"),
+                self.bind(table, "updated_at", &now).into(),
+            ));
+        }
+        let mut q = Query::update();
+        q.table(col(&table.name))
+            .values(sets)
+            .cond_where(self.condition(table, filter))
+            .returning(Self::returning_all(table));
+        Step::new(
+            self.inner.db.build(&q),
+            Expect::Any,
+            Some(table.shape.clone()),
+        )
+    }
+
+    /// The first record matching `filter`, if any (lookups by a unique field).
+    pub async fn find(
+        &self,
+        ctx: &Ctx,
+        table: &Table,
+        filter: Filter,
+    ) -> Result<Option<Record>, StoreError> {
+        let q = ListQuery {
+            limit: 1,
+            offset: 0,
+            sort: Vec::new(),
+            equals: Vec::new(),
+            filter: Some(filter),
+            expand: Vec::new(),
+            total: TotalMode::Skip,
+        };
+        Ok(self.list(ctx, table, &q).await?.items.into_iter().next())
     }
 
     /// Delete record `id`; a missing record fails the unit with [`Miss::NotFound`].

@@ -101,7 +101,8 @@ impl Step {
         }
     }
 
-    /// Require exactly one row; zero means `miss`.
+    /// Require exactly one row; zero means `miss`. (Meant for statements that touch at
+    /// most one row by construction, e.g. guarded by a primary or unique key.)
     pub fn expect_one(mut self, miss: Miss) -> Self {
         self.expect = Expect::One(miss);
         self

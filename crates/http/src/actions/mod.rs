@@ -1,5 +1,6 @@
 //! Generic record REST for every collection of an app, one file per action.
 
+mod auth;
 mod create;
 mod delete;
 mod list;
@@ -12,7 +13,7 @@ use axum::extract::{Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use plinth_core::{AppService, CollectionHandle};
 use plinth_manifest::ErrorStyle;
@@ -28,6 +29,11 @@ pub(crate) fn router(app: Arc<AppService>) -> Router {
     let metrics = crate::metrics::AppMetrics::new(app.name());
     Router::new()
         .route("/openapi.json", get(crate::openapi::serve))
+        .route("/auth/register", post(auth::register))
+        .route("/auth/login", post(auth::login))
+        .route("/auth/refresh", post(auth::refresh))
+        .route("/auth/logout", post(auth::logout))
+        .route("/auth/me", get(auth::me))
         .route("/{collection}", get(list::handle).post(create::handle))
         .route(
             "/{collection}/{id}",

@@ -1,0 +1,233 @@
+//! Users' credentials and sessions: register, login, refresh (rotation with reuse
+//! detection), logout, me; and turning a bearer token into a [`Caller`].
+//!
+//! Sessions live in `_plinth_sessions`: one row per refresh token, stored as a digest.
+//! Every refresh marks its row rotated and inserts the next one of the same family in one
+//! write unit; presenting a rotated or revoked token revokes the whole family.
+
+mod sessions;
+
+use plinth_auth::{check_strength, hash_password, verify_password, TokenKeys};
+use plinth_context::{Caller, Ctx};
+use plinth_records::{CmpOp, FieldError, Filter, Mode, Record, Rhs, ValidationError, Value};
+use plinth_store::WriteUnit;
+use serde_json::Value as J;
+use uuid::Uuid;
+
+use crate::{AppService, CollectionHandle, CoreError};
+
+/// What register, login and refresh answer: the user and a fresh token pair.
+#[derive(Debug)]
+pub struct SignedIn {
+    /// The user's record (hidden fields are never serialised).
+    pub user: Record,
+    /// A short-lived JWT access token.
+    pub token: String,
+    /// An opaque refresh token, usable once.
+    pub refresh_token: String,
+}
+
+/// A hash verified when the email is unknown, so that failure takes as long as a wrong
+/// password (made once, on first use).
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| hash_password("no such user 0").unwrap_or_default())
+}
+
+fn unauthenticated(msg: &str) -> CoreError {
+    CoreError::Unauthenticated(msg.to_owned())
+}
+
+pub(crate) fn eq(field: &str, v: Value) -> Filter {
+    Filter::Cmp {
+        field: field.to_owned(),
+        op: CmpOp::Eq,
+        right: Rhs::Value(v),
+    }
+}
+
+fn text<'a>(body: &'a J, key: &str) -> Option<&'a str> {
+    body.get(key).and_then(J::as_str)
+}
+
+impl AppService {
+    fn users(&self) -> Result<&CollectionHandle, CoreError> {
+        self.any_collection(plinth_manifest::USERS)
+            .map(|c| &**c)
+            .ok_or_else(|| CoreError::NotFound("This app has no users".into()))
+    }
+
+    pub(crate) fn keys(&self) -> Result<&TokenKeys, CoreError> {
+        self.keys
+            .as_ref()
+            .ok_or_else(|| unauthenticated("Sign-in is not configured for this app"))
+    }
+
+    /// Create a user from `body` (its fields in wire names plus `password`) and sign it in.
+    /// The role is the users collection's default, never the client's choice.
+    pub async fn register(&self, ctx: &Ctx, body: &J) -> Result<SignedIn, CoreError> {
+        let users = self.users()?;
+        let mut fields = body.clone();
+        let mut details = Vec::new();
+        let password = match fields.as_object_mut().and_then(|o| o.remove("password")) {
+            Some(J::String(p)) => match check_strength(&p) {
+                Ok(()) => Some(p),
+                Err(msg) => {
+                    details.push(FieldError::new("password", msg));
+                    None
+                }
+            },
+            Some(_) => {
+                details.push(FieldError::new("password", "must be a string"));
+                None
+            }
+            None => {
+                details.push(FieldError::new("password", "is required"));
+                None
+            }
+        };
+        let role_wire = users.wire("role").to_owned();
+        // The role is the collection's default (`user` when it declares none).
+        let role = users
+            .def
+            .fields
+            .get("role")
+            .and_then(|f| f.default.clone())
+            .unwrap_or_else(|| J::String("user".into()));
+        if let Some(o) = fields.as_object_mut() {
+            if o.remove(&role_wire).is_some() {
+                details.push(FieldError::new(role_wire.clone(), "is set by the server"));
+            }
+            o.insert(role_wire, role);
+        }
+        let row = self
+            .validator
+            .record(&users.name, &users.def, &fields, Mode::Create);
+        let mut row = match row {
+            Ok(row) if details.is_empty() => row,
+            Ok(_) => return Err(ValidationError { details }.into()),
+            Err(mut e) => {
+                details.append(&mut e.details);
+                return Err(ValidationError { details }.into());
+            }
+        };
+        let hash = hash_password(&password.unwrap_or_default())
+            .map_err(|e| CoreError::Store(plinth_store::StoreError::Database(e.to_string())))?;
+        row.push(("password_hash".into(), Value::Text(hash)));
+        let user_id = Uuid::now_v7();
+        let mut unit = WriteUnit::new();
+        let at = unit.push(
+            self.store
+                .insert_step(&users.table, user_id, &row, ctx.now)?,
+        );
+        let (session, refresh_token) =
+            self.session_step(&mut unit, user_id, Uuid::now_v7(), ctx)?;
+        let outs = self.apply_writes(ctx, users, unit, &row).await?;
+        let user = outs
+            .into_iter()
+            .nth(at)
+            .and_then(plinth_store::StepOut::into_record)
+            .ok_or_else(|| {
+                CoreError::Store(plinth_store::StoreError::Database(
+                    "no user returned".into(),
+                ))
+            })?;
+        self.signed_in(user, session, refresh_token, ctx)
+    }
+
+    /// Sign in with `{email, password}`. Unknown email and wrong password get the same 401.
+    pub async fn login(&self, ctx: &Ctx, body: &J) -> Result<SignedIn, CoreError> {
+        let users = self.users()?;
+        let (Some(email), Some(password)) =
+            (text(body, users.wire("email")), text(body, "password"))
+        else {
+            return Err(ValidationError {
+                details: vec![FieldError::new("", "email and password are required")],
+            }
+            .into());
+        };
+        let found = self
+            .store
+            .find(
+                ctx,
+                &users.table,
+                eq("email", Value::Text(email.to_owned())),
+            )
+            .await?;
+        let ok = {
+            let stored = found
+                .as_ref()
+                .and_then(|u| u.get("password_hash"))
+                .and_then(J::as_str)
+                .unwrap_or_else(|| dummy_hash());
+            verify_password(stored, password)
+        };
+        let user = match (found, ok) {
+            (Some(user), true) => user,
+            _ => return Err(unauthenticated("Invalid email or password")),
+        };
+        let user_id = user_id_of(&user)?;
+        let mut unit = WriteUnit::new();
+        let (session, refresh_token) =
+            self.session_step(&mut unit, user_id, Uuid::now_v7(), ctx)?;
+        self.store.apply(ctx, unit).await?;
+        self.signed_in(user, session, refresh_token, ctx)
+    }
+
+    /// The signed-in caller's own record.
+    pub async fn me(&self, ctx: &Ctx) -> Result<Record, CoreError> {
+        let Caller::User { id, .. } = &ctx.caller else {
+            return Err(unauthenticated("Sign in first"));
+        };
+        let users = self.users()?;
+        self.store
+            .get(ctx, &users.table, *id)
+            .await?
+            .ok_or_else(|| unauthenticated("The user no longer exists"))
+    }
+
+    /// The caller a bearer token names; any fault in it is a 401.
+    pub fn authenticate(&self, token: &str) -> Result<Caller, CoreError> {
+        let claims = self
+            .keys()?
+            .verify(token)
+            .map_err(|_| unauthenticated("Invalid or expired token"))?;
+        Ok(Caller::User {
+            id: claims.sub,
+            role: claims.role,
+            session: Some(claims.sid),
+        })
+    }
+
+    fn signed_in(
+        &self,
+        user: Record,
+        session: Uuid,
+        refresh_token: String,
+        ctx: &Ctx,
+    ) -> Result<SignedIn, CoreError> {
+        let id = user_id_of(&user)?;
+        let role = user
+            .get("role")
+            .and_then(J::as_str)
+            .unwrap_or("user")
+            .to_owned();
+        let token = self
+            .keys()?
+            .issue(id, &role, session, ctx.now.timestamp())
+            .map_err(|e| CoreError::Store(plinth_store::StoreError::Database(e.to_string())))?;
+        Ok(SignedIn {
+            user,
+            token,
+            refresh_token,
+        })
+    }
+}
+
+fn user_id_of(user: &Record) -> Result<Uuid, CoreError> {
+    user.id()
+        .and_then(|s| Uuid::parse_str(s).ok())
+        .ok_or_else(|| {
+            CoreError::Store(plinth_store::StoreError::Database("user without id".into()))
+        })
+}

@@ -8,7 +8,7 @@ use common::{assert_string_error, Reply, TestApp, TestEnv};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-both!(quadrax_sign_in_story, simflow_sign_in_shape);
+both!(quadrax_sign_in_story, simflow_sign_in_shape, account_story);
 
 async fn with_token(
     app: &TestApp,
@@ -199,5 +199,150 @@ async fn simflow_sign_in_shape(env: TestEnv) {
         )
         .await;
     common::assert_object_error(&r, 401, "UNAUTHENTICATED");
+    app.stop().await;
+}
+
+/// Sessions, logout-all, password change and lockout, through QUADRAX (camelCase bodies).
+async fn account_story(env: TestEnv) {
+    let app = env.spawn(&["quadrax"]).await;
+    let auth = "/quadrax/api/auth";
+    let creds = json!({"email": "ann@example.com", "password": "firstPass123"});
+    let reg = app
+        .post(&format!("{auth}/register"), json!({"email": "ann@example.com", "password": "firstPass123", "firstName": "Ann", "lastName": "Lee"}))
+        .await;
+    assert_eq!(reg.status, 201, "{}", reg.body);
+    let t1 = s(&reg.body["data"]["token"]);
+    let second = app.post(&format!("{auth}/login"), creds.clone()).await;
+    let (t2, r2) = (
+        s(&second.body["data"]["token"]),
+        s(&second.body["data"]["refreshToken"]),
+    );
+
+    let list = with_token(&app, Method::GET, &format!("{auth}/sessions"), &t1, None).await;
+    assert_eq!(list.status, 200, "{}", list.body);
+    let sessions = list.body["data"]["sessions"]
+        .as_array()
+        .expect("sessions")
+        .clone();
+    assert_eq!(sessions.len(), 2, "{}", list.body);
+    assert!(
+        sessions
+            .iter()
+            .all(|x| x.get("tokenHash").is_none() && x["expiresAt"].is_string()),
+        "{}",
+        list.body
+    );
+    // Revoke the second device's session from the first: its refresh token dies.
+    let sid = s(&sessions[0]["id"]);
+    let del = with_token(
+        &app,
+        Method::DELETE,
+        &format!("{auth}/sessions/{sid}"),
+        &t1,
+        None,
+    )
+    .await;
+    assert_eq!(del.status, 204, "{}", del.body);
+    let again = with_token(
+        &app,
+        Method::DELETE,
+        &format!("{auth}/sessions/{sid}"),
+        &t1,
+        None,
+    )
+    .await;
+    assert_string_error(&again, 404, "NOT_FOUND");
+    assert_string_error(
+        &app.post(&format!("{auth}/refresh"), json!({"refreshToken": r2}))
+            .await,
+        401,
+        "UNAUTHENTICATED",
+    );
+
+    // Password change: the old password is checked, the new one must be strong.
+    let wrong = with_token(
+        &app,
+        Method::POST,
+        &format!("{auth}/password"),
+        &t2,
+        Some(json!({"currentPassword": "nope1234", "newPassword": "secondPass456"})),
+    )
+    .await;
+    assert_string_error(&wrong, 400, "VALIDATION_ERROR");
+    assert_eq!(wrong.body["details"][0]["field"], "currentPassword");
+    let weak = with_token(
+        &app,
+        Method::POST,
+        &format!("{auth}/password"),
+        &t2,
+        Some(json!({"currentPassword": "firstPass123", "newPassword": "weak"})),
+    )
+    .await;
+    assert_eq!(
+        weak.body["details"][0]["field"], "newPassword",
+        "{}",
+        weak.body
+    );
+    let ok = with_token(
+        &app,
+        Method::POST,
+        &format!("{auth}/password"),
+        &t2,
+        Some(json!({"currentPassword": "firstPass123", "newPassword": "secondPass456"})),
+    )
+    .await;
+    assert_eq!(ok.status, 204, "{}", ok.body);
+    assert_eq!(
+        app.post(&format!("{auth}/login"), creds.clone())
+            .await
+            .status,
+        401
+    );
+    let fresh = app
+        .post(
+            &format!("{auth}/login"),
+            json!({"email": "ann@example.com", "password": "secondPass456"}),
+        )
+        .await;
+    assert_eq!(fresh.status, 200, "{}", fresh.body);
+
+    // logout-all ends every session.
+    let t3 = s(&fresh.body["data"]["token"]);
+    let r3 = s(&fresh.body["data"]["refreshToken"]);
+    assert_eq!(
+        with_token(&app, Method::POST, &format!("{auth}/logout-all"), &t3, None)
+            .await
+            .status,
+        204
+    );
+    assert_string_error(
+        &app.post(&format!("{auth}/refresh"), json!({"refreshToken": r3}))
+            .await,
+        401,
+        "UNAUTHENTICATED",
+    );
+    let none = with_token(&app, Method::GET, &format!("{auth}/sessions"), &t3, None).await;
+    assert_eq!(none.body["data"]["sessions"], json!([]), "{}", none.body);
+
+    // Lockout: five wrong passwords lock the account, even against the right one.
+    let bad = json!({"email": "ann@example.com", "password": "wrongPass999"});
+    for _ in 0..5 {
+        assert_eq!(
+            app.post(&format!("{auth}/login"), bad.clone()).await.status,
+            401
+        );
+    }
+    let locked = app
+        .post(
+            &format!("{auth}/login"),
+            json!({"email": "ann@example.com", "password": "secondPass456"}),
+        )
+        .await;
+    assert_string_error(&locked, 401, "UNAUTHENTICATED");
+    assert!(
+        s(&locked.body["error"]).contains("try again later"),
+        "{}",
+        locked.body
+    );
     app.stop().await;
 }

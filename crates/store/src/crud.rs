@@ -221,6 +221,23 @@ impl Store {
         )
     }
 
+    /// Add `by` to the int column `field` of record `id` in the database itself (no lost
+    /// updates under concurrency); the record is returned. A missing record fails the unit
+    /// with [`Miss::NotFound`].
+    pub fn bump_step(&self, table: &Table, id: Uuid, field: &str, by: i64) -> Step {
+        let mut q = Query::update();
+        q.table(col(&table.name))
+            .value(col(field), Expr::col(col(field)).add(by))
+            .and_where(Expr::col(col("id")).eq(self.bind(table, "id", &Value::Uuid(id))))
+            .returning(Self::returning_all(table));
+        Step::new(
+            self.inner.db.build(&q),
+            Expect::One(Miss::NotFound),
+            Some(table.shape.clone()),
+        )
+        .by_key()
+    }
+
     /// The first record matching `filter`, if any (lookups by a unique field).
     pub async fn find(
         &self,

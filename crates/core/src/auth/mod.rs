@@ -5,6 +5,7 @@
 //! Every refresh marks its row rotated and inserts the next one of the same family in one
 //! write unit; presenting a rotated or revoked token revokes the whole family.
 
+mod account;
 mod sessions;
 
 use plinth_auth::{check_strength, hash_password, verify_password, TokenKeys};
@@ -34,7 +35,12 @@ fn dummy_hash() -> &'static str {
     HASH.get_or_init(|| hash_password("no such user 0").unwrap_or_default())
 }
 
-fn unauthenticated(msg: &str) -> CoreError {
+/// Wrong passwords in a row that lock an account.
+pub const MAX_FAILURES: i64 = 5;
+/// How long a locked account stays locked.
+pub const LOCK_MINUTES: i64 = 15;
+
+pub(crate) fn unauthenticated(msg: &str) -> CoreError {
     CoreError::Unauthenticated(msg.to_owned())
 }
 
@@ -51,7 +57,7 @@ fn text<'a>(body: &'a J, key: &str) -> Option<&'a str> {
 }
 
 impl AppService {
-    fn users(&self) -> Result<&CollectionHandle, CoreError> {
+    pub(super) fn users(&self) -> Result<&CollectionHandle, CoreError> {
         self.any_collection(plinth_manifest::USERS)
             .map(|c| &**c)
             .ok_or_else(|| CoreError::NotFound("This app has no users".into()))
@@ -162,16 +168,84 @@ impl AppService {
                 .unwrap_or_else(|| dummy_hash());
             verify_password(stored, password)
         };
+        if let Some(user) = &found {
+            let locked = user
+                .get("locked_until")
+                .and_then(J::as_str)
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .is_some_and(|t| t > ctx.now);
+            if locked {
+                return Err(unauthenticated("Too many failed sign-ins; try again later"));
+            }
+        }
         let user = match (found, ok) {
             (Some(user), true) => user,
-            _ => return Err(unauthenticated("Invalid email or password")),
+            (Some(user), false) => {
+                self.count_failure(ctx, users, &user).await?;
+                return Err(unauthenticated("Invalid email or password"));
+            }
+            (None, _) => return Err(unauthenticated("Invalid email or password")),
         };
         let user_id = user_id_of(&user)?;
         let mut unit = WriteUnit::new();
+        let failed = user
+            .get("failed_logins")
+            .and_then(J::as_i64)
+            .unwrap_or_default();
+        if failed > 0 {
+            let clear = vec![
+                ("failed_logins".to_owned(), Value::Int(0)),
+                ("locked_until".to_owned(), Value::Null),
+            ];
+            let me = eq("id", Value::Uuid(user_id));
+            unit.push(
+                self.store
+                    .update_where_step(&users.table, &me, &clear, ctx.now),
+            );
+        }
         let (session, refresh_token) =
             self.session_step(&mut unit, user_id, Uuid::now_v7(), ctx)?;
         self.store.apply(ctx, unit).await?;
         self.signed_in(user, session, refresh_token, ctx)
+    }
+
+    /// Count a wrong password (in the database, so concurrent guesses all count); the
+    /// [`MAX_FAILURES`]th locks the account for [`LOCK_MINUTES`].
+    async fn count_failure(
+        &self,
+        ctx: &Ctx,
+        users: &CollectionHandle,
+        user: &Record,
+    ) -> Result<(), CoreError> {
+        let id = user_id_of(user)?;
+        let mut unit = WriteUnit::new();
+        unit.push(self.store.bump_step(&users.table, id, "failed_logins", 1));
+        let outs = self.store.apply(ctx, unit).await?;
+        let failures = outs
+            .into_iter()
+            .next()
+            .and_then(plinth_store::StepOut::into_record)
+            .and_then(|u| u.get("failed_logins").and_then(J::as_i64))
+            .unwrap_or_default();
+        if failures >= MAX_FAILURES {
+            let lock = vec![
+                ("failed_logins".to_owned(), Value::Int(0)),
+                (
+                    "locked_until".to_owned(),
+                    Value::Timestamp(ctx.now + chrono::Duration::minutes(LOCK_MINUTES)),
+                ),
+            ];
+            let mut unit = WriteUnit::new();
+            unit.push(self.store.update_where_step(
+                &users.table,
+                &eq("id", Value::Uuid(id)),
+                &lock,
+                ctx.now,
+            ));
+            self.store.apply(ctx, unit).await?;
+            tracing::warn!(request_id = %ctx.request_id, app = %ctx.app, user = %id, "account locked after repeated failed sign-ins");
+        }
+        Ok(())
     }
 
     /// The signed-in caller's own record.

@@ -23,7 +23,7 @@ fn timestamp(t: &J) -> Option<chrono::DateTime<chrono::Utc>> {
 }
 
 impl AppService {
-    fn sessions(&self) -> Result<&CollectionHandle, CoreError> {
+    pub(super) fn sessions(&self) -> Result<&CollectionHandle, CoreError> {
         self.any_collection(SESSIONS)
             .map(|c| &**c)
             .ok_or_else(|| CoreError::NotFound("No sessions table".into()))
@@ -155,7 +155,7 @@ impl AppService {
         self.revoke(ctx, sessions, &filter).await
     }
 
-    async fn revoke(
+    pub(super) async fn revoke(
         &self,
         ctx: &Ctx,
         sessions: &CollectionHandle,

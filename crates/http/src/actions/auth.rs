@@ -84,3 +84,42 @@ pub(crate) async fn me(app: App, ReqCtx(ctx): ReqCtx) -> Result<Response, ApiErr
         Value::Object(body),
     ))
 }
+
+/// `POST auth/logout-all`: revoke every session of the caller (204).
+pub(crate) async fn logout_all(app: App, ReqCtx(ctx): ReqCtx) -> Result<StatusCode, ApiError> {
+    app.logout_all(&ctx).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET auth/sessions`: the caller's live sessions.
+pub(crate) async fn sessions(app: App, ReqCtx(ctx): ReqCtx) -> Result<Response, ApiError> {
+    let list = app.list_sessions(&ctx).await?;
+    let items: Vec<Value> = list.iter().map(plinth_core::Record::to_json).collect();
+    let mut body = Map::new();
+    body.insert("sessions".into(), Value::Array(items));
+    Ok(envelope(
+        app.manifest().envelope,
+        StatusCode::OK,
+        Value::Object(body),
+    ))
+}
+
+/// `DELETE auth/sessions/{id}`: revoke one of the caller's sessions (204).
+pub(crate) async fn revoke_session(
+    app: App,
+    ReqCtx(ctx): ReqCtx,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<StatusCode, ApiError> {
+    app.revoke_session(&ctx, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST auth/password`: change the caller's password; other sessions are revoked (204).
+pub(crate) async fn password(
+    app: App,
+    ReqCtx(ctx): ReqCtx,
+    JsonBody(body): JsonBody,
+) -> Result<StatusCode, ApiError> {
+    app.change_password(&ctx, &body).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

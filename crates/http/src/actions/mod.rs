@@ -34,6 +34,13 @@ pub(crate) fn router(app: Arc<AppService>) -> Router {
         .route("/auth/refresh", post(auth::refresh))
         .route("/auth/logout", post(auth::logout))
         .route("/auth/me", get(auth::me))
+        .route("/auth/logout-all", post(auth::logout_all))
+        .route("/auth/sessions", get(auth::sessions))
+        .route(
+            "/auth/sessions/{id}",
+            axum::routing::delete(auth::revoke_session),
+        )
+        .route("/auth/password", post(auth::password))
         .route("/{collection}", get(list::handle).post(create::handle))
         .route(
             "/{collection}/{id}",

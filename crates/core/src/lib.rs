@@ -20,7 +20,7 @@ use plinth_manifest::Manifest;
 use plinth_records::Validator;
 use plinth_store::{MigrationStatus, Store, StoreError, StoreOptions};
 
-pub use auth::SignedIn;
+pub use auth::{SignedIn, SERVICE_TOKEN_PREFIX};
 pub use collection::CollectionHandle;
 pub use demo::DemoError;
 pub use error::CoreError;

@@ -74,8 +74,9 @@ impl FromRequestParts<Arc<AppService>> for ReqCtx {
             .get("x-request-id")
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
+        let mut ctx = Ctx::new(app.name().clone(), request_id, Caller::Anonymous);
         // A token that is present must be valid: a bad one is a 401, never anonymous.
-        let caller = match parts.headers.get(AUTHORIZATION) {
+        ctx.caller = match parts.headers.get(AUTHORIZATION) {
             None => Caller::Anonymous,
             Some(v) => {
                 let token = v
@@ -88,9 +89,9 @@ impl FromRequestParts<Arc<AppService>> for ReqCtx {
                             "Authorization must be `Bearer <token>`",
                         )
                     })?;
-                app.authenticate(token.trim())?
+                app.authenticate(&ctx, token.trim()).await?
             }
         };
-        Ok(ReqCtx(Ctx::new(app.name().clone(), request_id, caller)))
+        Ok(ReqCtx(ctx))
     }
 }

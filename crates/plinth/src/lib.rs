@@ -1,6 +1,7 @@
 //! The plinth server as a library: configuration, app resolution and serving, so the
 //! binary and the integration tests start the same thing.
 
+pub mod admin;
 pub mod apps;
 pub mod config;
 pub mod serve;

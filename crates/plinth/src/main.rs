@@ -57,6 +57,65 @@ enum Command {
         /// The app's name.
         app: String,
     },
+    /// Make or revoke service tokens (API keys for machine callers).
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
+    /// Manage an app's users.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenAction {
+    /// Make a token acting as a role; prints it (once) as the last word.
+    Create {
+        /// The app.
+        #[arg(long)]
+        app: String,
+        /// The role the token acts as.
+        #[arg(long)]
+        role: String,
+        /// A label for the token.
+        #[arg(long, default_value = "service")]
+        name: String,
+    },
+    /// Revoke a token by id.
+    Revoke {
+        /// The app.
+        #[arg(long)]
+        app: String,
+        /// The token's id (printed by `create`).
+        id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserAction {
+    /// Create a user with a password and a role; prints its id as the last word.
+    Create {
+        /// The app.
+        #[arg(long)]
+        app: String,
+        /// Email (sign-in name).
+        #[arg(long)]
+        email: String,
+        /// Password (8+ characters with a letter and a digit).
+        #[arg(long)]
+        password: String,
+        /// Role.
+        #[arg(long)]
+        role: String,
+        /// The user's `name` field, for apps that have one.
+        #[arg(long)]
+        name: Option<String>,
+        /// Other fields, as `key=value` in the app's wire names (repeatable).
+        #[arg(long = "field")]
+        fields: Vec<String>,
+    },
 }
 
 #[derive(Subcommand, Clone, Copy)]
@@ -88,6 +147,36 @@ async fn main() -> Result<()> {
         Command::Serve => serve(config).await,
         Command::Migrate { action, app } => migrate(config, action, app).await,
         Command::Check { path } => check(path),
+        Command::Token { action } => match action {
+            TokenAction::Create { app, role, name } => {
+                plinth::admin::create_token(&config, &app, &role, &name).await
+            }
+            TokenAction::Revoke { app, id } => {
+                plinth::admin::revoke_token(&config, &app, &id).await
+            }
+        },
+        Command::User {
+            action:
+                UserAction::Create {
+                    app,
+                    email,
+                    password,
+                    role,
+                    name,
+                    fields,
+                },
+        } => {
+            plinth::admin::create_user(
+                &config,
+                &app,
+                &email,
+                &password,
+                &role,
+                name.as_deref(),
+                &fields,
+            )
+            .await
+        }
         Command::Openapi { app } => {
             let spec = resolve(&config)?
                 .into_iter()

@@ -120,6 +120,37 @@ impl TestEnv {
         }
     }
 
+    /// For PostgreSQL, the database URL and the schema an app gets in this test.
+    pub fn pg_schema(&self, app: &str) -> Option<(String, String)> {
+        self.pg
+            .as_ref()
+            .map(|(url, prefix)| (url.clone(), format!("{prefix}_{app}")))
+    }
+
+    /// Run the `plinth` binary against this test's data (its data dir, and for PostgreSQL
+    /// its database and `app`'s schema); stdout and whether it succeeded.
+    pub fn plinth(&self, app: &str, args: &[&str]) -> (bool, String, String) {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_plinth"));
+        cmd.args(args)
+            .current_dir(self.dir.path())
+            .env("PLINTH_DATA_DIR", self.dir.path().join("data"))
+            .env("PLINTH_LOG_LEVEL", "warn")
+            .env("PLINTH_DEMO_DATA", "false")
+            .env_remove("PLINTH_DATABASE_URL");
+        if let Some((url, schema)) = self.pg_schema(app) {
+            cmd.env("PLINTH_DATABASE_URL", url).env(
+                format!("PLINTH_APPS__{}__SCHEMA", app.to_uppercase()),
+                schema,
+            );
+        }
+        let out = cmd.output().expect("plinth runs");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
     /// Start the server with `config`.
     pub async fn start(&self, config: &Config) -> anyhow::Result<TestApp> {
         let running = plinth::start(config).await?;

@@ -7,6 +7,7 @@ mod extract;
 mod layers;
 mod metrics;
 mod openapi;
+mod openapi_auth;
 mod ops;
 mod respond;
 

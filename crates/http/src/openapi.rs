@@ -208,6 +208,7 @@ pub fn document(m: &Manifest, server: &str) -> Value {
             "delete": {"operationId": format!("delete{t}"), "tags": [name], "responses": {"204": {"description": "Deleted"}, "404": err("Not found"), "409": err("Still referenced")}},
         }));
     }
+    crate::openapi_auth::add_paths(m, &mut paths, &err);
     // Any operation that takes a body can meet the body limit and the content-type check.
     for op in paths
         .values_mut()
@@ -223,6 +224,6 @@ pub fn document(m: &Manifest, server: &str) -> Value {
         "info": {"title": m.name, "version": env!("CARGO_PKG_VERSION")},
         "servers": [{"url": server}],
         "paths": paths,
-        "components": {"schemas": components},
+        "components": {"schemas": components, "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "description": "an access token from auth/login, or a service token (pst_...)"}}},
     })
 }

@@ -86,6 +86,16 @@ impl From<tokio_postgres::Error> for StoreError {
             Some(db) if *db.code() == SqlState::FOREIGN_KEY_VIOLATION => {
                 StoreError::InvalidReference { fields: Vec::new() }
             }
+            // Class 08 (connection exception), 53 (insufficient resources: too many
+            // connections) and 57 (operator intervention: the server is shutting down or
+            // terminated this backend) mean the database is not there for us right now.
+            Some(db)
+                if ["08", "53", "57"]
+                    .iter()
+                    .any(|c| db.code().code().starts_with(c)) =>
+            {
+                StoreError::Unavailable(format!("{}: {}", db.code().code(), db.message()))
+            }
             Some(db) => StoreError::Database(format!("{}: {}", db.code().code(), db.message())),
             None if is_connection_failure(&e) => StoreError::Unavailable(e.to_string()),
             // A value that does not decode, a parameter that does not encode, a bad column:
@@ -179,5 +189,34 @@ mod tests {
         let _ = task.await;
         let e = client.simple_query("SELECT 1").await.expect_err("closed");
         assert!(matches!(StoreError::from(e), StoreError::Unavailable(_)));
+    }
+
+    #[tokio::test]
+    async fn a_terminated_backend_is_unavailable() {
+        let Some(url) = pg_url() else { return };
+        let connect = || async {
+            let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                .await
+                .expect("connect");
+            tokio::spawn(conn);
+            client
+        };
+        let (victim, admin) = (connect().await, connect().await);
+        let pid: i32 = victim
+            .query_one("SELECT pg_backend_pid()", &[])
+            .await
+            .expect("pid")
+            .get(0);
+        admin
+            .execute("SELECT pg_terminate_backend($1)", &[&pid])
+            .await
+            .expect("terminate");
+        // Depending on timing the server's FATAL 57P01 arrives, or the socket is closed.
+        let e = victim
+            .simple_query("SELECT 1")
+            .await
+            .expect_err("terminated");
+        let mapped = StoreError::from(e);
+        assert!(matches!(mapped, StoreError::Unavailable(_)), "{mapped:?}");
     }
 }

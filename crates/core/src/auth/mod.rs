@@ -187,6 +187,10 @@ impl AppService {
             }
             .into());
         };
+        // No stored email holds NUL (PostgreSQL cannot even compare it): nobody to find.
+        if email.contains('\0') {
+            return Err(unauthenticated("Invalid email or password"));
+        }
         let found = self
             .store
             .find(

@@ -92,13 +92,31 @@ impl AppService {
                     refs.insert(label, id);
                 }
                 substitute(&mut rec, &refs)?;
-                let row = self
+                // Demo users may carry a `password`, stored hashed like a registration's.
+                let password = (coll.name == plinth_manifest::USERS)
+                    .then(|| rec.as_object_mut().and_then(|o| o.remove("password")))
+                    .flatten();
+                let mut row = self
                     .validator
                     .record(&coll.name, &coll.def, &rec, Mode::Create)
                     .map_err(|e| DemoError::Invalid {
                         collection: name.clone(),
                         details: format!("{:?}", e.details),
                     })?;
+                if let Some(p) = password {
+                    let hash = p
+                        .as_str()
+                        .map(plinth_auth::hash_password)
+                        .transpose()
+                        .map_err(|e| DemoError::Format(e.to_string()))?
+                        .ok_or_else(|| {
+                            DemoError::Format("a demo password must be a string".into())
+                        })?;
+                    row.push((
+                        "password_hash".to_owned(),
+                        plinth_records::Value::Text(hash),
+                    ));
+                }
                 unit.push(
                     self.store
                         .insert_step(&coll.table, id, &row, ctx.now)

@@ -47,6 +47,29 @@ async fn demo_data_loads_once(env: TestEnv) {
             r.body
         );
     }
+    // Demo users sign in with the README's demo password; the hash is never shown.
+    for (path, email) in [
+        ("/simflow/api/auth/login", "max@simflow.example"),
+        ("/clouddrift/api/v1/auth/login", "viewer@clouddrift.example"),
+        ("/quadrax/api/auth/login", "john@quadrax.example"),
+    ] {
+        let r = app
+            .post(
+                path,
+                serde_json::json!({"email": email, "password": "plinthdemo1"}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        let body = if r.body["data"].is_object() {
+            &r.body["data"]
+        } else {
+            &r.body
+        };
+        assert_eq!(body["user"]["email"], email);
+        assert!(
+            body["user"].get("password_hash").is_none() && body["user"].get("password").is_none()
+        );
+    }
     let before = app.get("/simflow/api/users").await.body["meta"]["total"].clone();
     app.stop().await;
     // A restart does not load it again.

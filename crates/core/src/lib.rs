@@ -124,12 +124,14 @@ impl AppService {
     }
 
     /// Roll back the last migration; its name.
-    pub async fn migrate_down(&self) -> Result<String, StoreError> {
-        self.store.migrate_down().await
+    pub async fn migrate_down(&self, ctx: &Ctx) -> Result<String, StoreError> {
+        self.store.migrate_down(ctx).await
     }
 
     /// What is applied and what is pending.
-    pub async fn migration_status(&self) -> Result<MigrationStatus, StoreError> {
-        self.store.migration_status(&self.schema.collections).await
+    pub async fn migration_status(&self, ctx: &Ctx) -> Result<MigrationStatus, StoreError> {
+        self.store
+            .migration_status(ctx, &self.schema.collections)
+            .await
     }
 }

@@ -186,7 +186,7 @@ async fn system_collections_are_migrated_and_written_alike(postgres: bool) {
         .await
         .expect("user");
     assert!(user.get("password_hash").is_some() && user.to_json().get("password_hash").is_none());
-    let status = app.migration_status().await.expect("status");
+    let status = app.migration_status(&ctx).await.expect("status");
     assert!(
         status.pending_changes.is_empty(),
         "{:?}",

@@ -238,7 +238,7 @@ async fn migrate(config: Config, action: MigrateAction, only: Option<String>) ->
         let store = open_app(&spec).await?;
         match action {
             MigrateAction::Status => {
-                let s = store.migration_status().await?;
+                let s = store.migration_status(&store.system_ctx()).await?;
                 println!("{}:", spec.name);
                 for m in &s.applied {
                     println!(
@@ -275,7 +275,7 @@ async fn migrate(config: Config, action: MigrateAction, only: Option<String>) ->
                 }
             }
             MigrateAction::Down => {
-                let name = store.migrate_down().await?;
+                let name = store.migrate_down(&store.system_ctx()).await?;
                 println!("{}: rolled back {name}", spec.name);
             }
         }

@@ -63,10 +63,9 @@ async fn manifest_changes_migrate_without_loss(env: TestEnv) {
     app.stop().await;
 
     let spec = resolve(&config).expect("resolve").remove(0);
-    let status = open_app(&spec)
-        .await
-        .expect("open")
-        .migration_status()
+    let opened = open_app(&spec).await.expect("open");
+    let status = opened
+        .migration_status(&opened.system_ctx())
         .await
         .expect("status");
     assert_eq!(status.applied.len(), 2, "{status:?}");
@@ -113,9 +112,12 @@ async fn manifest_changes_migrate_without_loss(env: TestEnv) {
     let store = open_app(&resolve(&config).expect("resolve").remove(0))
         .await
         .expect("open");
-    let rolled = store.migrate_down().await.expect("down");
+    let rolled = store.migrate_down(&store.system_ctx()).await.expect("down");
     assert!(rolled.contains("0001_drop_price"), "{rolled}");
-    let status = store.migration_status().await.expect("status");
+    let status = store
+        .migration_status(&store.system_ctx())
+        .await
+        .expect("status");
     assert_eq!(status.pending_files, vec!["0001_drop_price".to_owned()]);
     assert_eq!(
         store
@@ -124,12 +126,18 @@ async fn manifest_changes_migrate_without_loss(env: TestEnv) {
             .expect("up again"),
         vec!["0001_drop_price".to_owned()]
     );
-    store.migrate_down().await.expect("down explicit");
-    let rolled = store.migrate_down().await.expect("down auto");
+    store
+        .migrate_down(&store.system_ctx())
+        .await
+        .expect("down explicit");
+    let rolled = store
+        .migrate_down(&store.system_ctx())
+        .await
+        .expect("down auto");
     assert!(rolled.contains("auto"), "{rolled}");
     assert_eq!(
         store
-            .migration_status()
+            .migration_status(&store.system_ctx())
             .await
             .expect("status")
             .applied

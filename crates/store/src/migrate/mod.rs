@@ -154,10 +154,7 @@ impl Store {
     /// On PostgreSQL, nodes starting together take turns (an advisory lock per schema), so
     /// the later ones find the work done. SQLite has one writer and needs no lock.
     pub async fn migrate_up(&self, ctx: &Ctx, current: &Schema) -> Result<Vec<String>, StoreError> {
-        let lock = match &self.inner.db {
-            Db::Postgres(pg) => Some(pg.lock_migrations().await?),
-            Db::Sqlite(_) => None,
-        };
+        let lock = self.lock_migrations().await?;
         tracing::debug!(request_id = %ctx.request_id, "migrating");
         let applied = self.try_migrate_up(current).await;
         if let Some(lock) = lock {
@@ -211,7 +208,26 @@ impl Store {
     }
 
     /// Roll back the last migration; its name.
-    pub async fn migrate_down(&self) -> Result<String, StoreError> {
+    pub async fn migrate_down(&self, ctx: &Ctx) -> Result<String, StoreError> {
+        let lock = self.lock_migrations().await?;
+        tracing::debug!(request_id = %ctx.request_id, "rolling back a migration");
+        let done = self.try_migrate_down().await;
+        if let Some(lock) = lock {
+            lock.release().await;
+        }
+        done
+    }
+
+    /// On PostgreSQL, the per-schema advisory lock every migration step holds (nodes and
+    /// CLI runs take turns); SQLite's single writer needs none.
+    async fn lock_migrations(&self) -> Result<Option<crate::postgres::MigrationLock>, StoreError> {
+        Ok(match &self.inner.db {
+            Db::Postgres(pg) => Some(pg.lock_migrations().await?),
+            Db::Sqlite(_) => None,
+        })
+    }
+
+    async fn try_migrate_down(&self) -> Result<String, StoreError> {
         let rows = self.applied_rows().await?;
         let last = rows
             .last()
@@ -235,8 +251,19 @@ impl Store {
     }
 
     /// What is applied and what `migrate_up(current)` would do.
-    pub async fn migration_status(&self, current: &Schema) -> Result<MigrationStatus, StoreError> {
-        let rows = self.applied_rows().await?;
+    pub async fn migration_status(
+        &self,
+        ctx: &Ctx,
+        current: &Schema,
+    ) -> Result<MigrationStatus, StoreError> {
+        // Reading creates the history table when missing: take turns like the others.
+        let lock = self.lock_migrations().await?;
+        tracing::debug!(request_id = %ctx.request_id, "reading migration status");
+        let rows = self.applied_rows().await;
+        if let Some(lock) = lock {
+            lock.release().await;
+        }
+        let rows = rows?;
         let old = Self::snapshot_of(&rows)?;
         let applied_names: HashSet<&str> = rows.iter().map(|r| r.name.as_str()).collect();
         let pending_files = read_explicit(self.inner.migrations_dir.as_deref())?

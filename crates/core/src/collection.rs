@@ -19,6 +19,8 @@ pub struct CollectionHandle {
     pub singular: String,
     /// Declared by the app (served by the generic API); false for system collections.
     pub public: bool,
+    /// Its access rules, parsed.
+    pub(crate) rules: crate::access::CompiledRules,
 }
 
 impl CollectionHandle {

@@ -12,6 +12,9 @@ pub enum CoreError {
     /// No or bad credentials.
     #[error("{0}")]
     Unauthenticated(String),
+    /// Signed in, but not allowed.
+    #[error("{0}")]
+    Forbidden(String),
     /// No such record.
     #[error("{0}")]
     NotFound(String),

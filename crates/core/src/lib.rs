@@ -5,6 +5,7 @@
 //!
 //! It knows no HTTP and writes no SQL: statements come from the store's builders.
 
+mod access;
 mod auth;
 mod collection;
 mod demo;
@@ -58,6 +59,7 @@ impl AppService {
                 def: def.clone(),
                 table,
                 public: manifest.collections.contains_key(name),
+                rules: access::compile(def.rules.as_ref()),
             };
             collections.insert(name.clone(), Arc::new(handle));
         }
@@ -106,6 +108,16 @@ impl AppService {
     /// The app's store, for capabilities that build their own write units.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// What the caller may do with `coll`.
+    pub(crate) fn access(
+        &self,
+        ctx: &Ctx,
+        coll: &CollectionHandle,
+        op: access::Op,
+    ) -> Result<access::Access, CoreError> {
+        access::access(&self.validator, &self.manifest.admin_roles, ctx, coll, op)
     }
 
     /// A context for Plinth's own work on this app.

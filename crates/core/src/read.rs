@@ -1,16 +1,30 @@
 //! Reads: a page of records, one record; both with `expand=`.
 
 use plinth_context::Ctx;
-use plinth_records::{FieldError, ListQuery, Record, ValidationError};
-use plinth_store::Page;
+use plinth_records::{CmpOp, FieldError, Filter, ListQuery, Record, Rhs, ValidationError, Value};
+use plinth_store::{Page, Total};
 use uuid::Uuid;
+
+use crate::access::{Access, Op};
+use crate::{AppService, CollectionHandle, CoreError};
 
 /// A record id from a client; anything not a UUID cannot name a record, so it is a 404.
 pub(crate) fn record_id(raw: &str) -> Result<Uuid, CoreError> {
     Uuid::parse_str(raw).map_err(|_| CoreError::NotFound("Record not found".into()))
 }
 
-use crate::{AppService, CollectionHandle, CoreError};
+/// `id = <id>`, and the rule's filter when there is one.
+pub(crate) fn by_id(id: Uuid, rule: Option<Filter>) -> Filter {
+    let id = Filter::Cmp {
+        field: "id".into(),
+        op: CmpOp::Eq,
+        right: Rhs::Value(Value::Uuid(id)),
+    };
+    match rule {
+        Some(rule) => Filter::And(vec![id, rule]),
+        None => id,
+    }
+}
 
 impl AppService {
     /// A page of records for query-string pairs (`limit`, `sort`, `filter`, equality
@@ -21,7 +35,28 @@ impl AppService {
         coll: &CollectionHandle,
         query: &[(String, String)],
     ) -> Result<Page, CoreError> {
-        let q = ListQuery::parse(&coll.name, &coll.def, &self.validator, query)?;
+        let mut q = ListQuery::parse(&coll.name, &coll.def, &self.validator, query)?;
+        match self.access(ctx, coll, Op::List)? {
+            Access::All => {}
+            // A denied list is an empty one, not an error (the caller may see none).
+            Access::Denied => {
+                return Ok(Page {
+                    items: Vec::new(),
+                    total: Some(Total {
+                        count: 0,
+                        estimated: false,
+                    }),
+                    limit: q.limit,
+                    offset: q.offset,
+                })
+            }
+            Access::Only(rule) => {
+                q.filter = Some(match q.filter.take() {
+                    Some(asked) => Filter::And(vec![asked, rule]),
+                    None => rule,
+                });
+            }
+        }
         let mut page = self.store.list(ctx, &coll.table, &q).await?;
         if !q.expand.is_empty() {
             self.store
@@ -55,11 +90,17 @@ impl AppService {
             return Err(ValidationError { details }.into());
         }
         let id = record_id(id)?;
-        let rec = self
-            .store
-            .get(ctx, &coll.table, id)
-            .await?
-            .ok_or_else(|| CoreError::NotFound("Record not found".into()))?;
+        let found = match self.access(ctx, coll, Op::View)? {
+            Access::All => self.store.get(ctx, &coll.table, id).await?,
+            // A record the caller may not see is a record that is not there.
+            Access::Denied => None,
+            Access::Only(rule) => {
+                self.store
+                    .find(ctx, &coll.table, by_id(id, Some(rule)))
+                    .await?
+            }
+        };
+        let rec = found.ok_or_else(|| CoreError::NotFound("Record not found".into()))?;
         let mut recs = [rec];
         if !expand.is_empty() {
             self.store

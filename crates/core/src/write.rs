@@ -7,7 +7,8 @@ use plinth_store::{StepOut, StoreError, WriteUnit};
 use serde_json::Value as J;
 use uuid::Uuid;
 
-use crate::read::record_id;
+use crate::access::{refuse_create, Access, Op};
+use crate::read::{by_id, record_id};
 use crate::{AppService, CollectionHandle, CoreError};
 
 impl AppService {
@@ -21,6 +22,17 @@ impl AppService {
         let row = self
             .validator
             .record(&coll.name, &coll.def, body, Mode::Create)?;
+        match self.access(ctx, coll, Op::Create)? {
+            Access::All => {}
+            Access::Denied => return Err(refuse_create(ctx)),
+            // The candidate is checked before it is written (it has no row to select yet).
+            Access::Only(rule) => {
+                let get = |f: &str| row.iter().find(|(n, _)| n == f).map(|(_, v)| v.clone());
+                if !rule.matches(&get) {
+                    return Err(refuse_create(ctx));
+                }
+            }
+        }
         let mut unit = WriteUnit::new();
         let at = unit.push(
             self.store
@@ -42,8 +54,25 @@ impl AppService {
         let row = self
             .validator
             .record(&coll.name, &coll.def, body, Mode::Update)?;
+        let step = match self.access(ctx, coll, Op::Update)? {
+            Access::All => self.store.update_step(&coll.table, id, &row, ctx.now),
+            // A record the caller may not change is, to them, not there.
+            Access::Denied => return Err(CoreError::NotFound("Record not found".into())),
+            Access::Only(rule) if row.is_empty() => {
+                // Nothing to set: answer the record if the rule lets the caller at it.
+                return self
+                    .store
+                    .find(ctx, &coll.table, by_id(id, Some(rule)))
+                    .await?
+                    .ok_or_else(|| CoreError::NotFound("Record not found".into()));
+            }
+            Access::Only(rule) => self
+                .store
+                .update_where_step(&coll.table, &by_id(id, Some(rule)), &row, ctx.now)
+                .expect_one(plinth_store::Miss::NotFound),
+        };
         let mut unit = WriteUnit::new();
-        let at = unit.push(self.store.update_step(&coll.table, id, &row, ctx.now));
+        let at = unit.push(step);
         let outs = self.apply_writes(ctx, coll, unit, &row).await?;
         returned(outs, at)
     }
@@ -56,8 +85,16 @@ impl AppService {
         id: &str,
     ) -> Result<(), CoreError> {
         let id = record_id(id)?;
+        let step = match self.access(ctx, coll, Op::Delete)? {
+            Access::All => self.store.delete_step(&coll.table, id),
+            Access::Denied => return Err(CoreError::NotFound("Record not found".into())),
+            Access::Only(rule) => self
+                .store
+                .delete_where_step(&coll.table, &by_id(id, Some(rule)))
+                .expect_one(plinth_store::Miss::NotFound),
+        };
         let mut unit = WriteUnit::new();
-        unit.push(self.store.delete_step(&coll.table, id));
+        unit.push(step);
         match self.store.apply(ctx, unit).await {
             Err(StoreError::InvalidReference { .. }) => Err(CoreError::StillReferenced),
             other => other.map(drop).map_err(CoreError::from),

@@ -199,6 +199,7 @@ impl From<CoreError> for ApiError {
             CoreError::Validation(v) => v.into(),
             CoreError::NotFound(msg) => ApiError::not_found(msg),
             CoreError::Unauthenticated(msg) => ApiError::new(ErrorCode::Unauthenticated, msg),
+            CoreError::Forbidden(msg) => ApiError::new(ErrorCode::Forbidden, msg),
             CoreError::Conflict(msg) => ApiError::new(ErrorCode::Conflict, msg),
             CoreError::Duplicate { fields } => ApiError {
                 code: ErrorCode::Conflict,

@@ -135,6 +135,24 @@ impl Checker<'_> {
                 self.field(m, &fpath, field);
             }
             self.wire_names(m, name, coll);
+            if let Some(rules) = &coll.rules {
+                for (op, rule) in rules.all() {
+                    let Some(src) = rule.as_deref().filter(|r| !r.trim().is_empty()) else {
+                        continue;
+                    };
+                    let path = ["collections", name.as_str(), "rules", op];
+                    match plinth_rules::parse(src) {
+                        Err(e) => self.error(&path, format!("invalid rule: {e}")),
+                        Ok(expr) => {
+                            for c in expr.context_names() {
+                                if !matches!(c.as_str(), "auth.id" | "auth.role" | "now") {
+                                    self.error(&path, format!("unknown @{c} (rules know @auth.id, @auth.role and @now)"));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
             for (i, index) in coll.indexes.iter().enumerate() {
                 let ipath = ["collections", name.as_str(), "indexes"];
                 if index.fields.is_empty() {
@@ -322,6 +340,36 @@ mod tests {
             "{err}"
         );
         assert!(msgs.iter().any(|m| m.contains("ASCII letters")), "{err}");
+    }
+
+    #[test]
+    fn rules_must_parse_and_name_known_values() {
+        let ok = parse("name: t\nadmin_roles: [ADMIN]\ncollections:\n  notes:\n    fields:\n      owner: { type: uuid }\n    rules:\n      list: 'owner = @auth.id'\n      view: ''\n")
+            .expect("valid");
+        assert_eq!(ok.admin_roles, ["ADMIN"]);
+        let rules = ok.collections["notes"].rules.as_ref().expect("rules");
+        assert_eq!(rules.view.as_deref(), Some(""));
+        assert!(rules.delete.is_none());
+        let err = parse("name: t\ncollections:\n  notes:\n    fields:\n      owner: { type: uuid }\n    rules:\n      list: 'owner = '\n      view: 'owner = @request.auth.id'\n      remove: ''\n")
+            .expect_err("bad rules");
+        assert!(err.to_string().contains("unknown field `remove`"), "{err}");
+        let err = parse("name: t\ncollections:\n  notes:\n    fields:\n      owner: { type: uuid }\n    rules:\n      list: 'owner = '\n      view: 'owner = @request.auth.id'\n")
+            .expect_err("bad rules");
+        let msgs: Vec<String> = err
+            .0
+            .iter()
+            .map(|e| format!("{}: {}", e.path, e.message))
+            .collect();
+        assert!(
+            msgs.iter()
+                .any(|m| m.starts_with("collections.notes.rules.list: invalid rule")),
+            "{msgs:?}"
+        );
+        assert!(
+            msgs.iter()
+                .any(|m| m.contains("rules.view") && m.contains("unknown @request.auth.id")),
+            "{msgs:?}"
+        );
     }
 
     #[test]

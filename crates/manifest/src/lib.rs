@@ -10,7 +10,7 @@ mod system;
 pub use check::{parse, ManifestError, ManifestErrors};
 pub use model::{
     camel_case, Collection, EnvelopeStyle, ErrorStyle, Field, FieldType, IndexDef, Manifest,
-    Naming, OnDelete, Timestamps,
+    Naming, OnDelete, Rules, Timestamps,
 };
 pub use system::{is_system, with_system, USERS};
 

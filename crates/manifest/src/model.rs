@@ -21,6 +21,9 @@ pub struct Manifest {
     /// How field names are spelled on the wire (storage is always snake_case).
     #[serde(default)]
     pub naming: Naming,
+    /// Roles whose users bypass every access rule.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub admin_roles: Vec<String>,
     /// Collections by name, in declaration order.
     #[serde(default)]
     pub collections: IndexMap<String, Collection>,
@@ -123,6 +126,45 @@ pub struct Collection {
     /// Secondary indexes.
     #[serde(default)]
     pub indexes: Vec<IndexDef>,
+    /// Who may do what (docs/rules.md). Absent: the collection is open to anyone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<Rules>,
+}
+
+/// Access rules of a collection, one expression per operation (the `filter=` language
+/// with `@auth.id`, `@auth.role` and `@now`). An operation without a rule is for admins and
+/// service tokens only; an empty rule is open to anyone.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Rules {
+    /// Which records a list shows.
+    #[serde(default)]
+    pub list: Option<String>,
+    /// Which records can be read one by one.
+    #[serde(default)]
+    pub view: Option<String>,
+    /// What a new record must satisfy.
+    #[serde(default)]
+    pub create: Option<String>,
+    /// Which records can be changed.
+    #[serde(default)]
+    pub update: Option<String>,
+    /// Which records can be deleted.
+    #[serde(default)]
+    pub delete: Option<String>,
+}
+
+impl Rules {
+    /// The rules by operation name, in a fixed order.
+    pub fn all(&self) -> [(&'static str, &Option<String>); 5] {
+        [
+            ("list", &self.list),
+            ("view", &self.view),
+            ("create", &self.create),
+            ("update", &self.update),
+            ("delete", &self.delete),
+        ]
+    }
 }
 
 impl Collection {

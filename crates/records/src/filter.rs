@@ -16,6 +16,8 @@ pub enum Filter {
     Or(Vec<Filter>),
     /// Must not hold.
     Not(Box<Filter>),
+    /// Always or never (a rule's comparison of two known values, e.g. `@auth.role = 'ADMIN'`).
+    Const(bool),
     /// `field op value`.
     Cmp {
         /// Column name.
@@ -78,7 +80,7 @@ impl Validator {
         }
     }
 
-    fn comparison(
+    pub(crate) fn comparison(
         &self,
         cname: &str,
         coll: &Collection,

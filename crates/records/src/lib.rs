@@ -6,6 +6,7 @@
 mod filter;
 mod list;
 mod record;
+mod rule;
 mod validate;
 mod value;
 

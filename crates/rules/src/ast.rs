@@ -20,6 +20,31 @@ pub enum Expr {
     },
 }
 
+impl Expr {
+    /// Every `@name` the expression reads, in order (repeats kept).
+    pub fn context_names(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        self.collect_context(&mut out);
+        out
+    }
+
+    fn collect_context(&self, out: &mut Vec<String>) {
+        match self {
+            Expr::And(parts) | Expr::Or(parts) => {
+                parts.iter().for_each(|p| p.collect_context(out));
+            }
+            Expr::Not(inner) => inner.collect_context(out),
+            Expr::Cmp { left, right, .. } => {
+                for side in [left, right] {
+                    if let Operand::Context(c) = side {
+                        out.push(c.clone());
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// One side of a comparison.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Operand {

@@ -257,6 +257,15 @@ impl Store {
         Ok(self.list(ctx, table, &q).await?.items.into_iter().next())
     }
 
+    /// Delete every record matching `filter` (a guarded delete); the caller sets the
+    /// expectation.
+    pub fn delete_where_step(&self, table: &Table, filter: &Filter) -> Step {
+        let mut q = Query::delete();
+        q.from_table(col(&table.name))
+            .cond_where(self.condition(table, filter));
+        Step::new(self.inner.db.build(&q), Expect::Any, None)
+    }
+
     /// Delete record `id`; a missing record fails the unit with [`Miss::NotFound`].
     pub fn delete_step(&self, table: &Table, id: Uuid) -> Step {
         let mut q = Query::delete();

@@ -48,6 +48,8 @@ impl Store {
                 .iter()
                 .fold(Condition::any(), |c, p| c.add(self.condition(table, p))),
             Filter::Not(inner) => Condition::all().add(self.condition(table, inner)).not(),
+            // Constants, not client input: both dialects know TRUE and FALSE.
+            Filter::Const(b) => Condition::all().add(Expr::cust(if *b { "TRUE" } else { "FALSE" })),
             Filter::Cmp { field, op, right } => {
                 Condition::all().add(self.comparison(table, field, *op, right))
             }

@@ -1,0 +1,294 @@
+//! Access rules per collection and operation: rows filtered on list, 404 on view, update and
+//! delete of what the caller may not touch, 401/403 on create, admins and service tokens
+//! past every rule. Both databases; the app is `tests/fixtures/rules_app.yaml`.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::{assert_object_error, Reply, TestApp, TestEnv};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+both!(rules_decide_who_sees_and_changes_what);
+
+async fn call(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> Reply {
+    let mut req = app
+        .client
+        .request(method, format!("{}/notes/api{path}", app.base));
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    TestApp::reply(req.send().await.expect("sent")).await
+}
+
+/// Register a user, optionally give it a role (the users collection has no rules here),
+/// and sign in again so the token carries the role; its id and token.
+async fn user(app: &TestApp, email: &str, role: Option<&str>) -> (String, String) {
+    let body = json!({"email": email, "password": "password123"});
+    let r = call(
+        app,
+        Method::POST,
+        "/auth/register",
+        None,
+        Some(body.clone()),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["data"]["user"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    if let Some(role) = role {
+        let p = call(
+            app,
+            Method::PATCH,
+            &format!("/users/{id}"),
+            None,
+            Some(json!({"role": role})),
+        )
+        .await;
+        assert_eq!(p.status, 200, "{}", p.body);
+    }
+    let login = call(
+        app,
+        Method::POST,
+        "/auth/login",
+        None,
+        Some(json!({"email": email, "password": "password123"})),
+    )
+    .await;
+    (
+        id,
+        login.body["data"]["token"]
+            .as_str()
+            .expect("token")
+            .to_owned(),
+    )
+}
+
+fn titles(r: &Reply) -> Vec<String> {
+    let mut t: Vec<String> = r.body["data"]
+        .as_array()
+        .unwrap_or_else(|| panic!("list: {}", r.body))
+        .iter()
+        .filter_map(|n| n["title"].as_str().map(str::to_owned))
+        .collect();
+    t.sort();
+    t
+}
+
+async fn rules_decide_who_sees_and_changes_what(env: TestEnv) {
+    let manifest = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/rules_app.yaml"
+    ));
+    let app = env
+        .start(&env.config(&[("notes", Some(manifest))]))
+        .await
+        .expect("starts");
+    let (alice, ta) = user(&app, "alice@example.com", None).await;
+    let (bob, tb) = user(&app, "bob@example.com", None).await;
+    let (_, tm) = user(&app, "mia@example.com", Some("MANAGER")).await;
+    let (_, tadmin) = user(&app, "root@example.com", Some("ADMIN")).await;
+
+    // create: only notes of one's own; anonymous 401, signed in but not allowed 403.
+    let mine = call(
+        &app,
+        Method::POST,
+        "/notes",
+        Some(&ta),
+        Some(json!({"title": "a1", "owner": alice})),
+    )
+    .await;
+    assert_eq!(mine.status, 201, "{}", mine.body);
+    let a1 = mine.body["data"]["id"].as_str().expect("id").to_owned();
+    let forged = call(
+        &app,
+        Method::POST,
+        "/notes",
+        Some(&ta),
+        Some(json!({"title": "x", "owner": bob})),
+    )
+    .await;
+    assert_object_error(&forged, 403, "FORBIDDEN");
+    let anon = call(
+        &app,
+        Method::POST,
+        "/notes",
+        None,
+        Some(json!({"title": "x", "owner": alice})),
+    )
+    .await;
+    assert_object_error(&anon, 401, "UNAUTHENTICATED");
+    let b1 = call(
+        &app,
+        Method::POST,
+        "/notes",
+        Some(&tb),
+        Some(json!({"title": "b1", "owner": bob})),
+    )
+    .await;
+    let b1 = b1.body["data"]["id"].as_str().expect("id").to_owned();
+
+    // list: rows filtered, with the client's own filter on top; anonymous sees none.
+    assert_eq!(
+        titles(&call(&app, Method::GET, "/notes", Some(&ta), None).await),
+        ["a1"]
+    );
+    assert_eq!(
+        titles(&call(&app, Method::GET, "/notes", Some(&tb), None).await),
+        ["b1"]
+    );
+    assert_eq!(
+        titles(&call(&app, Method::GET, "/notes", Some(&tm), None).await),
+        ["a1", "b1"]
+    );
+    let none = call(&app, Method::GET, "/notes", None, None).await;
+    assert_eq!(
+        (none.status.as_u16(), titles(&none).len()),
+        (200, 0),
+        "{}",
+        none.body
+    );
+    assert_eq!(none.body["meta"]["total"], 0);
+    let filtered = call(
+        &app,
+        Method::GET,
+        "/notes?filter=title%20~%20%22b%22",
+        Some(&ta),
+        None,
+    )
+    .await;
+    assert_eq!(titles(&filtered), Vec::<String>::new());
+
+    // view / update: what the caller may not see is not there.
+    assert_object_error(
+        &call(&app, Method::GET, &format!("/notes/{b1}"), Some(&ta), None).await,
+        404,
+        "NOT_FOUND",
+    );
+    assert_eq!(
+        call(&app, Method::GET, &format!("/notes/{b1}"), Some(&tm), None)
+            .await
+            .status,
+        200
+    );
+    let steal = call(
+        &app,
+        Method::PATCH,
+        &format!("/notes/{b1}"),
+        Some(&ta),
+        Some(json!({"title": "mine now"})),
+    )
+    .await;
+    assert_object_error(&steal, 404, "NOT_FOUND");
+    let edit = call(
+        &app,
+        Method::PATCH,
+        &format!("/notes/{b1}"),
+        Some(&tb),
+        Some(json!({"title": "b1 edited"})),
+    )
+    .await;
+    assert_eq!(edit.body["data"]["title"], "b1 edited", "{}", edit.body);
+    // The manager may read but not change (the update rule is the owner's alone).
+    assert_eq!(
+        call(
+            &app,
+            Method::PATCH,
+            &format!("/notes/{a1}"),
+            Some(&tm),
+            Some(json!({"title": "m"}))
+        )
+        .await
+        .status,
+        404
+    );
+
+    // delete: no rule, so only an admin (or a service token) may.
+    assert_object_error(
+        &call(
+            &app,
+            Method::DELETE,
+            &format!("/notes/{a1}"),
+            Some(&ta),
+            None,
+        )
+        .await,
+        404,
+        "NOT_FOUND",
+    );
+    assert_eq!(
+        call(
+            &app,
+            Method::DELETE,
+            &format!("/notes/{a1}"),
+            Some(&tadmin),
+            None
+        )
+        .await
+        .status,
+        204
+    );
+    assert_eq!(
+        titles(&call(&app, Method::GET, "/notes", Some(&tadmin), None).await),
+        ["b1 edited"]
+    );
+
+    // An empty rule is public; a missing one is closed.
+    assert_eq!(
+        call(
+            &app,
+            Method::POST,
+            "/bulletins",
+            None,
+            Some(json!({"text": "hi"}))
+        )
+        .await
+        .status,
+        401
+    );
+    let post = call(
+        &app,
+        Method::POST,
+        "/bulletins",
+        Some(&tb),
+        Some(json!({"text": "hi"})),
+    )
+    .await;
+    assert_eq!(post.status, 201, "{}", post.body);
+    let bid = post.body["data"]["id"].as_str().expect("id").to_owned();
+    assert_eq!(
+        call(&app, Method::GET, "/bulletins", None, None).await.body["meta"]["total"],
+        1
+    );
+    assert_eq!(
+        call(&app, Method::GET, &format!("/bulletins/{bid}"), None, None)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        call(
+            &app,
+            Method::PATCH,
+            &format!("/bulletins/{bid}"),
+            Some(&tb),
+            Some(json!({"text": "edit"}))
+        )
+        .await
+        .status,
+        404
+    );
+    app.stop().await;
+}

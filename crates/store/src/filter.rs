@@ -105,4 +105,117 @@ mod tests {
             r#"SELECT "id" FROM "t" WHERE "title" LIKE ? ESCAPE '\'"#
         );
     }
+
+    mod properties {
+        use std::sync::{Arc, OnceLock};
+
+        use plinth_records::{CmpOp, Filter, Rhs, Value};
+        use proptest::prelude::*;
+        use sea_query::{Alias, PostgresQueryBuilder, Query, SqliteQueryBuilder};
+
+        use crate::table::Table;
+        use crate::{DbUrl, Store, StoreOptions};
+
+        /// One store and table for every case (opening is the slow part).
+        fn fixture() -> &'static (Store, Arc<Table>, tempfile::TempDir) {
+            static F: OnceLock<(Store, Arc<Table>, tempfile::TempDir)> = OnceLock::new();
+            F.get_or_init(|| {
+                let dir = tempfile::tempdir().expect("dir");
+                let m = plinth_manifest::parse("name: t\ncollections:\n  items:\n    fields:\n      title: { type: text }\n      n: { type: int }\n")
+                    .expect("manifest");
+                let url = secrecy::SecretString::from(format!("sqlite://{}", dir.path().join("t.db").display()));
+                let rt = tokio::runtime::Runtime::new().expect("runtime");
+                let store = rt
+                    .block_on(Store::open(&m, StoreOptions { url: DbUrl::parse(&url, "t").expect("url"), migrations_dir: None }))
+                    .expect("open");
+                let table = store.table("items").expect("items").clone();
+                (store, table, dir)
+            })
+        }
+
+        fn op() -> impl Strategy<Value = CmpOp> {
+            prop_oneof![
+                Just(CmpOp::Eq),
+                Just(CmpOp::Ne),
+                Just(CmpOp::Gt),
+                Just(CmpOp::Le),
+                Just(CmpOp::Like),
+                Just(CmpOp::NotLike)
+            ]
+        }
+
+        fn leaf() -> impl Strategy<Value = Filter> {
+            prop_oneof![
+                (op(), any::<String>()).prop_map(|(op, v)| Filter::Cmp {
+                    field: "title".into(),
+                    op,
+                    right: Rhs::Value(Value::Text(v))
+                }),
+                (op(), any::<i64>()).prop_map(|(op, v)| {
+                    let op = if matches!(op, CmpOp::Like | CmpOp::NotLike) {
+                        CmpOp::Eq
+                    } else {
+                        op
+                    };
+                    Filter::Cmp {
+                        field: "n".into(),
+                        op,
+                        right: Rhs::Value(Value::Int(v)),
+                    }
+                }),
+                any::<bool>().prop_map(Filter::Const),
+            ]
+        }
+
+        fn tree() -> impl Strategy<Value = Filter> {
+            leaf().prop_recursive(4, 24, 4, |inner| {
+                prop_oneof![
+                    proptest::collection::vec(inner.clone(), 1..4).prop_map(Filter::And),
+                    proptest::collection::vec(inner.clone(), 1..4).prop_map(Filter::Or),
+                    inner.prop_map(|f| Filter::Not(Box::new(f))),
+                ]
+            })
+        }
+
+        /// The same filter with every value replaced by a fixed one.
+        fn canonical(f: &Filter) -> Filter {
+            match f {
+                Filter::And(p) => Filter::And(p.iter().map(canonical).collect()),
+                Filter::Or(p) => Filter::Or(p.iter().map(canonical).collect()),
+                Filter::Not(i) => Filter::Not(Box::new(canonical(i))),
+                Filter::Const(b) => Filter::Const(*b),
+                Filter::Cmp { field, op, right } => Filter::Cmp {
+                    field: field.clone(),
+                    op: *op,
+                    right: match right {
+                        Rhs::Value(Value::Text(_)) => Rhs::Value(Value::Text("x".into())),
+                        Rhs::Value(Value::Int(_)) => Rhs::Value(Value::Int(0)),
+                        other => other.clone(),
+                    },
+                },
+            }
+        }
+
+        fn sql(f: &Filter) -> (String, String) {
+            let (store, table, _) = fixture();
+            let mut q = Query::select();
+            q.column(Alias::new("id"))
+                .from(Alias::new("items"))
+                .cond_where(store.condition(table, f));
+            (
+                q.build(SqliteQueryBuilder).0,
+                q.build(PostgresQueryBuilder).0,
+            )
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(500))]
+
+            /// Whatever the values, the SQL text is the same: they travel as parameters.
+            #[test]
+            fn values_never_reach_the_sql_text(f in tree()) {
+                prop_assert_eq!(sql(&f), sql(&canonical(&f)));
+            }
+        }
+    }
 }

@@ -116,6 +116,26 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Request>) {
         }
         return;
     }
+    // A batch of one needs no savepoint: the transaction is the write's own.
+    if batch.len() == 1 {
+        if let Some(r) = batch.into_iter().next() {
+            let outcome = (r.job)(conn);
+            let end = if outcome.is_ok() {
+                "COMMIT"
+            } else {
+                "ROLLBACK"
+            };
+            let outcome = match control(conn, end) {
+                Ok(()) => outcome,
+                Err(e) => {
+                    let _ = control(conn, "ROLLBACK");
+                    Err(e.into())
+                }
+            };
+            let _ = r.reply.send(outcome);
+        }
+        return;
+    }
     let mut results = Vec::with_capacity(batch.len());
     for r in batch {
         let outcome = control(conn, "SAVEPOINT w")
@@ -161,6 +181,21 @@ mod tests {
             c.execute("INSERT INTO t (n) VALUES (?1)", [n])?;
             Ok(vec![StepOut::Count(1)])
         })
+    }
+
+    #[tokio::test]
+    async fn a_lone_failing_write_leaves_nothing_and_the_next_commits() {
+        let w = writer();
+        let two_then_dup: WriteJob = Box::new(|c| {
+            c.execute("INSERT INTO t (n) VALUES (100)", [])?;
+            c.execute("INSERT INTO t (n) VALUES (100)", [])?;
+            Ok(vec![StepOut::Count(2)])
+        });
+        assert!(w.submit(two_then_dup).await.is_err());
+        assert!(
+            w.submit(insert(100)).await.is_ok(),
+            "the failed write left no row behind"
+        );
     }
 
     #[tokio::test]

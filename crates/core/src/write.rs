@@ -19,9 +19,10 @@ impl AppService {
         coll: &CollectionHandle,
         body: &J,
     ) -> Result<Record, CoreError> {
+        let body = with_caller_defaults(ctx, coll, body)?;
         let row = self
             .validator
-            .record(&coll.name, &coll.def, body, Mode::Create)?;
+            .record(&coll.name, &coll.def, &body, Mode::Create)?;
         match self.access(ctx, coll, Op::Create)? {
             Access::All => {}
             Access::Denied => return Err(refuse_create(ctx)),
@@ -140,6 +141,42 @@ impl AppService {
         }
         CoreError::InvalidReference { fields }
     }
+}
+
+/// Fill fields whose default comes from the caller (`default: "@auth.id"`) when the body
+/// leaves them out. An anonymous caller cannot fill a required one: sign in first.
+fn with_caller_defaults<'a>(
+    ctx: &Ctx,
+    coll: &CollectionHandle,
+    body: &'a J,
+) -> Result<std::borrow::Cow<'a, J>, CoreError> {
+    use plinth_context::Caller;
+    let wanted: Vec<_> = coll
+        .def
+        .fields
+        .iter()
+        .filter_map(|(name, f)| f.caller_default().map(|c| (coll.wire(name), f.required, c)))
+        .filter(|(wire, _, _)| body.get(*wire).is_none())
+        .collect();
+    let (false, Some(given)) = (wanted.is_empty(), body.as_object()) else {
+        return Ok(std::borrow::Cow::Borrowed(body));
+    };
+    let mut filled = given.clone();
+    for (wire, required, source) in wanted {
+        let value = match (source, &ctx.caller) {
+            ("auth.id", Caller::User { id, .. }) => J::String(id.to_string()),
+            ("auth.role", Caller::User { role, .. } | Caller::Service { role, .. }) => {
+                J::String(role.clone())
+            }
+            (_, Caller::Anonymous) if required => {
+                return Err(CoreError::Unauthenticated("Sign in first".into()))
+            }
+            // Nothing to fill from: validation says what is missing.
+            _ => continue,
+        };
+        filled.insert(wire.to_owned(), value);
+    }
+    Ok(std::borrow::Cow::Owned(J::Object(filled)))
 }
 
 /// The record a step read back.

@@ -54,7 +54,7 @@ fn field_schema(field: &Field) -> Value {
     if let Some(p) = &field.pattern {
         s["pattern"] = json!(p);
     }
-    if let Some(d) = &field.default {
+    if let Some(d) = field.literal_default() {
         s["default"] = d.clone();
     }
     if !field.required && field.kind != FieldType::Json {

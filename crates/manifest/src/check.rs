@@ -268,7 +268,22 @@ impl Checker<'_> {
                 self.error(&at("pattern"), format!("invalid regular expression: {e}"));
             }
         }
-        if let Some(d) = &field.default {
+        if let Some(c) = field.caller_default() {
+            let fits = match c {
+                "auth.id" => matches!(
+                    kind,
+                    FieldType::Relation | FieldType::Uuid | FieldType::Text
+                ),
+                "auth.role" => matches!(kind, FieldType::Text | FieldType::Enum),
+                _ => false,
+            };
+            if !fits {
+                self.error(
+                    &at("default"),
+                    format!("`@{c}` cannot fill a {} field (defaults from the caller: @auth.id for relation, uuid or text; @auth.role for text or enum)", kind.as_str()),
+                );
+            }
+        } else if let Some(d) = &field.default {
             if !default_fits(kind, field, d) {
                 self.error(
                     &at("default"),
@@ -370,6 +385,18 @@ mod tests {
                 .any(|m| m.contains("rules.view") && m.contains("unknown @request.auth.id")),
             "{msgs:?}"
         );
+    }
+
+    #[test]
+    fn defaults_from_the_caller_fit_their_fields() {
+        let m = parse("name: t\ncollections:\n  notes:\n    fields:\n      owner: { type: uuid, required: true, default: '@auth.id' }\n      by: { type: text, default: '@auth.role' }\n")
+            .expect("valid");
+        let owner = &m.collections["notes"].fields["owner"];
+        assert_eq!(owner.caller_default(), Some("auth.id"));
+        assert!(owner.literal_default().is_none());
+        let err = parse("name: t\ncollections:\n  notes:\n    fields:\n      n: { type: int, default: '@auth.id' }\n      e: { type: text, default: '@auth.email' }\n")
+            .expect_err("bad caller defaults");
+        assert_eq!(err.0.len(), 2, "{err}");
     }
 
     #[test]

@@ -244,6 +244,21 @@ pub struct Field {
 }
 
 impl Field {
+    /// The caller value a `default: "@auth.id"` (or `"@auth.role"`) names, without the `@`.
+    pub fn caller_default(&self) -> Option<&str> {
+        self.default
+            .as_ref()
+            .and_then(serde_json::Value::as_str)
+            .and_then(|s| s.strip_prefix('@'))
+    }
+
+    /// The default to store when a value is absent, unless it comes from the caller.
+    pub fn literal_default(&self) -> Option<&serde_json::Value> {
+        self.default
+            .as_ref()
+            .filter(|_| self.caller_default().is_none())
+    }
+
     /// A field of `kind` with every option at its default.
     pub fn of(kind: FieldType) -> Self {
         Field {

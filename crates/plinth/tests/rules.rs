@@ -130,14 +130,25 @@ async fn rules_decide_who_sees_and_changes_what(env: TestEnv) {
     )
     .await;
     assert_object_error(&anon, 401, "UNAUTHENTICATED");
+    let anon = call(
+        &app,
+        Method::POST,
+        "/notes",
+        None,
+        Some(json!({"title": "x"})),
+    )
+    .await;
+    assert_object_error(&anon, 401, "UNAUTHENTICATED");
+    // `owner` defaults from the caller (`default: "@auth.id"`).
     let b1 = call(
         &app,
         Method::POST,
         "/notes",
         Some(&tb),
-        Some(json!({"title": "b1", "owner": bob})),
+        Some(json!({"title": "b1"})),
     )
     .await;
+    assert_eq!(b1.body["data"]["owner"], bob.as_str(), "{}", b1.body);
     let b1 = b1.body["data"]["id"].as_str().expect("id").to_owned();
 
     // list: rows filtered, with the client's own filter on top; anonymous sees none.

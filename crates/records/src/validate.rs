@@ -100,7 +100,8 @@ impl Validator {
             let raw = match (given, mode) {
                 (Some(v), _) => v,
                 (None, Mode::Update) => continue,
-                (None, Mode::Create) => match &field.default {
+                // A default from the caller was filled in by the app service, if it could be.
+                (None, Mode::Create) => match field.literal_default() {
                     Some(d) => d,
                     None if field.required => {
                         details.push(FieldError::new(wire, "is required"));

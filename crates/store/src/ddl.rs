@@ -36,7 +36,7 @@ fn sql_type(kind: FieldType, d: Dialect) -> &'static str {
 
 fn db_default(field: &Field) -> Option<Sv> {
     use serde_json::Value as J;
-    let d = field.default.as_ref()?;
+    let d = field.literal_default()?;
     Some(match (field.kind, d) {
         (_, J::Null) => return None,
         (FieldType::Json, v) => Sv::String(Some(v.to_string())),

@@ -137,25 +137,51 @@ impl Store {
     ) -> Result<Step, StoreError> {
         let now = Value::Timestamp(now);
         let mut names = vec![col("id")];
-        let mut values: Vec<Expr> = vec![self.bind(table, "id", &Value::Uuid(id)).into()];
+        let mut values = vec![self.bind(table, "id", &Value::Uuid(id))];
         for (field, v) in row {
             names.push(col(field));
-            values.push(self.bind(table, field, v).into());
+            values.push(self.bind(table, field, v));
         }
         for ts in ["created_at", "updated_at"] {
             if table.kind(ts).is_some() {
                 names.push(col(ts));
-                values.push(self.bind(table, ts, &now).into());
+                values.push(self.bind(table, ts, &now));
             }
+        }
+        let expect = Expect::One(Miss::Conflict);
+        // The SQL text depends only on which columns are given (values are parameters), so
+        // it is built once per column set; profiles showed the builder on every create.
+        let key: Vec<usize> = row
+            .iter()
+            .filter_map(|(f, _)| table.shape.index(f))
+            .collect();
+        if let Some(sql) = table
+            .insert_sql
+            .read()
+            .ok()
+            .and_then(|c| c.get(&key).cloned())
+        {
+            let step = Step::new(
+                (sql.to_string(), Values(values)),
+                expect,
+                Some(table.shape.clone()),
+            );
+            return Ok(step.by_key());
         }
         let mut q = Query::insert();
         q.into_table(col(&table.name))
             .columns(names)
-            .values(values)
+            .values(values.iter().cloned().map(Expr::from))
             .map_err(|e| StoreError::Database(e.to_string()))?
             .returning(Self::returning_all(table));
         let sql = self.inner.db.build(&q);
-        Ok(Step::new(sql, Expect::One(Miss::Conflict), Some(table.shape.clone())).by_key())
+        // Cache only what binds every value as a parameter, in the order given.
+        if sql.1 .0 == values && key.len() == row.len() {
+            if let Ok(mut c) = table.insert_sql.write() {
+                c.insert(key, sql.0.as_str().into());
+            }
+        }
+        Ok(Step::new(sql, expect, Some(table.shape.clone())).by_key())
     }
 
     /// Apply a validated partial row to record `id`, stamped `now`; the record is returned.

@@ -1,7 +1,8 @@
 //! A collection as the store sees it: its table, columns in a fixed order, relations, and
 //! the hottest statement prebuilt. Resolved once at open; callers hold it by `Arc`.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 
 use plinth_manifest::{Collection, FieldType, Manifest};
 use plinth_records::Shape;
@@ -18,6 +19,8 @@ pub struct Table {
     /// The point read (`WHERE id = ?`) in the store's dialect, built once at open: the
     /// hottest query skips the builder.
     pub(crate) by_id_sql: String,
+    /// INSERT statements by the positions of the columns a create gives.
+    pub(crate) insert_sql: RwLock<HashMap<Vec<usize>, Arc<str>>>,
 }
 
 impl Table {
@@ -33,6 +36,7 @@ impl Table {
             has_updated_at: coll.has_updated_at(),
             relations,
             by_id_sql: String::new(),
+            insert_sql: RwLock::new(HashMap::new()),
         }
     }
 

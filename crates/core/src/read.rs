@@ -27,6 +27,32 @@ pub(crate) fn by_id(id: Uuid, rule: Option<Filter>) -> Filter {
 }
 
 impl AppService {
+    /// The relation fields to expand, each with the target's view rule for this caller; a
+    /// target the caller may not view at all is left out (its records are never embedded).
+    fn expandable(
+        &self,
+        ctx: &Ctx,
+        coll: &CollectionHandle,
+        fields: &[String],
+    ) -> Result<Vec<(String, Option<Filter>)>, CoreError> {
+        let mut out = Vec::with_capacity(fields.len());
+        for field in fields {
+            let target = coll
+                .table
+                .relations()
+                .iter()
+                .find(|(f, _)| f == field)
+                .and_then(|(_, t)| self.any_collection(t));
+            let Some(target) = target else { continue };
+            match self.access(ctx, target, Op::View)? {
+                Access::All => out.push((field.clone(), None)),
+                Access::Only(rule) => out.push((field.clone(), Some(rule))),
+                Access::Denied => {}
+            }
+        }
+        Ok(out)
+    }
+
     /// A page of records for query-string pairs (`limit`, `sort`, `filter`, equality
     /// filters, `expand`), in wire names.
     pub async fn list(
@@ -59,8 +85,9 @@ impl AppService {
         }
         let mut page = self.store.list(ctx, &coll.table, &q).await?;
         if !q.expand.is_empty() {
+            let fields = self.expandable(ctx, coll, &q.expand)?;
             self.store
-                .expand(ctx, &coll.table, &mut page.items, &q.expand)
+                .expand(ctx, &coll.table, &mut page.items, &fields)
                 .await?;
         }
         Ok(page)
@@ -103,8 +130,9 @@ impl AppService {
         let rec = found.ok_or_else(|| CoreError::NotFound("Record not found".into()))?;
         let mut recs = [rec];
         if !expand.is_empty() {
+            let fields = self.expandable(ctx, coll, &expand)?;
             self.store
-                .expand(ctx, &coll.table, &mut recs, &expand)
+                .expand(ctx, &coll.table, &mut recs, &fields)
                 .await?;
         }
         let [rec] = recs;

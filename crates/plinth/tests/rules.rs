@@ -182,6 +182,46 @@ async fn rules_decide_who_sees_and_changes_what(env: TestEnv) {
     .await;
     assert_eq!(titles(&filtered), Vec::<String>::new());
 
+    // expand= embeds a related record only if the caller may view it.
+    let c = call(
+        &app,
+        Method::POST,
+        "/comments",
+        None,
+        Some(json!({"text": "hi", "note": a1})),
+    )
+    .await;
+    assert_eq!(c.status, 201, "{}", c.body);
+    let as_alice = call(&app, Method::GET, "/comments?expand=note", Some(&ta), None).await;
+    assert_eq!(
+        as_alice.body["data"][0]["expand"]["note"]["title"], "a1",
+        "{}",
+        as_alice.body
+    );
+    for token in [Some(tb.as_str()), None] {
+        let r = call(&app, Method::GET, "/comments?expand=note", token, None).await;
+        assert_eq!(r.body["data"][0]["note"], a1.as_str(), "{}", r.body);
+        assert!(
+            r.body["data"][0].get("expand").is_none(),
+            "leaked: {}",
+            r.body
+        );
+        let cid = r.body["data"][0]["id"].as_str().expect("id").to_owned();
+        let one = call(
+            &app,
+            Method::GET,
+            &format!("/comments/{cid}?expand=note"),
+            token,
+            None,
+        )
+        .await;
+        assert!(
+            one.body["data"].get("expand").is_none(),
+            "leaked: {}",
+            one.body
+        );
+    }
+
     // view / update: what the caller may not see is not there.
     assert_object_error(
         &call(&app, Method::GET, &format!("/notes/{b1}"), Some(&ta), None).await,

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use plinth_context::Ctx;
-use plinth_records::{Record, Value};
+use plinth_records::{Filter, Record, Value};
 use sea_query::{Alias, Expr, ExprTrait};
 use uuid::Uuid;
 
@@ -15,15 +15,16 @@ use crate::{Store, StoreError};
 const CHUNK: usize = 500;
 
 impl Store {
-    /// Embed, in each record, the records its relation `fields` point at.
+    /// Embed, in each record, the records its relation `fields` point at; a field's filter
+    /// (the target's view rule) limits which may be embedded.
     pub async fn expand(
         &self,
         ctx: &Ctx,
         table: &Table,
         records: &mut [Record],
-        fields: &[String],
+        fields: &[(String, Option<Filter>)],
     ) -> Result<(), StoreError> {
-        for field in fields {
+        for (field, only) in fields {
             let Some((_, target)) = table.relations.iter().find(|(f, _)| f == field) else {
                 return Err(StoreError::UnknownCollection(format!(
                     "{}.{field}",
@@ -47,6 +48,9 @@ impl Store {
                     .map(|id| self.bind(target_table, "id", &Value::Uuid(*id)));
                 let mut q = Self::select_all_of(target_table);
                 q.and_where(Expr::col(Alias::new("id")).is_in(values));
+                if let Some(f) = only {
+                    q.cond_where(self.condition(target_table, f));
+                }
                 let db = &self.inner.db;
                 let rows = db.query(db.build(&q), target_table.shape.clone()).await;
                 for rec in rows.inspect_err(

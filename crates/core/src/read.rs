@@ -13,13 +13,18 @@ pub(crate) fn record_id(raw: &str) -> Result<Uuid, CoreError> {
     Uuid::parse_str(raw).map_err(|_| CoreError::NotFound("Record not found".into()))
 }
 
+/// `field = value` (`IS NULL` for a null value).
+pub(crate) fn eq(field: &str, v: Value) -> Filter {
+    Filter::Cmp {
+        field: field.to_owned(),
+        op: CmpOp::Eq,
+        right: Rhs::Value(v),
+    }
+}
+
 /// `id = <id>`, and the rule's filter when there is one.
 pub(crate) fn by_id(id: Uuid, rule: Option<Filter>) -> Filter {
-    let id = Filter::Cmp {
-        field: "id".into(),
-        op: CmpOp::Eq,
-        right: Rhs::Value(Value::Uuid(id)),
-    };
+    let id = eq("id", Value::Uuid(id));
     match rule {
         Some(rule) => Filter::And(vec![id, rule]),
         None => id,

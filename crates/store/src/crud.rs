@@ -184,9 +184,8 @@ impl Store {
         Ok(Step::new(sql, expect, Some(table.shape.clone())).by_key())
     }
 
-    /// Apply a validated partial row to record `id`, stamped `now`; the record is returned.
-    /// A missing record fails the unit with [`Miss::NotFound`].
-    pub fn update_step(&self, table: &Table, id: Uuid, row: &Row, now: DateTime<Utc>) -> Step {
+    /// The SET list of an update: the row's values, and `updated_at = now` when kept.
+    fn sets(&self, table: &Table, row: &Row, now: DateTime<Utc>) -> Vec<(Alias, Expr)> {
         let mut sets: Vec<(Alias, Expr)> = row
             .iter()
             .map(|(f, v)| (col(f), self.bind(table, f, v).into()))
@@ -198,6 +197,13 @@ impl Store {
                 self.bind(table, "updated_at", &now).into(),
             ));
         }
+        sets
+    }
+
+    /// Apply a validated partial row to record `id`, stamped `now`; the record is returned.
+    /// A missing record fails the unit with [`Miss::NotFound`].
+    pub fn update_step(&self, table: &Table, id: Uuid, row: &Row, now: DateTime<Utc>) -> Step {
+        let sets = self.sets(table, row, now);
         let id_is = Expr::col(col("id")).eq(self.bind(table, "id", &Value::Uuid(id)));
         let sql = if sets.is_empty() {
             // Nothing to change: read the record back so the caller still gets it.
@@ -224,17 +230,7 @@ impl Store {
         row: &Row,
         now: DateTime<Utc>,
     ) -> Step {
-        let mut sets: Vec<(Alias, Expr)> = row
-            .iter()
-            .map(|(f, v)| (col(f), self.bind(table, f, v).into()))
-            .collect();
-        if table.has_updated_at {
-            let now = Value::Timestamp(now);
-            sets.push((
-                col("updated_at"),
-                self.bind(table, "updated_at", &now).into(),
-            ));
-        }
+        let sets = self.sets(table, row, now);
         let mut q = Query::update();
         q.table(col(&table.name))
             .values(sets)

@@ -67,25 +67,8 @@ impl AppService {
             eq("user_id", Value::Uuid(user)),
             eq("revoked_at", Value::Null),
         ]);
-        let mut unit = WriteUnit::new();
-        unit.push(
-            self.store
-                .update_where_step(
-                    &sessions.table,
-                    &filter,
-                    &vec![("revoked_at".to_owned(), Value::Timestamp(ctx.now))],
-                    ctx.now,
-                )
-                .expect_one(Miss::NotFound),
-        );
-        self.store
-            .apply(ctx, unit)
+        self.stamp_one(ctx, sessions, &filter, "revoked_at", "Session not found")
             .await
-            .map_err(|e| match CoreError::from(e) {
-                CoreError::NotFound(_) => CoreError::NotFound("Session not found".into()),
-                other => other,
-            })?;
-        Ok(())
     }
 
     /// Change the caller's password (`{currentPassword, newPassword}` in the app's naming);
@@ -151,12 +134,7 @@ impl AppService {
                 right: plinth_records::Rhs::Value(Value::Uuid(sid)),
             });
         }
-        unit.push(self.store.update_where_step(
-            &self.sessions()?.table,
-            &Filter::And(others),
-            &vec![("revoked_at".to_owned(), Value::Timestamp(ctx.now))],
-            ctx.now,
-        ));
+        unit.push(self.stamp_step(ctx, self.sessions()?, &Filter::And(others), "revoked_at"));
         self.store.apply(ctx, unit).await?;
         Ok(())
     }

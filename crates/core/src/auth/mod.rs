@@ -14,7 +14,7 @@ pub use service_tokens::SERVICE_TOKEN_PREFIX;
 
 use plinth_auth::{hash_password, verify_password, TokenKeys};
 use plinth_context::{Caller, Ctx};
-use plinth_records::{CmpOp, FieldError, Filter, Record, Rhs, ValidationError, Value};
+use plinth_records::{FieldError, Filter, Record, ValidationError, Value};
 use plinth_store::WriteUnit;
 use serde_json::Value as J;
 use uuid::Uuid;
@@ -48,13 +48,7 @@ pub(crate) fn unauthenticated(msg: &str) -> CoreError {
     CoreError::Unauthenticated(msg.to_owned())
 }
 
-pub(crate) fn eq(field: &str, v: Value) -> Filter {
-    Filter::Cmp {
-        field: field.to_owned(),
-        op: CmpOp::Eq,
-        right: Rhs::Value(v),
-    }
-}
+pub(crate) use crate::read::eq;
 
 fn text<'a>(body: &'a J, key: &str) -> Option<&'a str> {
     body.get(key).and_then(J::as_str)
@@ -65,6 +59,40 @@ impl AppService {
         self.any_collection(plinth_manifest::USERS)
             .map(|c| &**c)
             .ok_or_else(|| CoreError::NotFound("This app has no users".into()))
+    }
+
+    /// A step setting the timestamp `column` to the request's time on every record `filter`
+    /// matches (revocations, rotations).
+    pub(super) fn stamp_step(
+        &self,
+        ctx: &Ctx,
+        coll: &CollectionHandle,
+        filter: &Filter,
+        column: &str,
+    ) -> plinth_store::Step {
+        let row = vec![(column.to_owned(), Value::Timestamp(ctx.now))];
+        self.store
+            .update_where_step(&coll.table, filter, &row, ctx.now)
+    }
+
+    /// Stamp the one record `filter` names, or answer 404 saying `not_found`.
+    pub(super) async fn stamp_one(
+        &self,
+        ctx: &Ctx,
+        coll: &CollectionHandle,
+        filter: &Filter,
+        column: &str,
+        not_found: &str,
+    ) -> Result<(), CoreError> {
+        let mut unit = WriteUnit::new();
+        unit.push(
+            self.stamp_step(ctx, coll, filter, column)
+                .expect_one(plinth_store::Miss::NotFound),
+        );
+        match self.store.apply(ctx, unit).await.map_err(CoreError::from) {
+            Err(CoreError::NotFound(_)) => Err(CoreError::NotFound(not_found.into())),
+            other => other.map(drop),
+        }
     }
 
     pub(crate) fn keys(&self) -> Result<&TokenKeys, CoreError> {

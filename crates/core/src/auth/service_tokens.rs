@@ -4,7 +4,7 @@
 use plinth_auth::{new_refresh_token, refresh_digest};
 use plinth_context::{Caller, Ctx};
 use plinth_records::{Filter, Value};
-use plinth_store::{Miss, WriteUnit};
+use plinth_store::WriteUnit;
 use serde_json::Value as J;
 use uuid::Uuid;
 
@@ -53,25 +53,15 @@ impl AppService {
             eq("id", Value::Uuid(id)),
             eq("revoked_at", Value::Null),
         ]);
-        let mut unit = WriteUnit::new();
-        unit.push(
-            self.store
-                .update_where_step(
-                    &self.service_tokens()?.table,
-                    &filter,
-                    &vec![("revoked_at".to_owned(), Value::Timestamp(ctx.now))],
-                    ctx.now,
-                )
-                .expect_one(Miss::NotFound),
-        );
-        self.store
-            .apply(ctx, unit)
-            .await
-            .map_err(|e| match CoreError::from(e) {
-                CoreError::NotFound(_) => CoreError::NotFound("Service token not found".into()),
-                other => other,
-            })?;
-        Ok(())
+        let tokens = self.service_tokens()?;
+        self.stamp_one(
+            ctx,
+            tokens,
+            &filter,
+            "revoked_at",
+            "Service token not found",
+        )
+        .await
     }
 
     /// The caller a service token names (one indexed read by digest).

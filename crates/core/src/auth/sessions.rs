@@ -101,13 +101,7 @@ impl AppService {
         ]);
         let mut unit = WriteUnit::new();
         unit.push(
-            self.store
-                .update_where_step(
-                    &sessions.table,
-                    &still_fresh,
-                    &vec![("rotated_at".to_owned(), Value::Timestamp(ctx.now))],
-                    ctx.now,
-                )
+            self.stamp_step(ctx, sessions, &still_fresh, "rotated_at")
                 .expect_one(Miss::Conflict),
         );
         let (session, token) = self.session_step(&mut unit, user_id, family, ctx)?;
@@ -162,12 +156,7 @@ impl AppService {
         filter: &Filter,
     ) -> Result<(), CoreError> {
         let mut unit = WriteUnit::new();
-        unit.push(self.store.update_where_step(
-            &sessions.table,
-            filter,
-            &vec![("revoked_at".to_owned(), Value::Timestamp(ctx.now))],
-            ctx.now,
-        ));
+        unit.push(self.stamp_step(ctx, sessions, filter, "revoked_at"));
         self.store.apply(ctx, unit).await?;
         Ok(())
     }

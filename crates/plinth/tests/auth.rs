@@ -17,14 +17,7 @@ async fn with_token(
     token: &str,
     body: Option<Value>,
 ) -> Reply {
-    let mut req = app
-        .client
-        .request(method, format!("{}{path}", app.base))
-        .header("authorization", format!("Bearer {token}"));
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    TestApp::reply(req.send().await.expect("sent")).await
+    app.send(method, path, Some(token), body).await
 }
 
 fn s(v: &Value) -> String {

@@ -17,11 +17,8 @@ fn last_word(out: &str) -> String {
 }
 
 async fn bearer(app: &TestApp, path: &str, token: &str) -> Reply {
-    let req = app
-        .client
-        .get(format!("{}{path}", app.base))
-        .header("authorization", format!("Bearer {token}"));
-    TestApp::reply(req.send().await.expect("sent")).await
+    app.send(reqwest::Method::GET, path, Some(token), None)
+        .await
 }
 
 async fn operator_made_users_and_service_tokens(env: TestEnv) {

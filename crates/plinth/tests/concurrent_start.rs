@@ -20,11 +20,8 @@ struct FreshDb {
 impl FreshDb {
     async fn create(admin_url: &str) -> (Self, String) {
         let name = format!("plinth_start_{}", uuid::Uuid::new_v4().simple());
-        let (client, conn) = tokio_postgres::connect(admin_url, tokio_postgres::NoTls)
+        common::admin(admin_url)
             .await
-            .expect("connect");
-        tokio::spawn(conn);
-        client
             .batch_execute(&format!("CREATE DATABASE {name}"))
             .await
             .expect("create db");
@@ -40,22 +37,12 @@ impl FreshDb {
 
 impl Drop for FreshDb {
     fn drop(&mut self) {
-        let (url, name) = (self.admin_url.clone(), self.name.clone());
-        // Drop cannot await; clean up on a thread with its own runtime.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            rt.block_on(async move {
-                let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
-                tokio::spawn(conn);
-                client
-                    .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .await
-            })
-            .map_err(|e| std::io::Error::other(e.to_string()))
-        })
-        .join();
+        let name = self.name.clone();
+        common::on_admin_thread(self.admin_url.clone(), move |client| async move {
+            client
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await
+        });
     }
 }
 

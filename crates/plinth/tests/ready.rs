@@ -4,15 +4,7 @@
 
 mod common;
 
-use common::{assert_object_error, Backend, TestEnv};
-
-async fn admin(url: &str) -> tokio_postgres::Client {
-    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-        .await
-        .expect("connect");
-    tokio::spawn(conn);
-    client
-}
+use common::{admin, assert_object_error, Backend, TestEnv};
 
 #[tokio::test]
 async fn ready_reports_a_database_that_goes_away() {

@@ -19,16 +19,8 @@ async fn call(
     token: Option<&str>,
     body: Option<Value>,
 ) -> Reply {
-    let mut req = app
-        .client
-        .request(method, format!("{}/notes/api{path}", app.base));
-    if let Some(t) = token {
-        req = req.header("authorization", format!("Bearer {t}"));
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    TestApp::reply(req.send().await.expect("sent")).await
+    app.send(method, &format!("/notes/api{path}"), token, body)
+        .await
 }
 
 /// Register a user, optionally give it a role (the users collection has no rules here),

@@ -175,32 +175,52 @@ impl Drop for TestEnv {
         let Some((url, prefix)) = self.pg.take() else {
             return;
         };
-        // Drop runs outside any async context we can borrow, so clean up on a thread.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            rt.block_on(async move {
-                let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
-                tokio::spawn(conn);
-                let rows = client
-                    .query(
-                        "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1",
-                        &[&format!("{prefix}%")],
-                    )
+        on_admin_thread(url, move |client| async move {
+            let rows = client
+                .query(
+                    "SELECT nspname FROM pg_namespace WHERE nspname LIKE $1",
+                    &[&format!("{prefix}%")],
+                )
+                .await?;
+            for r in rows {
+                let name: String = r.get(0);
+                client
+                    .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE"))
                     .await?;
-                for r in rows {
-                    let name: String = r.get(0);
-                    client
-                        .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE"))
-                        .await?;
-                }
-                Ok::<_, tokio_postgres::Error>(())
-            })
-            .map_err(|e| std::io::Error::other(e.to_string()))
-        })
-        .join();
+            }
+            Ok(())
+        });
     }
+}
+
+/// A PostgreSQL client on `url` (its connection driven on the current runtime).
+pub async fn admin(url: &str) -> tokio_postgres::Client {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(conn);
+    client
+}
+
+/// Run `work` with a client on `url`, on a thread with its own runtime, and wait for it:
+/// for clean-up in `Drop`, which cannot await. Failures are ignored (best effort).
+pub fn on_admin_thread<F, Fut>(url: String, work: F)
+where
+    F: FnOnce(tokio_postgres::Client) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<(), tokio_postgres::Error>>,
+{
+    let _ = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        rt.block_on(async move {
+            let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
+            tokio::spawn(conn);
+            work(client).await
+        })
+        .map_err(|e| std::io::Error::other(e.to_string()))
+    })
+    .join();
 }
 
 /// A running server and a client for it.
@@ -220,7 +240,21 @@ pub struct Reply {
 impl TestApp {
     /// Send a request with an optional JSON body.
     pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
+        self.send(method, path, None, body).await
+    }
+
+    /// Send a request with an optional bearer token and JSON body.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
         let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
         if let Some(b) = body {
             req = req.json(&b);
         }

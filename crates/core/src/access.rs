@@ -1,8 +1,6 @@
 //! Access rules at work: for a caller and an operation, whether it may touch all records of
 //! a collection, only those a rule selects, or none. Rules are parsed once at open.
 
-use std::collections::HashMap;
-
 use plinth_context::{Caller, Ctx};
 use plinth_manifest::Rules;
 use plinth_records::{format_timestamp, Filter, Validator};
@@ -60,15 +58,24 @@ pub(crate) enum Access {
     Denied,
 }
 
-/// Decide an operation for the caller in `ctx`: Plinth itself, service tokens and users
-/// with an admin role pass every rule.
+/// What a rule may read of a request: its context and, for writes, the body as sent.
+pub(crate) struct Request<'a> {
+    /// Who calls, and when.
+    pub ctx: &'a Ctx,
+    /// The JSON body of a create or update (wire names).
+    pub body: Option<&'a J>,
+}
+
+/// Decide an operation for the caller: Plinth itself, service tokens and users with an
+/// admin role pass every rule.
 pub(crate) fn access(
     validator: &Validator,
     admin_roles: &[String],
-    ctx: &Ctx,
+    req: &Request<'_>,
     coll: &CollectionHandle,
     op: Op,
 ) -> Result<Access, CoreError> {
+    let ctx = req.ctx;
     let Some(rules) = &coll.rules else {
         return Ok(Access::All);
     };
@@ -82,11 +89,14 @@ pub(crate) fn access(
         Rule::Missing => Ok(Access::Denied),
         Rule::Open => Ok(Access::All),
         Rule::Expr(expr) => {
-            let vars = HashMap::from([
-                ("auth.id", id),
-                ("auth.role", role),
-                ("now", J::String(format_timestamp(&ctx.now))),
-            ]);
+            let vars = |name: &str| match name {
+                "auth.id" => Some(id.clone()),
+                "auth.role" => Some(role.clone()),
+                "now" => Some(J::String(format_timestamp(&ctx.now))),
+                _ => name
+                    .strip_prefix("request.body.")
+                    .and_then(|f| req.body?.get(f).cloned()),
+            };
             validator
                 .rule(&coll.name, &coll.def, expr, &vars)
                 .map(Access::Only)

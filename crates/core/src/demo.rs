@@ -79,8 +79,10 @@ impl AppService {
         let mut refs = HashMap::new();
         let mut unit = WriteUnit::new();
         for (name, records) in data {
+            // Users may be given even when the app does not serve its users collection.
             let coll = self
-                .collection(&name)
+                .any_collection(&name)
+                .filter(|c| c.public || name == plinth_manifest::USERS)
                 .ok_or_else(|| DemoError::UnknownCollection(name.clone()))?;
             for mut rec in records {
                 let id = Uuid::now_v7();

@@ -110,14 +110,22 @@ impl AppService {
         &self.store
     }
 
-    /// What the caller may do with `coll`.
+    /// What the caller may do with `coll`; `body` is the request's (for `@request.body.*`).
     pub(crate) fn access(
         &self,
         ctx: &Ctx,
         coll: &CollectionHandle,
         op: access::Op,
+        body: Option<&serde_json::Value>,
     ) -> Result<access::Access, CoreError> {
-        access::access(&self.validator, &self.manifest.admin_roles, ctx, coll, op)
+        let caller = access::Request { ctx, body };
+        access::access(
+            &self.validator,
+            &self.manifest.admin_roles,
+            &caller,
+            coll,
+            op,
+        )
     }
 
     /// A context for Plinth's own work on this app.

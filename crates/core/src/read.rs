@@ -49,7 +49,7 @@ impl AppService {
                 .find(|(f, _)| f == field)
                 .and_then(|(_, t)| self.any_collection(t));
             let Some(target) = target else { continue };
-            match self.access(ctx, target, Op::View)? {
+            match self.access(ctx, target, Op::View, None)? {
                 Access::All => out.push((field.clone(), None)),
                 Access::Only(rule) => out.push((field.clone(), Some(rule))),
                 Access::Denied => {}
@@ -67,7 +67,7 @@ impl AppService {
         query: &[(String, String)],
     ) -> Result<Page, CoreError> {
         let mut q = ListQuery::parse(&coll.name, &coll.def, &self.validator, query)?;
-        match self.access(ctx, coll, Op::List)? {
+        match self.access(ctx, coll, Op::List, None)? {
             Access::All => {}
             // A denied list is an empty one, not an error (the caller may see none).
             Access::Denied => {
@@ -122,7 +122,7 @@ impl AppService {
             return Err(ValidationError { details }.into());
         }
         let id = record_id(id)?;
-        let found = match self.access(ctx, coll, Op::View)? {
+        let found = match self.access(ctx, coll, Op::View, None)? {
             Access::All => self.store.get(ctx, &coll.table, id).await?,
             // A record the caller may not see is a record that is not there.
             Access::Denied => None,

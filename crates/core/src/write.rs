@@ -19,11 +19,12 @@ impl AppService {
         coll: &CollectionHandle,
         body: &J,
     ) -> Result<Record, CoreError> {
+        let sent = body;
         let body = with_caller_defaults(ctx, coll, body)?;
         let row = self
             .validator
             .record(&coll.name, &coll.def, &body, Mode::Create)?;
-        match self.access(ctx, coll, Op::Create)? {
+        match self.access(ctx, coll, Op::Create, Some(sent))? {
             Access::All => {}
             Access::Denied => return Err(refuse_create(ctx)),
             // The candidate is checked before it is written (it has no row to select yet).
@@ -55,7 +56,7 @@ impl AppService {
         let row = self
             .validator
             .record(&coll.name, &coll.def, body, Mode::Update)?;
-        let step = match self.access(ctx, coll, Op::Update)? {
+        let step = match self.access(ctx, coll, Op::Update, Some(body))? {
             Access::All => self.store.update_step(&coll.table, id, &row, ctx.now),
             // A record the caller may not change is, to them, not there.
             Access::Denied => return Err(CoreError::NotFound("Record not found".into())),
@@ -86,7 +87,7 @@ impl AppService {
         id: &str,
     ) -> Result<(), CoreError> {
         let id = record_id(id)?;
-        let step = match self.access(ctx, coll, Op::Delete)? {
+        let step = match self.access(ctx, coll, Op::Delete, None)? {
             Access::All => self.store.delete_step(&coll.table, id),
             Access::Denied => return Err(CoreError::NotFound("Record not found".into())),
             Access::Only(rule) => self

@@ -101,6 +101,7 @@ impl Checker<'_> {
     }
 
     fn manifest(&mut self, m: &Manifest) {
+        self.roles(m);
         if !is_identifier(&m.name) {
             self.error(
                 &["name"],
@@ -143,13 +144,7 @@ impl Checker<'_> {
                     let path = ["collections", name.as_str(), "rules", op];
                     match plinth_rules::parse(src) {
                         Err(e) => self.error(&path, format!("invalid rule: {e}")),
-                        Ok(expr) => {
-                            for c in expr.context_names() {
-                                if !matches!(c.as_str(), "auth.id" | "auth.role" | "now") {
-                                    self.error(&path, format!("unknown @{c} (rules know @auth.id, @auth.role and @now)"));
-                                }
-                            }
-                        }
+                        Ok(expr) => self.rule_values(m, coll, &path, &expr),
                     }
                 }
             }
@@ -166,6 +161,72 @@ impl Checker<'_> {
                         self.error(&ipath, format!("index {i} names unknown field `{f}`"));
                     }
                 }
+            }
+        }
+    }
+
+    /// A rule may read the caller (`@auth.id`, `@auth.role`), `@now` and the request body's
+    /// fields by wire name; a role it compares `@auth.role` with must be declared.
+    fn rule_values(
+        &mut self,
+        m: &Manifest,
+        coll: &crate::Collection,
+        path: &[&str],
+        expr: &plinth_rules::Expr,
+    ) {
+        for c in expr.context_names() {
+            let known = match c.strip_prefix("request.body.") {
+                Some(f) => coll.fields.keys().any(|k| m.wire_name(coll, k) == f),
+                None => matches!(c.as_str(), "auth.id" | "auth.role" | "now"),
+            };
+            if !known {
+                self.error(path, format!("unknown @{c} (rules know @auth.id, @auth.role, @now and @request.body.<field>)"));
+            }
+        }
+        if m.roles.is_empty() {
+            return;
+        }
+        for role in expr.literals_compared_with("auth.role") {
+            if !m.roles.iter().any(|r| r == &role) {
+                self.error(path, format!("`{role}` is not one of the app's roles"));
+            }
+        }
+    }
+
+    /// Declared roles: admin roles and the users' default role are among them.
+    fn roles(&mut self, m: &Manifest) {
+        if m.roles.is_empty() {
+            return;
+        }
+        for r in &m.admin_roles {
+            if !m.roles.contains(r) {
+                self.error(
+                    &["admin_roles"],
+                    format!("`{r}` is not one of the app's roles"),
+                );
+            }
+        }
+        let role = m
+            .collections
+            .get(crate::USERS)
+            .and_then(|u| u.fields.get("role"));
+        if let Some(d) = role
+            .and_then(|f| f.default.as_ref())
+            .and_then(|d| d.as_str())
+        {
+            if !m.roles.iter().any(|r| r == d) {
+                self.error(
+                    &["collections", crate::USERS, "fields", "role", "default"],
+                    format!("`{d}` is not one of the app's roles"),
+                );
+            }
+        }
+        for v in role.and_then(|f| f.values.as_deref()).unwrap_or_default() {
+            if !m.roles.contains(v) {
+                self.error(
+                    &["collections", crate::USERS, "fields", "role", "values"],
+                    format!("`{v}` is not one of the app's roles"),
+                );
             }
         }
     }

@@ -21,9 +21,15 @@ pub struct Manifest {
     /// How field names are spelled on the wire (storage is always snake_case).
     #[serde(default)]
     pub naming: Naming,
+    /// The roles a user of the app can have (empty: not declared, any text).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
     /// Roles whose users bypass every access rule.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub admin_roles: Vec<String>,
+    /// Whether anyone may sign up with `POST auth/register` (default: yes).
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub registration: bool,
     /// Collections by name, in declaration order.
     #[serde(default)]
     pub collections: IndexMap<String, Collection>,
@@ -31,6 +37,14 @@ pub struct Manifest {
 
 fn default_base() -> String {
     "/".to_owned()
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 impl Manifest {
@@ -132,7 +146,7 @@ pub struct Collection {
 }
 
 /// Access rules of a collection, one expression per operation (the `filter=` language
-/// with `@auth.id`, `@auth.role` and `@now`). An operation without a rule is for admins and
+/// with `@auth.id`, `@auth.role`, `@now` and `@request.body.<field>`). An operation without a rule is for admins and
 /// service tokens only; an empty rule is open to anyone.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]

@@ -29,6 +29,9 @@ pub fn with_system(app: &Manifest) -> Manifest {
                 for (fname, field) in coll.fields {
                     own.fields.entry(fname).or_insert(field);
                 }
+                if own.rules.is_none() {
+                    own.rules = coll.rules;
+                }
             }
             None => {
                 out.collections.insert(name, coll);
@@ -57,6 +60,10 @@ mod tests {
         assert!(users.fields["password_hash"].hidden);
         assert!(users.fields.contains_key("email") && users.fields.contains_key("name"));
         assert!(m.collections.contains_key("items"));
+        // Users declared without rules get the system's: themself only, no own role change.
+        let rules = users.rules.as_ref().expect("system rules on users");
+        assert_eq!(rules.view.as_deref(), Some("id = @auth.id"));
+        assert!(rules.create.is_none() && rules.delete.is_none());
         for name in [
             "_plinth_sessions",
             "_plinth_service_tokens",

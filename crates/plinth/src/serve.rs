@@ -20,6 +20,8 @@ pub struct Running {
     pub addr: SocketAddr,
     /// Apps on their own listeners, by name.
     pub own: Vec<(String, SocketAddr)>,
+    /// Every app served, by name (for operator work and tests in the same process).
+    pub apps: Vec<(String, Arc<AppService>)>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<std::io::Result<()>>>,
 }
@@ -102,6 +104,7 @@ pub async fn start(config: &Config) -> Result<Running> {
     };
     let mut shared = Vec::new();
     let mut own = Vec::new();
+    let mut apps = Vec::new();
     for spec in resolve(config)? {
         let secret = token_secret(&spec)?;
         let keys = plinth_auth::TokenKeys::new(&spec.name, secret, ACCESS_TOKEN_TTL);
@@ -123,9 +126,11 @@ pub async fn start(config: &Config) -> Result<Running> {
                 tracing::info!(app = %spec.name, records = n, "loaded demo data");
             }
         }
+        let app = Arc::new(app);
+        apps.push((spec.name.clone(), app.clone()));
         let mount = Mount {
             prefix: spec.mount.clone(),
-            app: Arc::new(app),
+            app,
         };
         match spec.listen {
             Some(addr) => own.push((spec.name.clone(), addr, mount)),
@@ -159,6 +164,7 @@ pub async fn start(config: &Config) -> Result<Running> {
     Ok(Running {
         addr,
         own: own_addrs,
+        apps,
         shutdown: tx,
         tasks,
     })

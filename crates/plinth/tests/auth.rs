@@ -177,14 +177,35 @@ async fn simflow_sign_in_shape(env: TestEnv) {
         "{}",
         reg.body
     );
-    // Users made through the generic API have no password: they cannot sign in.
-    let plain = app
-        .post(
+    // Only managers and services make users through the generic API (anyone else: 401/403),
+    // and those users have no password: they cannot sign in.
+    let eve = json!({"name": "Eve", "email": "eve@example.com", "role": "ENGINEER"});
+    let anon = app.post("/simflow/api/users", eve.clone()).await;
+    common::assert_object_error(&anon, 401, "UNAUTHENTICATED");
+    let mia = reg.body["token"].as_str().expect("token");
+    let denied = app
+        .send(
+            Method::POST,
             "/simflow/api/users",
-            json!({"name": "Eve", "email": "eve@example.com", "role": "ENGINEER"}),
+            Some(mia),
+            Some(eve.clone()),
         )
         .await;
-    assert_eq!(plain.status, 201);
+    common::assert_object_error(&denied, 403, "FORBIDDEN");
+    let service = app.service_token("simflow", "SERVICE").await;
+    let plain = app
+        .send(
+            Method::POST,
+            "/simflow/api/users",
+            Some(&service),
+            Some(eve),
+        )
+        .await;
+    assert_eq!(plain.status, 201, "{}", plain.body);
+    assert_eq!(
+        reg.body["user"]["role"], "REQUESTER",
+        "the declared default role"
+    );
     let r = app
         .post(
             "/simflow/api/auth/login",

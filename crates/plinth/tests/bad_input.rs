@@ -15,7 +15,7 @@ both!(
 );
 
 async fn bad_bodies(env: TestEnv) {
-    let app = env.spawn(&["simflow"]).await;
+    let app = env.spawn(&["simflow"]).await.with_service_tokens().await;
     let path = "/simflow/api/requests";
 
     let malformed = app
@@ -125,7 +125,7 @@ async fn bad_bodies(env: TestEnv) {
 }
 
 async fn bad_queries_and_routes(env: TestEnv) {
-    let app = env.spawn(&["simflow"]).await;
+    let app = env.spawn(&["simflow"]).await.with_service_tokens().await;
     for q in [
         "limit=0",
         "limit=100000",
@@ -192,7 +192,7 @@ async fn bad_queries_and_routes(env: TestEnv) {
 }
 
 async fn string_style_errors(env: TestEnv) {
-    let app = env.spawn(&["revops"]).await;
+    let app = env.spawn(&["revops"]).await.with_service_tokens().await;
     let r = app
         .raw(
             Method::POST,
@@ -219,7 +219,7 @@ async fn string_style_errors(env: TestEnv) {
 /// nested base (`/quadrax/api`, including `/quadrax/api/`), and for an app whose base is
 /// the listener's root.
 async fn string_style_unmatched_routes(env: TestEnv) {
-    let app = env.spawn(&["quadrax"]).await;
+    let app = env.spawn(&["quadrax"]).await.with_service_tokens().await;
     for path in [
         "/quadrax/api/nope",
         "/quadrax/api/nope/x/y",

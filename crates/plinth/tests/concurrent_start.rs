@@ -65,6 +65,13 @@ async fn nodes_started_together_all_come_up_and_share_the_data() {
         })
         .collect();
 
+    // One service token (in the shared database) serves every node.
+    let token = nodes[0].service_token("simflow", "SERVICE").await;
+    let mut nodes = nodes;
+    for node in &mut nodes {
+        node.default_tokens
+            .push(("/simflow/".to_owned(), token.clone()));
+    }
     let user = nodes[0]
         .post(
             "/simflow/api/users",

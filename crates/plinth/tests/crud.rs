@@ -14,7 +14,7 @@ both!(
 );
 
 async fn simflow_crud_walkthrough(env: TestEnv) {
-    let app = env.spawn(&["simflow"]).await;
+    let app = env.spawn(&["simflow"]).await.with_service_tokens().await;
     let user = app
         .post(
             "/simflow/api/users",
@@ -126,7 +126,7 @@ async fn simflow_crud_walkthrough(env: TestEnv) {
 }
 
 async fn uniqueness_and_relations(env: TestEnv) {
-    let app = env.spawn(&["simflow"]).await;
+    let app = env.spawn(&["simflow"]).await.with_service_tokens().await;
     let body = json!({"name": "Ada", "email": "ada@example.com", "role": "ADMIN"});
     assert_eq!(
         app.post("/simflow/api/users", body.clone()).await.status,
@@ -151,7 +151,11 @@ async fn uniqueness_and_relations(env: TestEnv) {
 }
 
 async fn envelope_styles(env: TestEnv) {
-    let app = env.spawn(&["clouddrift", "revops", "datagen"]).await;
+    let app = env
+        .spawn(&["clouddrift", "revops", "datagen"])
+        .await
+        .with_service_tokens()
+        .await;
     // CloudDrift: data envelope.
     let list = app.get("/clouddrift/api/v1/drifts?limit=5").await;
     assert_eq!(list.status, 200, "{}", list.body);
@@ -187,7 +191,7 @@ async fn envelope_styles(env: TestEnv) {
 /// Writes that arrive together (committed as one group on SQLite) still succeed or fail
 /// one by one: a duplicate in the group gets its 409, the rest are stored.
 async fn concurrent_writes_get_their_own_results(env: TestEnv) {
-    let app = std::sync::Arc::new(env.spawn(&["simflow"]).await);
+    let app = std::sync::Arc::new(env.spawn(&["simflow"]).await.with_service_tokens().await);
     let mut tasks = Vec::new();
     for i in 0..60 {
         let app = app.clone();

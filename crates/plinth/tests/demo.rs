@@ -16,7 +16,12 @@ async fn demo_data_loads_once(env: TestEnv) {
         ("quadrax", None),
     ]);
     config.demo_data = Some(true);
-    let app = env.start(&config).await.expect("starts with demo data");
+    let app = env
+        .start(&config)
+        .await
+        .expect("starts with demo data")
+        .with_service_tokens()
+        .await;
     let requests = app.get("/simflow/api/requests?sort=title").await;
     assert_eq!(requests.body["meta"]["total"], 3, "{}", requests.body);
     let users = app.get("/simflow/api/users?role=ENGINEER").await;
@@ -73,7 +78,12 @@ async fn demo_data_loads_once(env: TestEnv) {
     let before = app.get("/simflow/api/users").await.body["meta"]["total"].clone();
     app.stop().await;
     // A restart does not load it again.
-    let app = env.start(&config).await.expect("restarts");
+    let app = env
+        .start(&config)
+        .await
+        .expect("restarts")
+        .with_service_tokens()
+        .await;
     assert_eq!(
         app.get("/simflow/api/users").await.body["meta"]["total"],
         before

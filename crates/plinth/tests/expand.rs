@@ -9,7 +9,7 @@ use serde_json::json;
 both!(expand_relations);
 
 async fn expand_relations(env: TestEnv) {
-    let app = env.spawn(&["simflow"]).await;
+    let app = env.spawn(&["simflow"]).await.with_service_tokens().await;
     let mk = |name: &str| json!({"name": name, "email": format!("{}@example.com", name.to_lowercase()), "role": "ENGINEER"});
     let ada = app.post("/simflow/api/users", mk("Ada")).await.body["user"]["id"].clone();
     let bob = app.post("/simflow/api/users", mk("Bob")).await.body["user"]["id"].clone();

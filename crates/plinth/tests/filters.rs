@@ -9,7 +9,7 @@ use serde_json::json;
 both!(filter_expressions);
 
 async fn filter_expressions(env: TestEnv) {
-    let app = env.spawn(&["simflow"]).await;
+    let app = env.spawn(&["simflow"]).await.with_service_tokens().await;
     let user = app
         .post(
             "/simflow/api/users",

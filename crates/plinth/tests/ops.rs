@@ -8,7 +8,11 @@ use serde_json::json;
 both!(health_ready_and_docs, own_listener_at_root);
 
 async fn health_ready_and_docs(env: TestEnv) {
-    let app = env.spawn(&["simflow", "datagen"]).await;
+    let app = env
+        .spawn(&["simflow", "datagen"])
+        .await
+        .with_service_tokens()
+        .await;
     let health = app.get("/health").await;
     assert_eq!(health.status, 200);
     assert_eq!(health.body, json!({"status": "ok"}));
@@ -117,13 +121,14 @@ async fn shutdown_finishes_in_flight_requests() {
     let Some(env) = TestEnv::new(common::Backend::Sqlite) else {
         return;
     };
-    let app = env.spawn(&["simflow"]).await;
+    let app = env.spawn(&["simflow"]).await.with_service_tokens().await;
     let body = br#"{"name":"Late","email":"late@example.com","role":"R"}"#;
     let mut stream = tokio::net::TcpStream::connect(app.base.trim_start_matches("http://"))
         .await
         .expect("connect");
     let head = format!(
-        "POST /simflow/api/users HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        "POST /simflow/api/users HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        app.default_tokens[0].1,
         body.len()
     );
     stream.write_all(head.as_bytes()).await.expect("head");
@@ -145,7 +150,7 @@ async fn shutdown_finishes_in_flight_requests() {
     assert!(reply.contains("late@example.com"), "{reply}");
     app.running_wait().await;
     // The write survived: a fresh server on the same data sees it.
-    let again = env.spawn(&["simflow"]).await;
+    let again = env.spawn(&["simflow"]).await.with_service_tokens().await;
     assert_eq!(
         again
             .get("/simflow/api/users?email=late@example.com")

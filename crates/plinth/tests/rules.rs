@@ -23,8 +23,8 @@ async fn call(
         .await
 }
 
-/// Register a user, optionally give it a role (the users collection has no rules here),
-/// and sign in again so the token carries the role; its id and token.
+/// Register a user, optionally give it a role (as a service: users may not change their
+/// own role), and sign in again so the token carries the role; its id and token.
 async fn user(app: &TestApp, email: &str, role: Option<&str>) -> (String, String) {
     let body = json!({"email": email, "password": "password123"});
     let r = call(
@@ -41,14 +41,13 @@ async fn user(app: &TestApp, email: &str, role: Option<&str>) -> (String, String
         .expect("id")
         .to_owned();
     if let Some(role) = role {
-        let p = call(
-            app,
-            Method::PATCH,
-            &format!("/users/{id}"),
-            None,
-            Some(json!({"role": role})),
-        )
-        .await;
+        let own = r.body["data"]["token"].as_str().expect("token");
+        let body = Some(json!({"role": role}));
+        let path = format!("/users/{id}");
+        let p = call(app, Method::PATCH, &path, Some(own), body.clone()).await;
+        assert_eq!(p.status, 404, "no own role change: {}", p.body);
+        let service = app.service_token("notes", "SERVICE").await;
+        let p = call(app, Method::PATCH, &path, Some(&service), body).await;
         assert_eq!(p.status, 200, "{}", p.body);
     }
     let login = call(

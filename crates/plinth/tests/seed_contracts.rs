@@ -1,5 +1,6 @@
 //! The seed endpoints that the generic REST API already serves, called the way each seed's
-//! frontend calls them (method, path, body, status, response shape), on both databases.
+//! frontend calls them (method, path, body, bearer token of a signed-in user, status,
+//! response shape), on both databases.
 //! Seed endpoints that need workflows, route aliases or auth (Sim-Flow status/assign and
 //! comments-with-request, CloudDrift approve/reject and metrics, RevOps session-state,
 //! DataGen generate/status, QUADRAX auth and predict) are not built yet.
@@ -19,17 +20,39 @@ both!(
 /// Seed 002: `POST /api/requests`, `GET /api/requests`, `GET /api/requests/:id`,
 /// `GET /api/users`, `GET /api/users?role=ENGINEER`, with keyed bodies.
 async fn simflow_seed_endpoints(env: TestEnv) {
-    let app = env.spawn(&["simflow"]).await;
+    let mut app = env.spawn(&["simflow"]).await;
     let api = "/simflow/api";
-    for (name, role) in [("Eve", "ENGINEER"), ("Rex", "REQUESTER")] {
-        let body = json!({"name": name, "email": format!("{name}@example.com"), "role": role});
-        assert_eq!(app.post(&format!("{api}/users"), body).await.status, 201);
-    }
+    // A manager adds an engineer; a requester files a request.
+    let (_, max) = app
+        .user_token(
+            "simflow",
+            "max@example.com",
+            "MANAGER",
+            json!({"name": "Max"}),
+        )
+        .await;
+    app.act_as("simflow", &max);
+    let body = json!({"name": "Eve", "email": "eve@example.com", "role": "ENGINEER"});
+    assert_eq!(app.post(&format!("{api}/users"), body).await.status, 201);
+    let (rex_id, rex) = app
+        .user_token(
+            "simflow",
+            "rex@example.com",
+            "REQUESTER",
+            json!({"name": "Rex"}),
+        )
+        .await;
+    app.act_as("simflow", &rex);
     let created = app
         .post(&format!("{api}/requests"), json!({"title": "CFD run", "description": "Duct flow", "vendor": "OpenFOAM", "priority": "Medium"}))
         .await;
     assert_eq!(created.status, 201, "{}", created.body);
     let request = &created.body["request"];
+    assert_eq!(
+        request["created_by"],
+        rex_id.as_str(),
+        "filled from the caller"
+    );
     for key in [
         "id",
         "title",
@@ -51,7 +74,7 @@ async fn simflow_seed_endpoints(env: TestEnv) {
     let one = app.get(&format!("{api}/requests/{id}")).await;
     assert_eq!(one.body["request"]["vendor"], "OpenFOAM");
     let users = app.get(&format!("{api}/users")).await;
-    assert_eq!(users.body["users"].as_array().map(Vec::len), Some(2));
+    assert_eq!(users.body["users"].as_array().map(Vec::len), Some(3));
     let engineers = app.get(&format!("{api}/users?role=ENGINEER")).await;
     let list = engineers.body["users"].as_array().expect("users");
     assert_eq!(list.len(), 1);
@@ -62,16 +85,33 @@ async fn simflow_seed_endpoints(env: TestEnv) {
 /// Seed 001: `GET /api/v1/drifts` with filters and offset/limit, `GET /api/v1/drifts/:id`,
 /// `POST /api/v1/drifts`, `GET /api/v1/alerts`, in the `{success, data, meta}` envelope.
 async fn clouddrift_seed_endpoints(env: TestEnv) {
-    let app = env.spawn(&["clouddrift"]).await;
+    let mut app = env.spawn(&["clouddrift"]).await;
     let api = "/clouddrift/api/v1";
+    // The scanner creates drifts with its service token; a viewer reads them.
+    let scanner = app.service_token("clouddrift", "SERVICE").await;
     for (title, severity) in [("Public bucket", "critical"), ("Tag missing", "info")] {
+        let body = json!({"title": title, "resource_id": format!("arn:{title}"), "resource_type": "aws_s3_bucket", "severity": severity});
         let r = app
-            .post(&format!("{api}/drifts"), json!({"title": title, "resource_id": format!("arn:{title}"), "resource_type": "aws_s3_bucket", "severity": severity}))
+            .send(
+                reqwest::Method::POST,
+                &format!("{api}/drifts"),
+                Some(&scanner),
+                Some(body),
+            )
             .await;
         assert_eq!(r.status, 201, "{}", r.body);
         assert_eq!(r.body["success"], true);
         assert_eq!(r.body["data"]["status"], "pending");
     }
+    let (_, viewer) = app
+        .user_token(
+            "clouddrift",
+            "vic@example.com",
+            "viewer",
+            json!({"name": "Vic"}),
+        )
+        .await;
+    app.act_as("clouddrift", &viewer);
     let page = app
         .get(&format!(
             "{api}/drifts?severity=critical&status=pending&limit=10&offset=0"
@@ -96,7 +136,16 @@ async fn clouddrift_seed_endpoints(env: TestEnv) {
 /// Seed 004: `POST /api/workstations` with the seed's body, `GET /api/workstations` in the
 /// `{success, data}` envelope, and its string-style validation errors.
 async fn quadrax_seed_endpoints(env: TestEnv) {
-    let app = env.spawn(&["quadrax"]).await;
+    let mut app = env.spawn(&["quadrax"]).await;
+    let (jane_id, jane) = app
+        .user_token(
+            "quadrax",
+            "jane@example.com",
+            "USER",
+            json!({"firstName": "Jane", "lastName": "Roe"}),
+        )
+        .await;
+    app.act_as("quadrax", &jane);
     let body = json!({
         "name": "ml-training-env",
         "description": "Machine learning training environment",
@@ -108,6 +157,11 @@ async fn quadrax_seed_endpoints(env: TestEnv) {
     assert_eq!(created.status, 201, "{}", created.body);
     assert_eq!(created.body["success"], true);
     assert_eq!(created.body["data"]["resources"]["gpu"], true);
+    assert_eq!(
+        created.body["data"]["userId"],
+        jane_id.as_str(),
+        "owner from the caller"
+    );
     let list = app.get("/quadrax/api/workstations").await;
     let first = &list.body["data"][0];
     assert_eq!(first["name"], "ml-training-env");
@@ -231,18 +285,27 @@ async fn quadrax_seed_endpoints(env: TestEnv) {
 /// Seed 000: the wizard state save body `{ userId, sessionId, wizard_step, state_data }`
 /// mixes styles; per-field `wire:` names take it as written.
 async fn revops_mixed_wire_names(env: TestEnv) {
-    let app = env.spawn(&["revops"]).await;
+    let mut app = env.spawn(&["revops"]).await;
+    let (u1, token) = app
+        .user_token("revops", "ana@example.com", "user", json!({}))
+        .await;
+    app.act_as("revops", &token);
     let body =
-        json!({"userId": "u1", "sessionId": "s1", "wizard_step": 2, "state_data": {"step": "map"}});
+        json!({"userId": u1, "sessionId": "s1", "wizard_step": 2, "state_data": {"step": "map"}});
     let r = app.post("/revops/api/wizard_session_states", body).await;
     assert_eq!(r.status, 201, "{}", r.body);
-    assert_eq!(r.body["data"]["userId"], "u1");
+    assert_eq!(r.body["data"]["userId"], u1.as_str());
     assert_eq!(r.body["data"]["wizard_step"], 2);
     assert!(r.body["data"].get("user_id").is_none(), "{}", r.body);
+    // Another user's id is refused (JWT on the API; state belongs to its user).
+    let theirs =
+        json!({"userId": "someone-else", "sessionId": "s1", "wizard_step": 1, "state_data": {}});
+    let r = app.post("/revops/api/wizard_session_states", theirs).await;
+    common::assert_string_error(&r, 403, "FORBIDDEN");
     let list = app
         .get_with(
             "/revops/api/wizard_session_states",
-            &[("userId", "u1"), ("sort", "-wizard_step")],
+            &[("userId", u1.as_str()), ("sort", "-wizard_step")],
         )
         .await;
     assert_eq!(list.body["meta"]["total"], 1, "{}", list.body);

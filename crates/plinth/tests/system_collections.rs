@@ -9,7 +9,7 @@ use serde_json::json;
 both!(system_collections_stay_behind_the_api);
 
 async fn system_collections_stay_behind_the_api(env: TestEnv) {
-    let app = env.spawn(&["simflow"]).await;
+    let app = env.spawn(&["simflow"]).await.with_service_tokens().await;
     let api = "/simflow/api";
     for path in ["_plinth_jobs", "_plinth_sessions", "_plinth_outbox"] {
         let r = app.get(&format!("{api}/{path}")).await;

@@ -14,7 +14,7 @@ both!(totals_follow_the_count_parameter);
 const ROWS: usize = 1200;
 
 async fn totals_follow_the_count_parameter(env: TestEnv) {
-    let app = std::sync::Arc::new(env.spawn(&["clouddrift"]).await);
+    let app = std::sync::Arc::new(env.spawn(&["clouddrift"]).await.with_service_tokens().await);
     let api = "/clouddrift/api/v1/drifts";
     let mut tasks = Vec::new();
     for w in 0..8 {

@@ -2,12 +2,10 @@
 //! and `@now` values put in, giving a [`Filter`] the store compiles like `filter=`; and the
 //! same filter evaluated on a record that is not stored yet (create).
 
-use std::cmp::Ordering;
-use std::collections::HashMap;
-
 use plinth_manifest::Collection;
 use plinth_rules::{CmpOp, Expr, Operand};
 use serde_json::Value as J;
+use std::cmp::Ordering;
 
 use crate::{Filter, Rhs, Validator, Value};
 
@@ -41,16 +39,18 @@ fn literals(a: &J, op: CmpOp, b: &J) -> bool {
 }
 
 impl Validator {
-    /// Check a rule against `coll` with the caller's values (`auth.id`, `auth.role`, `now`;
-    /// absent or null for an anonymous caller). A comparison that reads an absent value is
-    /// false: `owner = @auth.id` matches nothing for an anonymous caller, and
-    /// `@auth.id != null` is how a rule says "signed in".
+    /// Check a rule against `coll` with the request's values, given by name by `vars`
+    /// (`auth.id`, `auth.role`, `now`, `request.body.<field>`; `None` or null when absent,
+    /// e.g. for an anonymous caller). A comparison that reads an absent value is false, but
+    /// `= null` and `!= null` ask whether it is there: `owner = @auth.id` matches nothing for
+    /// an anonymous caller, `@auth.id != null` is how a rule says "signed in", and
+    /// `@request.body.role = null` that the body leaves the role alone.
     pub fn rule(
         &self,
         cname: &str,
         coll: &Collection,
         expr: &Expr,
-        vars: &HashMap<&str, J>,
+        vars: &dyn Fn(&str) -> Option<J>,
     ) -> Result<Filter, String> {
         let all = |parts: &[Expr]| {
             parts
@@ -64,14 +64,17 @@ impl Validator {
             Expr::Not(inner) => Ok(Filter::Not(Box::new(self.rule(cname, coll, inner, vars)?))),
             Expr::Cmp { left, op, right } => {
                 let put = |o: &Operand| match o {
-                    Operand::Context(c) => vars
-                        .get(c.as_str())
-                        .filter(|v| !v.is_null())
-                        .map(|v| Operand::Literal(v.clone())),
+                    Operand::Context(c) => vars(c).filter(|v| !v.is_null()).map(Operand::Literal),
                     other => Some(other.clone()),
                 };
-                let (Some(l), Some(r)) = (put(left), put(right)) else {
-                    return Ok(Filter::Const(false));
+                let is_null = |o: &Operand| matches!(o, Operand::Literal(J::Null));
+                let (l, r) = match (put(left), put(right)) {
+                    (Some(l), Some(r)) => (l, r),
+                    // An absent value compared with null: whether it is there.
+                    (None, Some(other)) | (Some(other), None) if is_null(&other) => {
+                        return Ok(Filter::Const(matches!(op, CmpOp::Eq)));
+                    }
+                    _ => return Ok(Filter::Const(false)),
                 };
                 match (&l, &r) {
                     (Operand::Literal(a), Operand::Literal(b)) => {
@@ -144,6 +147,7 @@ impl Filter {
 mod tests {
     use super::*;
     use serde_json::json;
+    use std::collections::HashMap;
     use uuid::Uuid;
 
     #[test]
@@ -158,7 +162,7 @@ mod tests {
                 "notes",
                 coll,
                 &plinth_rules::parse(src).expect("parses"),
-                vars,
+                &|name: &str| vars.get(name).cloned(),
             )
             .expect("checks")
         };
@@ -187,8 +191,22 @@ mod tests {
                 "notes",
                 coll,
                 &plinth_rules::parse("nope = @auth.id").expect("parses"),
-                &signed_in
+                &|name: &str| signed_in.get(name).cloned(),
             )
             .is_err());
+        // An absent body field is null: `= null` holds, `!= null` does not.
+        let body = HashMap::from([("request.body.title", json!("x"))]);
+        assert_eq!(
+            check("@request.body.owner = null", &body),
+            Filter::Const(true)
+        );
+        assert_eq!(
+            check("@request.body.title = null", &body),
+            Filter::Const(false)
+        );
+        assert_eq!(
+            check("@request.body.owner != null || @auth.id = null", &body),
+            Filter::Or(vec![Filter::Const(false), Filter::Const(true)])
+        );
     }
 }

@@ -28,6 +28,27 @@ impl Expr {
         out
     }
 
+    /// The literals compared with `@name` anywhere in the expression (`@auth.role = "X"`
+    /// gives `X`), for checks of the values a rule expects.
+    pub fn literals_compared_with(&self, name: &str) -> Vec<String> {
+        match self {
+            Expr::And(parts) | Expr::Or(parts) => parts
+                .iter()
+                .flat_map(|p| p.literals_compared_with(name))
+                .collect(),
+            Expr::Not(inner) => inner.literals_compared_with(name),
+            Expr::Cmp { left, right, .. } => match (left, right) {
+                (Operand::Context(c), Operand::Literal(serde_json::Value::String(v)))
+                | (Operand::Literal(serde_json::Value::String(v)), Operand::Context(c))
+                    if c == name =>
+                {
+                    vec![v.clone()]
+                }
+                _ => Vec::new(),
+            },
+        }
+    }
+
     fn collect_context(&self, out: &mut Vec<String>) {
         match self {
             Expr::And(parts) | Expr::Or(parts) => {

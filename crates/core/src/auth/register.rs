@@ -100,6 +100,11 @@ impl AppService {
     /// Create a user from `body` (its fields in wire names plus `password`) and sign it in.
     /// The role is the users collection's default, never the client's choice.
     pub async fn register(&self, ctx: &Ctx, body: &J) -> Result<SignedIn, CoreError> {
+        if !self.manifest.registration {
+            return Err(CoreError::Forbidden(
+                "Registration is closed; ask an administrator for an account".into(),
+            ));
+        }
         let row = self.new_user_row(body, None)?;
         let user_id = Uuid::now_v7();
         let mut unit = self.user_unit(ctx, user_id, &row)?;

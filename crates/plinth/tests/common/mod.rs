@@ -158,6 +158,7 @@ impl TestEnv {
             base: format!("http://{}", running.addr),
             client: reqwest::Client::new(),
             running,
+            default_tokens: Vec::new(),
         })
     }
 
@@ -223,11 +224,15 @@ where
     .join();
 }
 
-/// A running server and a client for it.
+/// A running server and a client for it. `call` (and get/post/...) sends each app's
+/// service token when the test asked for them (`with_service_tokens`), so tests of the generic
+/// mechanics pass every access rule; `send` picks the caller explicitly.
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub running: Running,
+    /// Bearer tokens by path prefix (`/simflow/`), used by `call`.
+    pub default_tokens: Vec<(String, String)>,
 }
 
 /// A response's status, headers and JSON body (Null when empty or not JSON).
@@ -238,9 +243,81 @@ pub struct Reply {
 }
 
 impl TestApp {
-    /// Send a request with an optional JSON body.
+    /// The app served under this name.
+    pub fn service(&self, app: &str) -> &std::sync::Arc<plinth_core::AppService> {
+        &self
+            .running
+            .apps
+            .iter()
+            .find(|(n, _)| n == app)
+            .expect("app is served")
+            .1
+    }
+
+    /// A new service token of `app` with `role` (rules do not apply to it).
+    pub async fn service_token(&self, app: &str, role: &str) -> String {
+        let svc = self.service(app);
+        svc.create_service_token(&svc.system_ctx(), "test", role)
+            .await
+            .expect("service token")
+            .1
+    }
+
+    /// Make `call` send a service token of each app (mounted at `/<name>`).
+    pub async fn with_service_tokens(mut self) -> Self {
+        let names: Vec<String> = self.running.apps.iter().map(|(n, _)| n.clone()).collect();
+        for name in names {
+            let token = self.service_token(&name, "SERVICE").await;
+            self.default_tokens.push((format!("/{name}/"), token));
+        }
+        self
+    }
+
+    /// Make `call` send `token` on `app`'s paths from now on (as that app's frontend would).
+    pub fn act_as(&mut self, app: &str, token: &str) {
+        let prefix = format!("/{app}/");
+        self.default_tokens.retain(|(p, _)| *p != prefix);
+        self.default_tokens.push((prefix, token.to_owned()));
+    }
+
+    /// A user of `app` with `role` made by the operator path, signed in: (id, access token).
+    pub async fn user_token(
+        &self,
+        app: &str,
+        email: &str,
+        role: &str,
+        fields: Value,
+    ) -> (String, String) {
+        let svc = self.service(app);
+        let mut body = fields;
+        body["email"] = Value::String(email.to_owned());
+        body["password"] = Value::String("testPassw0rd".to_owned());
+        let user = svc
+            .create_user(&svc.system_ctx(), &body, role)
+            .await
+            .expect("user created");
+        let signed = svc
+            .login(
+                &svc.system_ctx(),
+                &serde_json::json!({"email": email, "password": "testPassw0rd"}),
+            )
+            .await
+            .expect("signed in");
+        (user.id().expect("id").to_owned(), signed.token)
+    }
+
+    /// Send a request with an optional JSON body, as the default caller for its path.
     pub async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
-        self.send(method, path, None, body).await
+        self.send(method, path, self.default_token(path), body)
+            .await
+    }
+
+    /// The token `call` sends on `path`, if any.
+    fn default_token(&self, path: &str) -> Option<&str> {
+        self.default_tokens
+            .iter()
+            .find(|(prefix, _)| path.starts_with(prefix.as_str()))
+            .map(|(_, t)| t.as_str())
     }
 
     /// Send a request with an optional bearer token and JSON body.
@@ -290,7 +367,10 @@ impl TestApp {
 
     /// GET with query parameters encoded by the client.
     pub async fn get_with(&self, path: &str, query: &[(&str, &str)]) -> Reply {
-        let req = self.client.get(format!("{}{path}", self.base)).query(query);
+        let mut req = self.client.get(format!("{}{path}", self.base)).query(query);
+        if let Some(t) = self.default_token(path) {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
         Self::reply(req.send().await.expect("request sent")).await
     }
 

@@ -24,6 +24,9 @@ pub struct Manifest {
     /// Roles whose users bypass every access rule.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub admin_roles: Vec<String>,
+    /// Requests allowed per client and window, per route group (docs/auth.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limits: Option<crate::RateLimits>,
     /// Collections by name, in declaration order.
     #[serde(default)]
     pub collections: IndexMap<String, Collection>,

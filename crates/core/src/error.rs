@@ -36,6 +36,12 @@ pub enum CoreError {
     /// The record is still referenced by a `restrict` relation.
     #[error("the record is still referenced by other records")]
     StillReferenced,
+    /// Too many requests from this client in the current window.
+    #[error("too many requests; retry in {retry_after_secs} s")]
+    RateLimited {
+        /// Seconds until the window ends (`Retry-After`).
+        retry_after_secs: u64,
+    },
     /// The database failed or is unreachable.
     #[error(transparent)]
     Store(StoreError),

@@ -10,6 +10,7 @@ mod auth;
 mod collection;
 mod demo;
 mod error;
+mod limits;
 mod read;
 mod write;
 
@@ -25,6 +26,7 @@ pub use auth::{SignedIn, SERVICE_TOKEN_PREFIX};
 pub use collection::CollectionHandle;
 pub use demo::DemoError;
 pub use error::CoreError;
+pub use limits::{Group, Limit, Limits};
 pub use plinth_records::Record;
 pub use plinth_store::Page;
 
@@ -40,6 +42,8 @@ pub struct AppService {
     collections: IndexMap<String, Arc<CollectionHandle>>,
     /// Signing keys for access tokens; without them sign-in answers 401.
     keys: Option<plinth_auth::TokenKeys>,
+    /// Rate limits in force (the manifest's unless configured otherwise).
+    limits: Limits,
 }
 
 impl AppService {
@@ -63,6 +67,7 @@ impl AppService {
             };
             collections.insert(name.clone(), Arc::new(handle));
         }
+        let limits = Limits::from_manifest(manifest.rate_limits.as_ref());
         Ok(AppService {
             name: manifest.name.as_str().into(),
             validator: Validator::new(&schema),
@@ -71,6 +76,7 @@ impl AppService {
             store,
             collections,
             keys: None,
+            limits,
         })
     }
 

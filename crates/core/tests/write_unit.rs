@@ -246,3 +246,74 @@ async fn demo_data_is_all_or_nothing_sqlite() {
 async fn demo_data_is_all_or_nothing_postgres() {
     demo_data_is_all_or_nothing(true).await;
 }
+
+async fn rate_limit_counters_are_one_upsert(postgres: bool) {
+    use plinth_core::{Group, Limit, Limits};
+    let Some(fresh) = Fresh::new(postgres) else {
+        return;
+    };
+    let app = fresh.app().await.with_rate_limits(Limits {
+        auth: Some(Limit {
+            max: 2,
+            window_secs: 60,
+        }),
+        api: None,
+    });
+    let mut ctx = app.system_ctx();
+    ctx.caller = plinth_core::Caller::Anonymous;
+    let at = |s: &str| {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .expect("time")
+            .to_utc()
+    };
+    ctx.now = at("2026-01-01T10:00:05Z");
+    let hit = |ctx: plinth_core::Ctx, who: &'static str| {
+        let app = &app;
+        async move { app.count_request(&ctx, Group::Auth, who).await }
+    };
+    hit(ctx.clone(), "10.0.0.1").await.expect("first");
+    hit(ctx.clone(), "10.0.0.1").await.expect("second");
+    let err = hit(ctx.clone(), "10.0.0.1").await.expect_err("third");
+    assert!(
+        matches!(
+            err,
+            CoreError::RateLimited {
+                retry_after_secs: 55
+            }
+        ),
+        "{err:?}"
+    );
+    hit(ctx.clone(), "10.0.0.2").await.expect("another client");
+    // The next window reuses the row and starts again at one.
+    ctx.now = at("2026-01-01T10:01:00Z");
+    hit(ctx.clone(), "10.0.0.1").await.expect("new window");
+    hit(ctx.clone(), "10.0.0.1")
+        .await
+        .expect("new window, second");
+    assert!(hit(ctx.clone(), "10.0.0.1").await.is_err());
+    // No limit on the group: nothing is counted.
+    app.count_request(&ctx, Group::Api, "10.0.0.1")
+        .await
+        .expect("unlimited");
+    let counters = app.any_collection("_plinth_rate_limits").expect("table");
+    let page = app
+        .list(&app.system_ctx(), counters, &[])
+        .await
+        .expect("list");
+    assert_eq!(page.items.len(), 2, "one row per key: {:?}", page.items);
+    assert!(
+        app.collection("_plinth_rate_limits").is_none(),
+        "not served"
+    );
+    fresh.drop_schema().await;
+}
+
+#[tokio::test]
+async fn rate_limit_counters_are_one_upsert_sqlite() {
+    rate_limit_counters_are_one_upsert(false).await;
+}
+
+#[tokio::test]
+async fn rate_limit_counters_are_one_upsert_postgres() {
+    rate_limit_counters_are_one_upsert(true).await;
+}

@@ -86,6 +86,8 @@ pub struct ApiError {
     pub details: Vec<FieldError>,
     /// Status to answer with when it is not the code's usual one.
     pub status: Option<StatusCode>,
+    /// Seconds for a `Retry-After` header (rate limits).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -101,6 +103,7 @@ impl ApiError {
             message: message.into(),
             details: Vec::new(),
             status: None,
+            retry_after: None,
         }
     }
 
@@ -163,7 +166,12 @@ impl ApiError {
                 body
             }
         };
-        (self.status(), axum::Json(body)).into_response()
+        let mut res = (self.status(), axum::Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            res.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        res
     }
 }
 
@@ -189,6 +197,7 @@ impl From<ValidationError> for ApiError {
             message,
             details: e.details,
             status: None,
+            retry_after: None,
         }
     }
 }
@@ -208,7 +217,7 @@ impl From<CoreError> for ApiError {
                     .into_iter()
                     .map(|f| FieldError::new(f, "is already taken"))
                     .collect(),
-                status: None,
+                ..ApiError::new(ErrorCode::Conflict, "")
             },
             CoreError::InvalidReference { fields } => ApiError {
                 code: ErrorCode::Validation,
@@ -217,12 +226,16 @@ impl From<CoreError> for ApiError {
                     .into_iter()
                     .map(|f| FieldError::new(f, "references a record that does not exist"))
                     .collect(),
-                status: None,
+                ..ApiError::new(ErrorCode::Validation, "")
             },
             CoreError::StillReferenced => ApiError::new(
                 ErrorCode::Conflict,
                 "The record is still referenced by other records",
             ),
+            CoreError::RateLimited { retry_after_secs } => ApiError {
+                retry_after: Some(retry_after_secs),
+                ..ApiError::new(ErrorCode::RateLimited, "Too many requests; try again later")
+            },
             CoreError::Store(StoreError::Unavailable(msg)) => {
                 tracing::error!(error = %msg, "database unavailable");
                 ApiError::new(ErrorCode::Unavailable, "The database is unavailable")

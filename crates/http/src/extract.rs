@@ -5,6 +5,7 @@ use axum::extract::rejection::{BytesRejection, FailedToBufferBody};
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
+use axum::http::HeaderMap;
 use plinth_core::{AppService, Caller, Ctx};
 use std::sync::Arc;
 
@@ -62,6 +63,42 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
 /// caller (anonymous until auth fills it in) and the clock reading for the request.
 pub(crate) struct ReqCtx(pub Ctx);
 
+/// A caller already authenticated by the rate limiter, so the token is checked once.
+#[derive(Clone)]
+pub(crate) struct Authenticated(pub Caller);
+
+/// A context for the request with an anonymous caller.
+pub(crate) fn anonymous_ctx(headers: &HeaderMap, app: &AppService) -> Ctx {
+    let request_id = headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    Ctx::new(app.name().clone(), request_id, Caller::Anonymous)
+}
+
+/// The caller the `Authorization` header names. A token that is present must be valid: a
+/// bad one is a 401, never anonymous.
+pub(crate) async fn caller(
+    headers: &HeaderMap,
+    app: &AppService,
+    ctx: &Ctx,
+) -> Result<Caller, ApiError> {
+    let Some(v) = headers.get(AUTHORIZATION) else {
+        return Ok(Caller::Anonymous);
+    };
+    let token = v
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::Unauthenticated,
+                "Authorization must be `Bearer <token>`",
+            )
+        })?;
+    Ok(app.authenticate(ctx, token.trim()).await?)
+}
+
 impl FromRequestParts<Arc<AppService>> for ReqCtx {
     type Rejection = ApiError;
 
@@ -69,28 +106,10 @@ impl FromRequestParts<Arc<AppService>> for ReqCtx {
         parts: &mut Parts,
         app: &Arc<AppService>,
     ) -> Result<Self, Self::Rejection> {
-        let request_id = parts
-            .headers
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        let mut ctx = Ctx::new(app.name().clone(), request_id, Caller::Anonymous);
-        // A token that is present must be valid: a bad one is a 401, never anonymous.
-        ctx.caller = match parts.headers.get(AUTHORIZATION) {
-            None => Caller::Anonymous,
-            Some(v) => {
-                let token = v
-                    .to_str()
-                    .ok()
-                    .and_then(|v| v.strip_prefix("Bearer "))
-                    .ok_or_else(|| {
-                        ApiError::new(
-                            ErrorCode::Unauthenticated,
-                            "Authorization must be `Bearer <token>`",
-                        )
-                    })?;
-                app.authenticate(&ctx, token.trim()).await?
-            }
+        let mut ctx = anonymous_ctx(&parts.headers, app);
+        ctx.caller = match parts.extensions.remove::<Authenticated>() {
+            Some(Authenticated(c)) => c,
+            None => caller(&parts.headers, app, &ctx).await?,
         };
         Ok(ReqCtx(ctx))
     }

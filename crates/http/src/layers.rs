@@ -20,6 +20,8 @@ pub struct HttpOptions {
     pub max_body_bytes: usize,
     /// Origins allowed by CORS; `*` allows any.
     pub cors_origins: Vec<String>,
+    /// Take the client address for rate limits from `X-Forwarded-For` (behind a proxy).
+    pub trust_proxy: bool,
 }
 
 impl Default for HttpOptions {
@@ -27,6 +29,7 @@ impl Default for HttpOptions {
         HttpOptions {
             max_body_bytes: 1024 * 1024,
             cors_origins: vec!["*".to_owned()],
+            trust_proxy: false,
         }
     }
 }

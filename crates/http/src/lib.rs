@@ -5,6 +5,7 @@ mod actions;
 mod error;
 mod extract;
 mod layers;
+mod limits;
 mod metrics;
 mod openapi;
 mod openapi_auth;
@@ -36,7 +37,7 @@ pub fn listener_router(mounts: &[Mount], options: &HttpOptions) -> Router {
     for m in mounts {
         let base = m.app.manifest().base.trim_end_matches('/');
         let path = format!("{}{}", m.prefix.trim_end_matches('/'), base);
-        let app = actions::router(m.app.clone());
+        let app = actions::router(m.app.clone(), options.trust_proxy);
         router = if path.is_empty() {
             // The app's fallback becomes the listener's: every unrouted path is under its base.
             app_at_root = true;

@@ -7,7 +7,7 @@ use axum::Json;
 use plinth_manifest::{Collection, EnvelopeStyle, ErrorStyle, Field, FieldType, Manifest};
 use serde_json::{json, Map, Value};
 
-use plinth_core::AppService;
+use plinth_core::{AppService, Limits};
 
 /// `GET {base}/openapi.json`; the server URL is where the document was fetched from.
 pub(crate) async fn serve(
@@ -18,6 +18,7 @@ pub(crate) async fn serve(
     Json(document(
         app.manifest(),
         if server.is_empty() { "/" } else { server },
+        app.rate_limits(),
     ))
 }
 
@@ -156,8 +157,9 @@ fn envelope_list(m: &Manifest, name: &str, r: &Value) -> Value {
     }
 }
 
-/// Build the document; `server` is the URL prefix the paths are relative to.
-pub fn document(m: &Manifest, server: &str) -> Value {
+/// Build the document; `server` is the URL prefix the paths are relative to, `limits` the
+/// rate limits in force (their groups' operations can answer 429).
+pub fn document(m: &Manifest, server: &str, limits: Limits) -> Value {
     let mut paths = Map::new();
     let mut components = Map::new();
     components.insert("Error".into(), error_schema(m.errors));
@@ -218,6 +220,26 @@ pub fn document(m: &Manifest, server: &str) -> Value {
     {
         op["responses"]["413"] = err("Body too large");
         op["responses"]["415"] = err("Not JSON");
+    }
+    for (path, item) in paths.iter_mut() {
+        let group = if crate::actions::AUTH_GROUP.contains(&path.as_str()) {
+            limits.auth
+        } else {
+            limits.api
+        };
+        let Some(limit) = group else { continue };
+        let item = item
+            .as_object_mut()
+            .into_iter()
+            .flat_map(|i| i.values_mut());
+        for op in item.filter(|op| op.get("responses").is_some()) {
+            let mut too_many = err(&format!(
+                "Rate limited: more than {} requests in {} s",
+                limit.max, limit.window_secs
+            ));
+            too_many["headers"] = json!({"Retry-After": {"description": "seconds until the window ends", "schema": {"type": "integer", "minimum": 1}}});
+            op["responses"]["429"] = too_many;
+        }
     }
     json!({
         "openapi": "3.1.0",

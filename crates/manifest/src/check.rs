@@ -117,6 +117,11 @@ impl Checker<'_> {
                 "must be a plain path starting with / (e.g. /api)",
             );
         }
+        for (group, limit) in m.rate_limits.iter().flat_map(|r| r.groups()) {
+            if let Some(p) = limit.as_ref().and_then(crate::RateLimit::problem) {
+                self.error(&["rate_limits", group], p);
+            }
+        }
         for (name, coll) in &m.collections {
             let cpath = ["collections", name.as_str()];
             if !is_identifier(name) {

@@ -3,16 +3,18 @@
 //! This crate knows nothing of HTTP or SQL; the store and the HTTP layer read these types.
 
 mod check;
+mod limits;
 mod locate;
 mod model;
 mod system;
 
 pub use check::{parse, ManifestError, ManifestErrors};
+pub use limits::{window_secs, RateLimit, RateLimits, MAX_WINDOW_SECS};
 pub use model::{
     camel_case, Collection, EnvelopeStyle, ErrorStyle, Field, FieldType, IndexDef, Manifest,
     Naming, OnDelete, Rules, Timestamps,
 };
-pub use system::{is_system, with_system, USERS};
+pub use system::{is_system, with_system, RATE_LIMITS, USERS};
 
 /// Names no collection or field may take: they are system columns or list query words.
 pub const RESERVED_FIELD_NAMES: &[&str] = &[

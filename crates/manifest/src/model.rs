@@ -30,6 +30,9 @@ pub struct Manifest {
     /// Whether anyone may sign up with `POST auth/register` (default: yes).
     #[serde(default = "yes", skip_serializing_if = "is_true")]
     pub registration: bool,
+    /// Requests allowed per client and window, per route group (docs/auth.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limits: Option<crate::RateLimits>,
     /// Collections by name, in declaration order.
     #[serde(default)]
     pub collections: IndexMap<String, Collection>,

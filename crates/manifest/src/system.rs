@@ -1,6 +1,6 @@
-//! System collections (users, sessions, service tokens, audit, jobs, outbox), declared in
-//! the manifest format in `system.yaml` and merged into an app's manifest, so one planner
-//! creates and migrates them like the app's own collections.
+//! System collections (users, sessions, service tokens, audit, jobs, outbox, rate-limit
+//! counters), declared in the manifest format in `system.yaml` and merged into an app's
+//! manifest, so one planner creates and migrates them like the app's own collections.
 
 use indexmap::IndexMap;
 
@@ -10,6 +10,9 @@ const SYSTEM: &str = include_str!("system.yaml");
 
 /// The name of the users collection every app has.
 pub const USERS: &str = "users";
+
+/// The system collection holding rate-limit counters.
+pub const RATE_LIMITS: &str = "_plinth_rate_limits";
 
 /// Whether a collection name belongs to Plinth (never served by the generic API).
 pub fn is_system(name: &str) -> bool {
@@ -70,6 +73,7 @@ mod tests {
             "_plinth_audit",
             "_plinth_jobs",
             "_plinth_outbox",
+            "_plinth_rate_limits",
         ] {
             assert!(
                 m.collections.contains_key(name) && is_system(name),

@@ -63,6 +63,8 @@ pub struct AppSpec {
     pub token_secret: Option<SecretString>,
     /// Where a generated token secret is kept.
     pub token_secret_file: PathBuf,
+    /// Rate limits in force: the manifest's, with the configuration's overrides.
+    pub rate_limits: plinth_core::Limits,
 }
 
 /// Read and check a manifest file; errors carry the file name and every location.
@@ -154,6 +156,13 @@ pub fn resolve(config: &Config) -> Result<Vec<AppSpec>> {
             (None, None) => format!("/{name}"),
         };
         let token_secret_file = config.data_dir.join(format!("{name}.token-secret"));
+        let declared = manifest.rate_limits.as_ref();
+        let limits = match &app.rate_limits {
+            Some(over) => over
+                .apply(declared)
+                .map_err(|e| anyhow::anyhow!("app `{name}`: {e}"))?,
+            None => declared.cloned(),
+        };
         out.push(AppSpec {
             name,
             manifest: Arc::new(manifest),
@@ -166,6 +175,7 @@ pub fn resolve(config: &Config) -> Result<Vec<AppSpec>> {
             demo,
             token_secret: app.token_secret.clone(),
             token_secret_file,
+            rate_limits: plinth_core::Limits::from_manifest(limits.as_ref()),
         });
     }
     check_paths(&out)?;

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use figment::providers::{Env, Format, Toml};
 use figment::Figment;
+use plinth_manifest::{RateLimit, RateLimits};
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -35,6 +36,9 @@ pub struct Config {
     /// Load `demo.yaml` into apps whose collections are all empty. Default: only for apps
     /// on the embedded SQLite default (never for a configured database unless set).
     pub demo_data: Option<bool>,
+    /// Take the client address for rate limits from `X-Forwarded-For` (set only behind a
+    /// proxy that appends it; otherwise any client could claim any address).
+    pub trust_proxy: bool,
     /// Per-app settings by app name; bundled apps need no entry.
     pub apps: BTreeMap<String, AppConfig>,
 }
@@ -51,6 +55,7 @@ impl Default for Config {
             cors_origins: vec!["*".into()],
             shutdown_grace_secs: 10,
             demo_data: None,
+            trust_proxy: false,
             apps: BTreeMap::new(),
         }
     }
@@ -85,6 +90,64 @@ pub struct AppConfig {
     /// Secret that signs the app's access tokens (32+ random bytes, e.g. base64). Unset:
     /// one is generated on first start and kept in `<data_dir>/<app>.token-secret`.
     pub token_secret: Option<SecretString>,
+    /// Overrides of the rate limits the manifest declares.
+    pub rate_limits: Option<RateLimitsConfig>,
+}
+
+/// Overrides of an app's rate limits (`[apps.<name>.rate_limits]`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitsConfig {
+    /// `false` turns every limit of the app off.
+    pub enabled: Option<bool>,
+    /// The `auth` group (sign-in routes).
+    pub auth: Option<LimitConfig>,
+    /// The `api` group (every other route).
+    pub api: Option<LimitConfig>,
+}
+
+/// An override of one group's limit; what is unset keeps the manifest's value.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitConfig {
+    /// `false` turns the group's limit off.
+    pub enabled: Option<bool>,
+    /// Requests per window (at least 1).
+    pub max: Option<u32>,
+    /// Window length: `30s`, `15m`, `1h`, `1d`.
+    pub window: Option<String>,
+}
+
+impl RateLimitsConfig {
+    /// The manifest's limits (`declared`) with these overrides applied; an error names
+    /// what does not fit.
+    pub fn apply(&self, declared: Option<&RateLimits>) -> Result<Option<RateLimits>, String> {
+        if self.enabled == Some(false) {
+            return Ok(None);
+        }
+        let mut out = declared.cloned().unwrap_or_default();
+        for (name, over, slot) in [
+            ("auth", &self.auth, &mut out.auth),
+            ("api", &self.api, &mut out.api),
+        ] {
+            let Some(over) = over else { continue };
+            if over.enabled == Some(false) {
+                *slot = None;
+                continue;
+            }
+            let (max, window) = match (over.max, &over.window, slot.as_ref()) {
+                (Some(m), Some(w), _) => (m, w.clone()),
+                (m, w, Some(d)) => (m.unwrap_or(d.max), w.clone().unwrap_or(d.window.clone())),
+                _ => return Err(format!("rate_limits.{name}: set both max and window (the manifest has no {name} limit)")),
+            };
+            let limit = RateLimit { max, window };
+            if let Some(p) = limit.problem() {
+                return Err(format!("rate_limits.{name}: {p}"));
+            }
+            *slot = Some(limit);
+        }
+        Ok(Some(out))
+    }
 }
 
 impl Config {
@@ -135,5 +198,69 @@ mod tests {
             assert!(Config::load(Path::new("plinth.toml")).is_err());
             Ok(())
         });
+    }
+
+    fn quadrax() -> plinth_manifest::Manifest {
+        let b = crate::apps::BUNDLED.iter().find(|b| b.name == "quadrax");
+        plinth_manifest::parse(b.expect("bundled").manifest).expect("manifest")
+    }
+
+    #[test]
+    fn rate_limits_are_overridden_per_app_and_group() {
+        let declared = quadrax().rate_limits.expect("the seed's limits");
+        let seed = |g: &Option<RateLimit>| g.as_ref().map(|l| (l.max, l.window.clone()));
+        assert_eq!(seed(&declared.auth), Some((5, "15m".into())));
+        assert_eq!(seed(&declared.api), Some((100, "15m".into())));
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "plinth.toml",
+                "[apps.quadrax.rate_limits.auth]\nmax = 20\nwindow = \"1h\"\n",
+            )?;
+            jail.set_env("PLINTH_APPS__QUADRAX__RATE_LIMITS__API__MAX", "1000");
+            let c = Config::load(Path::new("plinth.toml")).map_err(|e| *e)?;
+            let over = c.apps["quadrax"].rate_limits.clone().expect("set");
+            let got = over
+                .apply(Some(&declared))
+                .expect("valid")
+                .expect("limited");
+            assert_eq!(seed(&got.auth), Some((20, "1h".into())));
+            assert_eq!(seed(&got.api), Some((1000, "15m".into())), "window kept");
+
+            jail.set_env("PLINTH_APPS__QUADRAX__RATE_LIMITS__ENABLED", "false");
+            let c = Config::load(Path::new("plinth.toml")).map_err(|e| *e)?;
+            let over = c.apps["quadrax"].rate_limits.clone().expect("set");
+            assert_eq!(over.apply(Some(&declared)), Ok(None), "all off");
+            Ok(())
+        });
+        let off = RateLimitsConfig {
+            api: Some(LimitConfig {
+                enabled: Some(false),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let got = off.apply(Some(&declared)).expect("valid").expect("limited");
+        assert!(got.api.is_none() && got.auth.is_some());
+        // A group the manifest does not limit needs both values; bad values are refused.
+        let half = RateLimitsConfig {
+            api: Some(LimitConfig {
+                max: Some(3),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        assert!(half
+            .apply(None)
+            .is_err_and(|e| e.contains("both max and window")));
+        let bad = RateLimitsConfig {
+            auth: Some(LimitConfig {
+                window: Some("forever".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        assert!(bad
+            .apply(Some(&declared))
+            .is_err_and(|e| e.contains("forever")));
     }
 }

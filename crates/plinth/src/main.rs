@@ -186,6 +186,7 @@ async fn main() -> Result<()> {
             let doc = plinth_http::openapi_document(
                 &spec.manifest,
                 if base.is_empty() { "/" } else { &base },
+                spec.rate_limits,
             );
             println!("{}", serde_json::to_string_pretty(&doc)?);
             Ok(())

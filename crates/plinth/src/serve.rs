@@ -101,6 +101,7 @@ pub async fn start(config: &Config) -> Result<Running> {
     let options = HttpOptions {
         max_body_bytes: config.max_body_bytes,
         cors_origins: config.cors_origins.clone(),
+        trust_proxy: config.trust_proxy,
     };
     let mut shared = Vec::new();
     let mut own = Vec::new();
@@ -108,7 +109,10 @@ pub async fn start(config: &Config) -> Result<Running> {
     for spec in resolve(config)? {
         let secret = token_secret(&spec)?;
         let keys = plinth_auth::TokenKeys::new(&spec.name, secret, ACCESS_TOKEN_TTL);
-        let app = open_app(&spec).await?.with_token_keys(keys);
+        let app = open_app(&spec)
+            .await?
+            .with_token_keys(keys)
+            .with_rate_limits(spec.rate_limits);
         let ctx = app.system_ctx();
         let applied = app
             .migrate_up(&ctx)
@@ -176,7 +180,9 @@ fn spawn(
     mut rx: watch::Receiver<bool>,
 ) -> JoinHandle<std::io::Result<()>> {
     tokio::spawn(async move {
-        axum::serve(listener, router)
+        // The peer address is the client for rate limits (unless a trusted proxy says).
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(listener, service)
             .with_graceful_shutdown(async move {
                 let _ = rx.wait_for(|stop| *stop).await;
             })

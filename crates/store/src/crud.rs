@@ -260,6 +260,50 @@ impl Store {
         .by_key()
     }
 
+    /// Count one hit of `key` in the window starting `window_start`, in one atomic
+    /// statement that several nodes can run at once: `INSERT ... ON CONFLICT (key) DO
+    /// UPDATE` adds one to `hits` within the same window and restarts at 1 in a new one
+    /// (so an old window's row is reused, never piled up). The row is returned. For a
+    /// table with a unique text `key`, a timestamp `window_start` and an int `hits`
+    /// (`_plinth_rate_limits`); `id` is used only when the key is new.
+    pub fn hit_step(
+        &self,
+        table: &Table,
+        id: Uuid,
+        key: &str,
+        window_start: DateTime<Utc>,
+    ) -> Result<Step, StoreError> {
+        let me = |c: &str| Expr::col((col(&table.name), col(c)));
+        let excluded = |c: &str| Expr::col((col("excluded"), col(c)));
+        let same_window = me("window_start").eq(excluded("window_start"));
+        // i64 like the column: PostgreSQL reads a bound 1 as the column's int8.
+        let hits = Expr::case(same_window, me("hits").add(1i64)).finally(1i64);
+        let values = [
+            self.bind(table, "id", &Value::Uuid(id)),
+            self.bind(table, "key", &Value::Text(key.to_owned())),
+            self.bind(table, "window_start", &Value::Timestamp(window_start)),
+            self.bind(table, "hits", &Value::Int(1)),
+        ];
+        let mut q = Query::insert();
+        q.into_table(col(&table.name))
+            .columns(["id", "key", "window_start", "hits"].map(col))
+            .values(values.into_iter().map(Expr::from))
+            .map_err(|e| StoreError::Database(e.to_string()))?
+            .on_conflict(
+                sea_query::OnConflict::column(col("key"))
+                    .value(col("hits"), hits)
+                    .value(col("window_start"), excluded("window_start"))
+                    .to_owned(),
+            )
+            .returning(Self::returning_all(table));
+        let step = Step::new(
+            self.inner.db.build(&q),
+            Expect::Any,
+            Some(table.shape.clone()),
+        );
+        Ok(step.by_key())
+    }
+
     /// The first record matching `filter`, if any (lookups by a unique field).
     pub async fn find(
         &self,

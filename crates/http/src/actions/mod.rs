@@ -15,7 +15,7 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
-use plinth_core::{AppService, CollectionHandle};
+use plinth_core::{AppService, CollectionHandle, Group};
 use plinth_manifest::ErrorStyle;
 
 use crate::error::ApiError;
@@ -23,15 +23,27 @@ use crate::error::ApiError;
 /// Shared state of an app's handlers.
 pub(crate) type App = State<Arc<AppService>>;
 
-/// The app's router, relative to its base path.
-pub(crate) fn router(app: Arc<AppService>) -> Router {
+/// The paths of the `auth` rate-limit group (POST only), relative to the app's base.
+pub(crate) const AUTH_GROUP: &[&str] = &[
+    "/auth/register",
+    "/auth/login",
+    "/auth/refresh",
+    "/auth/password",
+];
+
+/// The app's router, relative to its base path. The rate-limit layer wraps only the
+/// groups the app limits (`route_layer`: matched routes, not the 404 fallback).
+pub(crate) fn router(app: Arc<AppService>, trust_proxy: bool) -> Router {
     let style = app.manifest().errors;
     let metrics = crate::metrics::AppMetrics::new(app.name());
-    Router::new()
+    let limits = app.rate_limits();
+    let limiter = |group| crate::limits::Limiter {
+        app: app.clone(),
+        group,
+        trust_proxy,
+    };
+    let mut api = Router::new()
         .route("/openapi.json", get(crate::openapi::serve))
-        .route("/auth/register", post(auth::register))
-        .route("/auth/login", post(auth::login))
-        .route("/auth/refresh", post(auth::refresh))
         .route("/auth/logout", post(auth::logout))
         .route("/auth/me", get(auth::me))
         .route("/auth/logout-all", post(auth::logout_all))
@@ -40,14 +52,32 @@ pub(crate) fn router(app: Arc<AppService>) -> Router {
             "/auth/sessions/{id}",
             axum::routing::delete(auth::revoke_session),
         )
-        .route("/auth/password", post(auth::password))
         .route("/{collection}", get(list::handle).post(create::handle))
         .route(
             "/{collection}/{id}",
             get(view::handle)
                 .patch(update::handle)
                 .delete(delete::handle),
-        )
+        );
+    if limits.api.is_some() {
+        api = api.route_layer(middleware::from_fn_with_state(
+            limiter(Group::Api),
+            crate::limits::limit,
+        ));
+    }
+    // The routes that check credentials: the seed's `auth` limiter.
+    let mut auth = Router::new()
+        .route("/auth/register", post(auth::register))
+        .route("/auth/login", post(auth::login))
+        .route("/auth/refresh", post(auth::refresh))
+        .route("/auth/password", post(auth::password));
+    if limits.auth.is_some() {
+        auth = auth.route_layer(middleware::from_fn_with_state(
+            limiter(Group::Auth),
+            crate::limits::limit,
+        ));
+    }
+    api.merge(auth)
         .fallback(not_found)
         .with_state(app)
         .layer(middleware::from_fn_with_state(style, render_errors))

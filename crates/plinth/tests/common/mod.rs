@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use plinth::config::{AppConfig, Config, LogFormat};
+use plinth::config::{AppConfig, Config, LimitConfig, LogFormat, RateLimitsConfig};
 use plinth::Running;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
@@ -97,11 +97,13 @@ impl TestEnv {
             let bundled = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../apps"))
                 .join(name)
                 .join("app.yaml");
+            let manifest = manifest.clone().unwrap_or(bundled);
             map.insert(
                 (*name).to_owned(),
                 AppConfig {
                     enabled: Some(true),
-                    manifest: Some(manifest.clone().unwrap_or(bundled)),
+                    rate_limits: roomy_limits(&manifest),
+                    manifest: Some(manifest),
                     schema,
                     ..Default::default()
                 },
@@ -169,6 +171,24 @@ impl TestEnv {
             .await
             .expect("server starts")
     }
+}
+
+/// Tests of other features must not trip an app's declared limits (QUADRAX allows 5
+/// sign-ins per 15 minutes); `rate_limits.rs` tests them. The limiter stays on (every
+/// request still counts), with room to spare.
+fn roomy_limits(manifest: &std::path::Path) -> Option<RateLimitsConfig> {
+    let declared = plinth::apps::read_manifest(manifest).ok()?.rate_limits?;
+    let roomy = |l: &Option<plinth_manifest::RateLimit>| {
+        l.as_ref().map(|_| LimitConfig {
+            max: Some(1_000_000),
+            ..Default::default()
+        })
+    };
+    Some(RateLimitsConfig {
+        auth: roomy(&declared.auth),
+        api: roomy(&declared.api),
+        ..Default::default()
+    })
 }
 
 impl Drop for TestEnv {

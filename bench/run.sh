@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # Plinth load benchmark: the floor, PocketBase, Plinth on SQLite and Plinth on PostgreSQL, same
-# scenario for each (see bench/README.md). All four servers run at once, each on its own port, and
-# are measured one at a time, interleaved: per scenario, R rounds, every server once per round,
-# the order rotated from round to round, so drift of the machine's speed hits all of them alike.
+# scenarios for each (see bench/README.md); Plinth serves the bench's own app, bench/app.yaml.
+# All four servers run at once, each on its own port, and are measured one at a time,
+# interleaved: per scenario, R rounds, every server once per round, the order rotated from round
+# to round, so drift of the machine's speed hits all of them alike.
 # Run from the repo root:
 #     bash bench/run.sh
 # Writes bench/results.md; raw wrk outputs and server logs go to bench/work/ (git-ignored).
 # Knobs for a quick try (the committed results use the defaults):
-#     BENCH_DURATION=10s BENCH_RUNS=3 BENCH_ROWS=10000 BENCH_WARMUP=3s
+#     BENCH_DURATION=10s BENCH_RUNS=3 BENCH_ROWS=10000 BENCH_WARMUP=3s BENCH_LOGINS=100
 # Before each measured run it waits (up to BENCH_QUIET_WAIT=300 one-second samples) until other
 # processes use less than BENCH_QUIET_PCT=15% of the CPU, and notes in results.md when they don't.
 # BENCH_FROM_HEAD=1 builds Plinth from a clean export of HEAD (git archive into bench/work/src)
 # instead of the work tree, e.g. while the tree has uncommitted, unfinished changes.
+# CARGO_TARGET_DIR is where Plinth is built (default ~/.cache/plinth-target).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -25,11 +27,16 @@ DURATION=${BENCH_DURATION:-10s}
 RUNS=${BENCH_RUNS:-3}
 ROWS=${BENCH_ROWS:-10000}
 WARMUP=${BENCH_WARMUP:-3s}
-WRK_ARGS=(-t2 -c32 -d"$DURATION" --latency)
+LOGINS=${BENCH_LOGINS:-100}
+THREADS=2
+CONNS=32
+LOGIN_CONNS=4 # logins are argon2-bound: a few connections keep both cores busy
+WRK_ARGS=(-t$THREADS -c$CONNS -d"$DURATION" --latency)
 PB_VERSION=${BENCH_PB_VERSION:-0.40.6}
 PG_ADMIN=(psql -h 127.0.0.1 -p 5432 -U postgres -d postgres -v ON_ERROR_STOP=1 -qAt)
 PG_URL=postgres://postgres@127.0.0.1:5432/plinth_bench
-PLINTH_BIN=$HOME/.cache/plinth-target/release/plinth
+PLINTH_TARGET=${CARGO_TARGET_DIR:-$HOME/.cache/plinth-target}
+PLINTH_BIN=$PLINTH_TARGET/release/plinth
 FLOOR_MANIFEST=../shared/bench/floor/Cargo.toml
 FLOOR_BIN=$HOME/.cache/floor-target/release/limit-anchor
 PORT_FLOOR=18091
@@ -38,6 +45,9 @@ PORT_SQLITE=18093
 PORT_PG=18094
 PB_EMAIL=bench@example.com
 PB_PASSWORD=bench-password-123
+# The signed-in (non-manager) user of the auth scenarios, on PocketBase and on Plinth.
+USER_EMAIL=bench-user@example.com
+USER_PASSWORD=bench-user-pass-123
 # The create body, read from the wrk script so the pre-check posts exactly what wrk posts.
 CREATE_BODY=$(sed -n "s/^wrk\.body = '\(.*\)'\$/\1/p" "$BENCH/create.lua")
 
@@ -48,6 +58,9 @@ fail() { echo "$*" >>"$RAW/failures.txt"; log "FAIL: $*"; }
 ALL_SERVERS=(floor pocketbase plinth-sqlite plinth-pg)
 declare -A PIDS=()         # name -> pid of a started server
 declare -A GET_URL=() LIST_URL=() CREATE_URL=() CREATE_STATUS=()
+# The auth scenarios: rule-checked reads of `guarded`, and where/how the bench user signs in.
+declare -A GET_AUTH_URL=() LIST_AUTH_URL=() LOGIN_URL=() LOGIN_BODY=() REFRESH_URL=()
+declare -A AUTH_OK=()      # servers whose auth pre-checks passed (the floor: its plain reads)
 READY=()                   # servers that started, were seeded and answered the pre-checks
 SERVER_PID=""              # the server being measured (its CPU use doesn't count as "others")
 TMP_DIRS=()
@@ -104,17 +117,17 @@ build() {
         rm -rf "$WORK/src"
         mkdir -p "$WORK/src"
         git -C "$ROOT" archive HEAD | tar -x -C "$WORK/src"
-        (cd "$WORK/src" && CARGO_TARGET_DIR=$HOME/.cache/plinth-target cargo build --release -p plinth)
+        (cd "$WORK/src" && CARGO_TARGET_DIR=$PLINTH_TARGET cargo build --release -p plinth)
     else
-        log "building Plinth (release)"
-        CARGO_TARGET_DIR=$HOME/.cache/plinth-target cargo build --release -p plinth
+        log "building Plinth (release) in $PLINTH_TARGET"
+        CARGO_TARGET_DIR=$PLINTH_TARGET cargo build --release -p plinth
     fi
     # What was built: the commit, and whether the work tree differed from it at that moment.
     BUILT_COMMIT=$(git -C "$ROOT" rev-parse --short HEAD)
     BUILT_NOTE=""
     if [[ ${BENCH_FROM_HEAD:-0} == 1 ]]; then
         BUILT_NOTE=" (built from a clean export of HEAD)"
-    elif [[ -n $(git -C "$ROOT" status --porcelain --untracked-files=no -- crates apps Cargo.toml Cargo.lock) ]]; then
+    elif [[ -n $(git -C "$ROOT" status --porcelain --untracked-files=no -- crates apps bench/app.yaml Cargo.toml Cargo.lock) ]]; then
         BUILT_NOTE=" plus uncommitted changes in the work tree"
     fi
     # The target dir is shared with other builds; run a copy so a rebuild meanwhile can't change
@@ -227,6 +240,26 @@ precheck() { # name; one GET, one list, one create, each must answer as expected
     }
 }
 
+fresh_token() { # name; signs the bench user in, prints the access token
+    "$PY" "$BENCH/auth.py" login "${LOGIN_URL[$1]}" "${LOGIN_BODY[$1]}" token
+}
+
+precheck_auth() { # name; the rule holds: anonymous callers see nothing, the signed-in user all
+    local name=$1 code token
+    code=$(curl -s -o "$RAW/$name/get-anon.json" -w '%{http_code}' "${GET_AUTH_URL[$name]}")
+    [[ $code != 200 ]] || { fail "$name: anonymous GET ${GET_AUTH_URL[$name]} answered 200"; return 1; }
+    token=$(fresh_token "$name") || { fail "$name: the bench user could not sign in"; return 1; }
+    code=$(curl -s -o "$RAW/$name/get-auth.json" -w '%{http_code}' -H "Authorization: Bearer $token" \
+        "${GET_AUTH_URL[$name]}")
+    [[ $code == 200 ]] || { fail "$name: signed-in GET ${GET_AUTH_URL[$name]} answered $code"; return 1; }
+    code=$(curl -s -o "$RAW/$name/list-auth.json" -w '%{http_code}' -H "Authorization: Bearer $token" \
+        "${LIST_AUTH_URL[$name]}")
+    [[ $code == 200 ]] || { fail "$name: signed-in GET ${LIST_AUTH_URL[$name]} answered $code"; return 1; }
+    "$PY" "$BENCH/tool.py" check-total "$RAW/$name/list-auth.json" "$ROWS" ||
+        { fail "$name: the signed-in list of guarded does not count $ROWS rows"; return 1; }
+    AUTH_OK[$name]=1
+}
+
 ready() { # name; pre-checks a started, seeded server and adds it to READY (or stops it)
     local name=$1
     if precheck "$name"; then
@@ -237,38 +270,98 @@ ready() { # name; pre-checks a started, seeded server and adds it to READY (or s
     fi
 }
 
-scenario_args() { # name scenario; sets URL and EXTRA
+# In this order; creates come after the reads so the reads see exactly the seeded rows, and the
+# report-only sign-in scenarios (Plinth only) come last.
+SCENARIOS=(get list get-auth list-auth create refresh login login-seq)
+
+takes_part() { # name scenario
+    is_ready "$1" || return 1
     case $2 in
-    get) URL=${GET_URL[$1]} EXTRA=() ;;
-    list) URL=${LIST_URL[$1]} EXTRA=() ;;
-    create) URL=${CREATE_URL[$1]} EXTRA=(-s "$BENCH/create.lua") ;;
+    get-auth | list-auth) [[ -n ${AUTH_OK[$1]:-} ]] ;;
+    refresh | login | login-seq) [[ $1 == plinth-* && -n ${AUTH_OK[$1]:-} ]] ;;
+    *) return 0 ;;
     esac
+}
+
+scenario_args() { # name scenario label; sets URL and EXTRA, signing in afresh where needed
+    local name=$1 sc=$2 label=$3 token
+    case $sc in
+    get) URL=${GET_URL[$name]} EXTRA=() ;;
+    list) URL=${LIST_URL[$name]} EXTRA=() ;;
+    create) URL=${CREATE_URL[$name]} EXTRA=(-s "$BENCH/create.lua") ;;
+    get-auth | list-auth)
+        if [[ $name == floor ]]; then
+            # The floor has no auth: it serves its plain GET (list) in these rounds, as the
+            # reference the rule-checked reads are divided by.
+            [[ $sc == get-auth ]] && URL=${GET_URL[$name]} || URL=${LIST_URL[$name]}
+            EXTRA=()
+            return 0
+        fi
+        [[ $sc == get-auth ]] && URL=${GET_AUTH_URL[$name]} || URL=${LIST_AUTH_URL[$name]}
+        # A fresh access token for every run: Plinth's live 15 minutes.
+        token=$(fresh_token "$name") || return 1
+        EXTRA=(-H "Authorization: Bearer $token")
+        ;;
+    refresh)
+        # One fresh sign-in per connection: each starts its own chain of refresh tokens.
+        URL=${REFRESH_URL[$name]}
+        export BENCH_REFRESH_TOKENS=$RAW/$name/refresh-tokens-$label.txt BENCH_REFRESH_KEY=refresh_token \
+            BENCH_WRK_THREADS=$THREADS
+        "$PY" "$BENCH/auth.py" logins "${LOGIN_URL[$name]}" "${LOGIN_BODY[$name]}" refresh_token $CONNS \
+            "$BENCH_REFRESH_TOKENS" || return 1
+        EXTRA=(-s "$BENCH/refresh.lua")
+        ;;
+    login)
+        URL=${LOGIN_URL[$name]}
+        export BENCH_LOGIN_BODY=${LOGIN_BODY[$name]}
+        EXTRA=(-c$LOGIN_CONNS -s "$BENCH/login.lua")
+        ;;
+    esac
+}
+
+measure() { # name scenario label duration
+    local name=$1 sc=$2 label=$3 duration=$4 summary
+    if [[ $sc == login-seq ]]; then
+        # Login latency without concurrency: LOGINS sign-ins one after the other.
+        if summary=$("$PY" "$BENCH/auth.py" login-latency "${LOGIN_URL[$name]}" "${LOGIN_BODY[$name]}" \
+            "$LOGINS" "$RAW/$name/$sc-$label.json" 2>&1); then
+            log "$name $sc $label: $summary"
+        else
+            fail "$name $sc $label: $summary"
+        fi
+        return 0
+    fi
+    if ! scenario_args "$name" "$sc" "$label"; then
+        fail "$name $sc $label: could not sign the bench user in"
+        return 0
+    fi
+    wrk_run "$name" "$sc" "$label" "$URL" -t$THREADS -c$CONNS -d"$duration" --latency "${EXTRA[@]}"
 }
 
 is_ready() { local n; for n in "${READY[@]}"; do [[ $n == "$1" ]] && return 0; done; return 1; }
 
 run_interleaved() { # for each scenario: warm every server up, then RUNS rotated rounds
     local sc r i k name pct order
-    for sc in get list create; do
+    for sc in "${SCENARIOS[@]}"; do
         for name in "${ALL_SERVERS[@]}"; do
-            is_ready "$name" || continue
-            scenario_args "$name" "$sc"
-            wrk_run "$name" "$sc" warmup "$URL" -t2 -c32 -d"$WARMUP" --latency "${EXTRA[@]}"
+            takes_part "$name" "$sc" || continue
+            [[ $sc == login-seq ]] && continue # warmed up by the login scenario just before
+            measure "$name" "$sc" warmup "$WARMUP"
         done
         for ((r = 1; r <= RUNS; r++)); do
             # Round r starts (r-1) places further along the server list (wrapping around).
             order=()
             for ((i = 0; i < ${#ALL_SERVERS[@]}; i++)); do
                 k=$(((r - 1 + i) % ${#ALL_SERVERS[@]}))
-                if is_ready "${ALL_SERVERS[$k]}"; then order+=("${ALL_SERVERS[$k]}"); fi
+                if takes_part "${ALL_SERVERS[$k]}" "$sc"; then order+=("${ALL_SERVERS[$k]}"); fi
             done
+            ((${#order[@]} > 0)) || continue
             echo "$sc $r ${order[*]}" >>"$RAW/order.txt"
             log "$sc round $r: ${order[*]}"
             for name in "${order[@]}"; do
-                scenario_args "$name" "$sc"
                 SERVER_PID=${PIDS[$name]}
                 wait_quiet "$name $sc run$r"
-                wrk_run "$name" "$sc" "run$r" "$URL" "${WRK_ARGS[@]}" "${EXTRA[@]}"
+                measure "$name" "$sc" "run$r" "$DURATION"
                 # Something that started during the run is usually still running just after it.
                 pct=$(others_busy_pct)
                 ((pct < QUIET_PCT)) ||
@@ -298,7 +391,8 @@ start_floor() {
     LIST_URL[$name]="$base/r?limit=20&offset=0"
     CREATE_URL[$name]=$base/r
     CREATE_STATUS[$name]=201
-    ready $name
+    ready $name || return 1
+    AUTH_OK[$name]=1 # no auth: it serves its plain reads in the auth scenarios' rounds
 }
 
 start_pocketbase() {
@@ -330,25 +424,53 @@ start_pocketbase() {
     LIST_URL[$name]="$base/api/collections/requests/records?perPage=20"
     CREATE_URL[$name]=$base/api/collections/requests/records
     CREATE_STATUS[$name]=200 # PocketBase answers a create with 200 (not 201)
-    ready $name
+    ready $name || return 1
+    setup_pocketbase_auth "$base" || true
+}
+
+setup_pocketbase_auth() { # base; the `guarded` collection, its rule, the bench user and its rows
+    local name=pocketbase base=$1 uid token id
+    uid=$("$PY" "$BENCH/auth.py" pb-setup "$base" "$PB_EMAIL" "$PB_PASSWORD" "$USER_EMAIL" "$USER_PASSWORD") ||
+        { fail "$name: could not set up users, the guarded collection or the bench user"; return 1; }
+    LOGIN_URL[$name]=$base/api/collections/users/auth-with-password
+    LOGIN_BODY[$name]="{\"identity\":\"$USER_EMAIL\",\"password\":\"$USER_PASSWORD\"}"
+    token=$(fresh_token $name) || { fail "$name: the bench user could not sign in"; return 1; }
+    log "pocketbase: seeding $ROWS guarded rows owned by the bench user"
+    id=$("$PY" "$BENCH/tool.py" seed "$base/api/collections/guarded/records" "$ROWS" 200 \
+        --header "Authorization: Bearer $token" --extra "{\"status\":\"Submitted\",\"created_by\":\"$uid\"}") ||
+        { fail "$name: seeding guarded failed"; return 1; }
+    GET_AUTH_URL[$name]=$base/api/collections/guarded/records/$id
+    LIST_AUTH_URL[$name]="$base/api/collections/guarded/records?perPage=20"
+    precheck_auth $name
+}
+
+plinth_env() { # dir port db_url; the settings of a bench Plinth (in a subshell)
+    # Only the bench's own app (bench/app.yaml), mounted at /bench; the bundled apps are off.
+    # No demo data: every server holds exactly the seeded rows.
+    export PLINTH_DATA_DIR=$1 PLINTH_LISTEN=127.0.0.1:$2 PLINTH_LOG_LEVEL=warn \
+        PLINTH_DEMO_DATA=false PLINTH_APPS__BENCH__MANIFEST=$BENCH/app.yaml
+    local app
+    for app in SIMFLOW CLOUDDRIFT REVOPS DATAGEN QUADRAX; do export "PLINTH_APPS__${app}__ENABLED=false"; done
+    [[ -n $3 ]] && export PLINTH_DATABASE_URL=$3
+    unset RUST_LOG
 }
 
 start_plinth() { # name port [database_url]
-    local name=$1 port=$2 db_url=${3:-} dir base id pid
+    local name=$1 port=$2 db_url=${3:-} dir base id pid uid token
     mkdir -p "$RAW/$name"
     port_free "$port" || { fail "$name: port $port is busy"; return 1; }
     fresh_dir
     dir=$DIR
+    # Run from the fresh dir, so no stray plinth.toml is picked up.
+    # The bench user (role USER, not a manager), made as an operator would, before serving.
+    uid=$( (cd "$dir" && plinth_env "$dir" "$port" "$db_url" && "$PLINTH_RUN_BIN" user create --app bench \
+        --email "$USER_EMAIL" --password "$USER_PASSWORD" --role USER --name "Bench User") 2>"$LOGS/$name.user.log" |
+        tail -n1 | awk '{print $NF}')
+    [[ -n $uid ]] || { fail "$name: plinth user create failed (see ${LOGS#"$ROOT"/}/$name.user.log)"; return 1; }
     log "$name: starting"
-    # Started from the fresh dir, so no stray plinth.toml is picked up and the manifests are the
-    # copies built into the binary.
     (
         cd "$dir"
-        # No demo data: every server holds exactly the seeded rows.
-        export PLINTH_DATA_DIR=$dir PLINTH_LISTEN=127.0.0.1:$port PLINTH_LOG_LEVEL=warn \
-            PLINTH_DEMO_DATA=false
-        [[ -n $db_url ]] && export PLINTH_DATABASE_URL=$db_url
-        unset RUST_LOG
+        plinth_env "$dir" "$port" "$db_url"
         exec "$PLINTH_RUN_BIN" serve
     ) >"$LOGS/$name.log" 2>&1 &
     pid=$!
@@ -356,13 +478,24 @@ start_plinth() { # name port [database_url]
     base=http://127.0.0.1:$port
     wait_healthy "$base/health" "$pid" || { fail "$name: did not become healthy"; stop_server "$name"; return 1; }
     log "$name: seeding $ROWS rows"
-    id=$("$PY" "$BENCH/tool.py" seed "$base/simflow/api/requests" "$ROWS" 201) ||
+    id=$("$PY" "$BENCH/tool.py" seed "$base/bench/api/requests" "$ROWS" 201) ||
         { fail "$name: seeding failed"; stop_server "$name"; return 1; }
-    GET_URL[$name]=$base/simflow/api/requests/$id
-    LIST_URL[$name]="$base/simflow/api/requests?limit=20"
-    CREATE_URL[$name]=$base/simflow/api/requests
+    GET_URL[$name]=$base/bench/api/requests/$id
+    LIST_URL[$name]="$base/bench/api/requests?limit=20"
+    CREATE_URL[$name]=$base/bench/api/requests
     CREATE_STATUS[$name]=201
-    ready "$name"
+    ready "$name" || return 1
+    LOGIN_URL[$name]=$base/bench/api/auth/login
+    LOGIN_BODY[$name]="{\"email\":\"$USER_EMAIL\",\"password\":\"$USER_PASSWORD\"}"
+    REFRESH_URL[$name]=$base/bench/api/auth/refresh
+    token=$(fresh_token "$name") || { fail "$name: the bench user could not sign in"; return 0; }
+    log "$name: seeding $ROWS guarded rows owned by the bench user"
+    id=$("$PY" "$BENCH/tool.py" seed "$base/bench/api/guarded" "$ROWS" 201 \
+        --header "Authorization: Bearer $token" --extra "{\"created_by\":\"$uid\"}") ||
+        { fail "$name: seeding guarded failed"; return 0; }
+    GET_AUTH_URL[$name]=$base/bench/api/guarded/$id
+    LIST_AUTH_URL[$name]="$base/bench/api/guarded?limit=20"
+    precheck_auth "$name" || true
 }
 
 start_plinth_pg() {
@@ -405,7 +538,8 @@ done
 
 export META_DATE META_NPROC META_CPU META_MEM META_OS META_COMMIT META_DIRTY META_RUSTC \
     META_PB_VERSION META_PG_VERSION META_WRK_VERSION META_ROWS META_RUNS META_WRK_CMD META_WARMUP \
-    META_PATH_GET META_PATH_LIST META_PATH_CREATE META_QUIET_PCT
+    META_PATH_GET META_PATH_LIST META_PATH_CREATE META_QUIET_PCT META_PATH_GET_AUTH META_PATH_LIST_AUTH \
+    META_LOGINS META_LOGIN_CONNS
 META_QUIET_PCT=$QUIET_PCT
 META_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
 META_NPROC=$(nproc)
@@ -421,10 +555,14 @@ META_WRK_VERSION=$(wrk -v 2>&1 | head -n1 | awk '{print $1, $2}' || true)
 META_ROWS=$ROWS
 META_RUNS=$RUNS
 META_WRK_CMD="wrk ${WRK_ARGS[*]} URL"
-META_WARMUP="wrk -t2 -c32 -d$WARMUP --latency"
-META_PATH_GET='floor `/r/<id>`, PocketBase `/api/collections/requests/records/<id>`, Plinth `/simflow/api/requests/<id>` (the first seeded record)'
-META_PATH_LIST='floor `/r?limit=20&offset=0`, PocketBase `/api/collections/requests/records?perPage=20`, Plinth `/simflow/api/requests?limit=20` (each server'"'"'s default order, total included)'
-META_PATH_CREATE='floor `POST /r`, PocketBase `POST /api/collections/requests/records` (answers 200), Plinth `POST /simflow/api/requests` (201); body and headers in `bench/create.lua`'
+META_WARMUP="wrk -t$THREADS -c$CONNS -d$WARMUP --latency"
+META_LOGINS=$LOGINS
+META_LOGIN_CONNS=$LOGIN_CONNS
+META_PATH_GET='floor `/r/<id>`, PocketBase `/api/collections/requests/records/<id>`, Plinth `/bench/api/requests/<id>` (the first seeded record)'
+META_PATH_LIST='floor `/r?limit=20&offset=0`, PocketBase `/api/collections/requests/records?perPage=20`, Plinth `/bench/api/requests?limit=20` (each server'"'"'s default order, total included)'
+META_PATH_CREATE='floor `POST /r`, PocketBase `POST /api/collections/requests/records` (answers 200), Plinth `POST /bench/api/requests` (201); body and headers in `bench/create.lua`'
+META_PATH_GET_AUTH='PocketBase `/api/collections/guarded/records/<id>`, Plinth `/bench/api/guarded/<id>` (the first seeded `guarded` record), each with `Authorization: Bearer <token>` of the bench user (role USER, signed in afresh just before each run); the floor (no auth) serves its plain `/r/<id>` in the same rounds'
+META_PATH_LIST_AUTH='PocketBase `/api/collections/guarded/records?perPage=20`, Plinth `/bench/api/guarded?limit=20` (total included; all seeded rows belong to the bench user, so the rule lets every one through), bearer token as for get-auth; the floor serves its plain `/r?limit=20&offset=0`'
 
 "$PY" "$BENCH/tool.py" report "$RAW" "$BENCH/results.md"
 log "wrote bench/results.md"

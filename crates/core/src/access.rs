@@ -99,7 +99,12 @@ pub(crate) fn access(
             };
             validator
                 .rule(&coll.name, &coll.def, expr, &vars)
-                .map(Access::Only)
+                .map(|f| match f {
+                    // Decided by the caller alone: no row needs to be read to know.
+                    Filter::Const(true) => Access::All,
+                    Filter::Const(false) => Access::Denied,
+                    f => Access::Only(f),
+                })
                 .map_err(|e| {
                     CoreError::Store(plinth_store::StoreError::Database(format!(
                         "rule of `{}` does not check: {e}",

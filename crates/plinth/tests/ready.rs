@@ -23,7 +23,12 @@ async fn ready_reports_a_database_that_goes_away() {
 
     let mut config = env.config(&[("simflow", None)]);
     config.database_url = Some(app_url.into());
-    let app = env.start(&config).await.expect("starts");
+    let app = env
+        .start(&config)
+        .await
+        .expect("starts")
+        .with_service_tokens()
+        .await;
     assert_eq!(app.get("/ready").await.status, 200);
 
     admin

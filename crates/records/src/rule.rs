@@ -59,9 +59,12 @@ impl Validator {
                 .collect::<Result<Vec<_>, _>>()
         };
         match expr {
-            Expr::And(parts) => Ok(Filter::And(all(parts)?)),
-            Expr::Or(parts) => Ok(Filter::Or(all(parts)?)),
-            Expr::Not(inner) => Ok(Filter::Not(Box::new(self.rule(cname, coll, inner, vars)?))),
+            Expr::And(parts) => Ok(fold(all(parts)?, true)),
+            Expr::Or(parts) => Ok(fold(all(parts)?, false)),
+            Expr::Not(inner) => Ok(match self.rule(cname, coll, inner, vars)? {
+                Filter::Const(b) => Filter::Const(!b),
+                other => Filter::Not(Box::new(other)),
+            }),
             Expr::Cmp { left, op, right } => {
                 let put = |o: &Operand| match o {
                     Operand::Context(c) => vars(c).filter(|v| !v.is_null()).map(Operand::Literal),
@@ -84,6 +87,27 @@ impl Validator {
                 }
             }
         }
+    }
+}
+
+/// An AND (`and`) or OR of parts with the caller's known answers folded away, so the SQL
+/// only says what depends on the row: `created_by = ? OR FALSE` is `created_by = ?` (simpler
+/// plans, and SQLite does not re-prepare a statement whose plan could hinge on a constant).
+fn fold(parts: Vec<Filter>, and: bool) -> Filter {
+    let mut kept = Vec::with_capacity(parts.len());
+    for p in parts {
+        match p {
+            // The neutral element drops out; the absorbing one decides.
+            Filter::Const(b) if b == and => {}
+            Filter::Const(b) => return Filter::Const(b),
+            p => kept.push(p),
+        }
+    }
+    match kept.len() {
+        0 => Filter::Const(and),
+        1 => kept.pop().unwrap_or(Filter::Const(and)),
+        _ if and => Filter::And(kept),
+        _ => Filter::Or(kept),
     }
 }
 
@@ -206,7 +230,24 @@ mod tests {
         );
         assert_eq!(
             check("@request.body.owner != null || @auth.id = null", &body),
-            Filter::Or(vec![Filter::Const(false), Filter::Const(true)])
+            Filter::Const(true)
+        );
+        // Known answers fold away: only what depends on the row is left for SQL.
+        let owner_or_manager = check("owner = @auth.id || @auth.role = 'ADMIN'", &signed_in);
+        assert!(
+            matches!(owner_or_manager, Filter::Cmp { .. }),
+            "{owner_or_manager:?}"
+        );
+        assert_eq!(
+            check("owner = @auth.id && @auth.role = 'ADMIN'", &signed_in),
+            Filter::Const(false)
+        );
+        assert_eq!(
+            check(
+                "!(@auth.role = 'MANAGER') || owner = @auth.id && @auth.id = null",
+                &signed_in
+            ),
+            Filter::Const(false)
         );
     }
 }

@@ -94,7 +94,6 @@ impl Store {
             let order = if key.desc { Order::Desc } else { Order::Asc };
             rows.order_by(col(&key.field), order);
         }
-        rows.limit(u64::from(lq.limit)).offset(lq.offset);
         let db = &self.inner.db;
         let unfiltered = lq.equals.is_empty() && lq.filter.is_none();
         let counting = match lq.total {
@@ -106,7 +105,11 @@ impl Store {
             _ => Counting::Exact(db.build(&count)),
         };
         let (items, total) = db
-            .page(db.build(&rows), counting, table.shape.clone())
+            .page(
+                db.build_page(rows, u64::from(lq.limit), lq.offset),
+                counting,
+                table.shape.clone(),
+            )
             .await
             .inspect_err(|e| log_failure(ctx, e))?;
         Ok(Page {
@@ -311,16 +314,16 @@ impl Store {
         table: &Table,
         filter: Filter,
     ) -> Result<Option<Record>, StoreError> {
-        let q = ListQuery {
-            limit: 1,
-            offset: 0,
-            sort: Vec::new(),
-            equals: Vec::new(),
-            filter: Some(filter),
-            expand: Vec::new(),
-            total: TotalMode::Skip,
-        };
-        Ok(self.list(ctx, table, &q).await?.items.into_iter().next())
+        // A point read like `get` (on SQLite inline on an idle reader, no hop to a reader
+        // thread): rule-checked views take this path on every request.
+        let mut q = Self::select_all_of(table);
+        q.cond_where(self.condition(table, &filter));
+        let db = &self.inner.db;
+        let rows = db
+            .point_read(db.build_page(q, 1, 0), table.shape.clone())
+            .await
+            .inspect_err(|e| log_failure(ctx, e))?;
+        Ok(rows.into_iter().next())
     }
 
     /// Delete every record matching `filter` (a guarded delete); the caller sets the

@@ -157,8 +157,15 @@ pub(crate) fn indexes_of(coll: &Collection) -> Vec<IndexSpec> {
         })
         .collect();
     for i in &coll.indexes {
+        let mut fields = i.fields.clone();
+        // Lists are in id order (newest first) unless sorted: ending a plain index with the
+        // id lets `WHERE owner = ? ORDER BY id DESC LIMIT 20` walk the index and stop after
+        // 20 rows, instead of sorting every row the owner has.
+        if !i.unique && fields.last().is_some_and(|f| f != "id") {
+            fields.push("id".to_owned());
+        }
         let spec = IndexSpec {
-            fields: i.fields.clone(),
+            fields,
             unique: i.unique,
         };
         if !out.contains(&spec) {

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use plinth_records::{Record, Shape};
-use sea_query::{PostgresQueryBuilder, QueryStatementWriter, SqliteQueryBuilder};
+use sea_query::{PostgresQueryBuilder, QueryStatementWriter, SelectStatement, SqliteQueryBuilder};
 
 use crate::postgres::PgDb;
 use crate::sqlite::SqliteDb;
@@ -38,6 +38,20 @@ impl Db {
         match self {
             Db::Sqlite(_) => stmt.build(SqliteQueryBuilder),
             Db::Postgres(_) => stmt.build(PostgresQueryBuilder),
+        }
+    }
+
+    /// Render a SELECT with its LIMIT and OFFSET. SQLite gets them as literals (they are
+    /// integers, never client text): a bound LIMIT makes it re-prepare the statement on
+    /// every run, since the value may change the plan, which costs more than the query.
+    pub fn build_page(&self, mut stmt: SelectStatement, limit: u64, offset: u64) -> Sql {
+        match self {
+            Db::Sqlite(_) => {
+                let (mut sql, values) = stmt.build(SqliteQueryBuilder);
+                sql.push_str(&format!(" LIMIT {limit} OFFSET {offset}"));
+                (sql, values)
+            }
+            Db::Postgres(_) => stmt.limit(limit).offset(offset).build(PostgresQueryBuilder),
         }
     }
 

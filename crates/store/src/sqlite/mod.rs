@@ -161,18 +161,25 @@ impl SqliteDb {
         self.read(move |c| query_on(c, &q, &shape)).await
     }
 
-    /// A read by primary key: a few microseconds of SQLite work, so it runs right here on
-    /// a free reader instead of paying two thread hand-offs through the blocking pool
-    /// (which cost more than the read itself). When every reader is busy it queues on
-    /// the pool like any other read.
-    pub async fn point_read(&self, q: Sql, shape: Arc<Shape>) -> Result<Vec<Record>, StoreError> {
+    /// Run a short read right here on a free reader instead of paying two thread hand-offs
+    /// through the blocking pool (which cost more than a point read or a page of 20);
+    /// when every reader is busy it queues on the pool like any other read.
+    async fn read_now<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
         let start = self.next.fetch_add(1, Ordering::Relaxed);
         for k in 0..self.readers.len() {
             if let Ok(c) = self.readers[(start + k) % self.readers.len()].try_lock() {
-                return query_on(&c, &q, &shape);
+                return f(&c);
             }
         }
-        self.query(q, shape).await
+        self.read(f).await
+    }
+
+    /// A read by key (a few microseconds of SQLite work), run at once.
+    pub async fn point_read(&self, q: Sql, shape: Arc<Shape>) -> Result<Vec<Record>, StoreError> {
+        self.read_now(move |c| query_on(c, &q, &shape)).await
     }
 
     /// A page and its count, read on one connection (one snapshot). SQLite has no cheap
@@ -183,7 +190,7 @@ impl SqliteDb {
         counting: Counting,
         shape: Arc<Shape>,
     ) -> Result<(Vec<Record>, Option<Total>), StoreError> {
-        self.read(move |c| {
+        self.read_now(move |c| {
             let items = query_on(c, &rows, &shape)?;
             let count = match &counting {
                 Counting::Skip => return Ok((items, None)),

@@ -5,5 +5,5 @@
 mod password;
 mod tokens;
 
-pub use password::{check_strength, hash_password, verify_password, PasswordError};
+pub use password::{check_strength, hash_password, verify_password, PasswordCost, PasswordError};
 pub use tokens::{new_refresh_token, refresh_digest, Claims, TokenError, TokenKeys};

@@ -3,7 +3,10 @@
 
 use plinth_context::{Caller, Ctx};
 use plinth_manifest::Rules;
-use plinth_records::{format_timestamp, Filter, Validator};
+use std::future::Future;
+use std::pin::Pin;
+
+use plinth_records::{format_timestamp, Filter, Validator, Value};
 use plinth_rules::Expr;
 use serde_json::Value as J;
 
@@ -16,8 +19,15 @@ pub(crate) enum Rule {
     Missing,
     /// Empty rule: anyone.
     Open,
-    /// An expression the record (or the caller) must satisfy.
-    Expr(Expr),
+    /// An expression the record (or the caller) must satisfy; whether it reads a field
+    /// of the caller's user record beyond id and role (`@auth.name`), which costs a read.
+    Expr(Expr, bool),
+}
+
+/// Whether an `@` name is a field of the caller's user record that the token lacks.
+pub(crate) fn reads_user(name: &str) -> bool {
+    name.strip_prefix("auth.")
+        .is_some_and(|f| !matches!(f, "id" | "role"))
 }
 
 /// The operations rules govern.
@@ -43,9 +53,43 @@ pub(crate) fn compile(rules: Option<&Rules>) -> CompiledRules {
             .map(|(_, src)| match src.as_deref().map(str::trim) {
                 None => Rule::Missing,
                 Some("") => Rule::Open,
-                Some(src) => plinth_rules::parse(src).map_or(Rule::Missing, Rule::Expr),
+                Some(src) => plinth_rules::parse(src).map_or(Rule::Missing, |e| {
+                    let user = e.context_names().iter().any(|c| reads_user(c));
+                    Rule::Expr(e, user)
+                }),
             }),
     )
+}
+
+/// Check that every rule of `coll` names known fields: compiled once with sample caller
+/// values (the manifest check has parsed them and vetted their `@` names).
+pub(crate) fn check(
+    validator: &Validator,
+    cname: &str,
+    coll: &plinth_manifest::Collection,
+) -> Result<(), String> {
+    let Some(rules) = &coll.rules else {
+        return Ok(());
+    };
+    for (op, src) in rules.all() {
+        let Some(expr) = src
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .and_then(|s| plinth_rules::parse(s).ok())
+        else {
+            continue;
+        };
+        let sample = |name: &str| match name {
+            "auth.id" => Some(J::String(uuid::Uuid::nil().to_string())),
+            "now" => Some(J::String("2026-01-01T00:00:00Z".into())),
+            n if n.starts_with("auth.") => Some(J::String("sample".into())),
+            _ => None,
+        };
+        validator
+            .rule(cname, coll, &expr, &sample)
+            .map_err(|e| format!("collections.{cname}.rules.{op}: {e}"))?;
+    }
+    Ok(())
 }
 
 /// What a caller may do.
@@ -64,6 +108,15 @@ pub(crate) struct Request<'a> {
     pub ctx: &'a Ctx,
     /// The JSON body of a create or update (wire names).
     pub body: Option<&'a J>,
+    /// The caller's user record, wire-named, when the rule reads more than id and role.
+    pub user: Option<&'a J>,
+}
+
+impl Request<'_> {
+    /// Whether deciding `op` on `coll` needs the caller's user record.
+    pub(crate) fn needs_user(coll: &CollectionHandle, op: Op) -> bool {
+        matches!(&coll.rules, Some(r) if matches!(r[op as usize], Rule::Expr(_, true)))
+    }
 }
 
 /// Decide an operation for the caller: Plinth itself, service tokens and users with an
@@ -88,11 +141,12 @@ pub(crate) fn access(
     match &rules[op as usize] {
         Rule::Missing => Ok(Access::Denied),
         Rule::Open => Ok(Access::All),
-        Rule::Expr(expr) => {
+        Rule::Expr(expr, _) => {
             let vars = |name: &str| match name {
                 "auth.id" => Some(id.clone()),
                 "auth.role" => Some(role.clone()),
                 "now" => Some(J::String(format_timestamp(&ctx.now))),
+                n if reads_user(n) => req.user?.get(&n["auth.".len()..]).cloned(),
                 _ => name
                     .strip_prefix("request.body.")
                     .and_then(|f| req.body?.get(f).cloned()),
@@ -120,5 +174,57 @@ pub(crate) fn refuse_create(ctx: &Ctx) -> CoreError {
     match ctx.caller {
         Caller::Anonymous => CoreError::Unauthenticated("Sign in first".into()),
         _ => CoreError::Forbidden("Not allowed to create this record".into()),
+    }
+}
+
+/// A boxed future of the settling below (it recurses).
+type Settled<'a> = Pin<Box<dyn Future<Output = Result<Filter, CoreError>> + Send + 'a>>;
+
+impl crate::AppService {
+    /// A create rule with each relation path (`request_id.created_by = @auth.id`) replaced
+    /// by its answer for the candidate: whether the record the candidate points at satisfies
+    /// it (one point read each). `get` gives the candidate's stored values.
+    pub(crate) fn settle<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        f: Filter,
+        get: &'a (dyn Fn(&str) -> Option<Value> + Sync),
+    ) -> Settled<'a> {
+        Box::pin(async move {
+            Ok(match f {
+                Filter::And(parts) => Filter::And(self.settle_all(ctx, parts, get).await?),
+                Filter::Or(parts) => Filter::Or(self.settle_all(ctx, parts, get).await?),
+                Filter::Not(inner) => Filter::Not(Box::new(self.settle(ctx, *inner, get).await?)),
+                Filter::Related {
+                    field,
+                    target,
+                    inner,
+                } => {
+                    let (Some(id), Some(coll)) = (
+                        get(&field).filter(|v| *v != Value::Null),
+                        self.any_collection(&target),
+                    ) else {
+                        return Ok(Filter::Const(false));
+                    };
+                    let which = Filter::And(vec![crate::read::eq("id", id), *inner]);
+                    let found = self.store.find(ctx, &coll.table, which).await?;
+                    Filter::Const(found.is_some())
+                }
+                other => other,
+            })
+        })
+    }
+
+    async fn settle_all(
+        &self,
+        ctx: &Ctx,
+        parts: Vec<Filter>,
+        get: &(dyn Fn(&str) -> Option<Value> + Sync),
+    ) -> Result<Vec<Filter>, CoreError> {
+        let mut out = Vec::with_capacity(parts.len());
+        for p in parts {
+            out.push(self.settle(ctx, p, get).await?);
+        }
+        Ok(out)
     }
 }

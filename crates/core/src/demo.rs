@@ -108,7 +108,7 @@ impl AppService {
                 if let Some(p) = password {
                     let hash = p
                         .as_str()
-                        .map(plinth_auth::hash_password)
+                        .map(|p| self.hash_password(p))
                         .transpose()
                         .map_err(|e| DemoError::Format(e.to_string()))?
                         .ok_or_else(|| {

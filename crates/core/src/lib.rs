@@ -42,6 +42,11 @@ pub struct AppService {
     collections: IndexMap<String, Arc<CollectionHandle>>,
     /// Signing keys for access tokens; without them sign-in answers 401.
     keys: Option<plinth_auth::TokenKeys>,
+    /// The argon2id cost of new password hashes.
+    password_cost: plinth_auth::PasswordCost,
+    /// A hash checked when an email is unknown (made at first use, at `password_cost`), so
+    /// that failure takes as long as a wrong password.
+    dummy_hash: std::sync::OnceLock<String>,
     /// Rate limits in force (the manifest's unless configured otherwise).
     limits: Limits,
 }
@@ -68,14 +73,22 @@ impl AppService {
             collections.insert(name.clone(), Arc::new(handle));
         }
         let limits = Limits::from_manifest(manifest.rate_limits.as_ref());
+        let validator = Validator::new(&schema);
+        // Field names in rules (and relation paths) are checked against the collections
+        // here, once, so a typo stops the start instead of failing requests.
+        for (name, def) in &schema.collections {
+            access::check(&validator, name, def).map_err(StoreError::Config)?;
+        }
         Ok(AppService {
             name: manifest.name.as_str().into(),
-            validator: Validator::new(&schema),
+            validator,
             schema,
             manifest,
             store,
             collections,
             keys: None,
+            password_cost: plinth_auth::PasswordCost::default(),
+            dummy_hash: std::sync::OnceLock::new(),
             limits,
         })
     }
@@ -84,6 +97,18 @@ impl AppService {
     pub fn with_token_keys(mut self, keys: plinth_auth::TokenKeys) -> Self {
         self.keys = Some(keys);
         self
+    }
+
+    /// Hash new passwords at `cost` (default: OWASP's argon2id minimum).
+    pub fn with_password_cost(mut self, cost: plinth_auth::PasswordCost) -> Self {
+        self.password_cost = cost;
+        self
+    }
+
+    /// A new password's stored hash, at the app's cost.
+    pub(crate) fn hash_password(&self, password: &str) -> Result<String, CoreError> {
+        plinth_auth::hash_password(&self.password_cost, password)
+            .map_err(|e| CoreError::Store(StoreError::Config(e.to_string())))
     }
 
     /// The app's name.
@@ -117,14 +142,23 @@ impl AppService {
     }
 
     /// What the caller may do with `coll`; `body` is the request's (for `@request.body.*`).
-    pub(crate) fn access(
+    pub(crate) async fn access(
         &self,
         ctx: &Ctx,
         coll: &CollectionHandle,
         op: access::Op,
         body: Option<&serde_json::Value>,
     ) -> Result<access::Access, CoreError> {
-        let caller = access::Request { ctx, body };
+        let user = if access::Request::needs_user(coll, op) {
+            self.caller_user(ctx).await?
+        } else {
+            None
+        };
+        let caller = access::Request {
+            ctx,
+            body,
+            user: user.as_ref(),
+        };
         access::access(
             &self.validator,
             &self.manifest.admin_roles,
@@ -132,6 +166,22 @@ impl AppService {
             coll,
             op,
         )
+    }
+
+    /// The signed-in caller's user record in wire names (hidden fields left out), for
+    /// `@auth.<field>` in rules and defaults; `None` for other callers or a deleted user.
+    pub(crate) async fn caller_user(
+        &self,
+        ctx: &Ctx,
+    ) -> Result<Option<serde_json::Value>, CoreError> {
+        let plinth_context::Caller::User { id, .. } = &ctx.caller else {
+            return Ok(None);
+        };
+        let Some(users) = self.any_collection(plinth_manifest::USERS) else {
+            return Ok(None);
+        };
+        let found = self.store.get(ctx, &users.table, *id).await?;
+        Ok(found.map(|r| serde_json::to_value(&r).unwrap_or_default()))
     }
 
     /// A context for Plinth's own work on this app.

@@ -34,7 +34,7 @@ pub(crate) fn by_id(id: Uuid, rule: Option<Filter>) -> Filter {
 impl AppService {
     /// The relation fields to expand, each with the target's view rule for this caller; a
     /// target the caller may not view at all is left out (its records are never embedded).
-    fn expandable(
+    async fn expandable(
         &self,
         ctx: &Ctx,
         coll: &CollectionHandle,
@@ -49,7 +49,7 @@ impl AppService {
                 .find(|(f, _)| f == field)
                 .and_then(|(_, t)| self.any_collection(t));
             let Some(target) = target else { continue };
-            match self.access(ctx, target, Op::View, None)? {
+            match self.access(ctx, target, Op::View, None).await? {
                 Access::All => out.push((field.clone(), None)),
                 Access::Only(rule) => out.push((field.clone(), Some(rule))),
                 Access::Denied => {}
@@ -67,7 +67,7 @@ impl AppService {
         query: &[(String, String)],
     ) -> Result<Page, CoreError> {
         let mut q = ListQuery::parse(&coll.name, &coll.def, &self.validator, query)?;
-        match self.access(ctx, coll, Op::List, None)? {
+        match self.access(ctx, coll, Op::List, None).await? {
             Access::All => {}
             // A denied list is an empty one, not an error (the caller may see none).
             Access::Denied => {
@@ -90,7 +90,7 @@ impl AppService {
         }
         let mut page = self.store.list(ctx, &coll.table, &q).await?;
         if !q.expand.is_empty() {
-            let fields = self.expandable(ctx, coll, &q.expand)?;
+            let fields = self.expandable(ctx, coll, &q.expand).await?;
             self.store
                 .expand(ctx, &coll.table, &mut page.items, &fields)
                 .await?;
@@ -122,7 +122,7 @@ impl AppService {
             return Err(ValidationError { details }.into());
         }
         let id = record_id(id)?;
-        let found = match self.access(ctx, coll, Op::View, None)? {
+        let found = match self.access(ctx, coll, Op::View, None).await? {
             Access::All => self.store.get(ctx, &coll.table, id).await?,
             // A record the caller may not see is a record that is not there.
             Access::Denied => None,
@@ -135,7 +135,7 @@ impl AppService {
         let rec = found.ok_or_else(|| CoreError::NotFound("Record not found".into()))?;
         let mut recs = [rec];
         if !expand.is_empty() {
-            let fields = self.expandable(ctx, coll, &expand)?;
+            let fields = self.expandable(ctx, coll, &expand).await?;
             self.store
                 .expand(ctx, &coll.table, &mut recs, &fields)
                 .await?;

@@ -20,16 +20,26 @@ impl AppService {
         body: &J,
     ) -> Result<Record, CoreError> {
         let sent = body;
-        let body = with_caller_defaults(ctx, coll, body)?;
+        refuse_readonly(ctx, coll, body)?;
+        let reads_user = coll.def.fields.iter().any(|(name, f)| {
+            f.caller_default().is_some_and(crate::access::reads_user)
+                && body.get(coll.wire(name)).is_none()
+        });
+        let user = match reads_user {
+            true => self.caller_user(ctx).await?,
+            false => None,
+        };
+        let body = with_caller_defaults(ctx, coll, body, user.as_ref())?;
         let row = self
             .validator
             .record(&coll.name, &coll.def, &body, Mode::Create)?;
-        match self.access(ctx, coll, Op::Create, Some(sent))? {
+        match self.access(ctx, coll, Op::Create, Some(sent)).await? {
             Access::All => {}
             Access::Denied => return Err(refuse_create(ctx)),
             // The candidate is checked before it is written (it has no row to select yet).
             Access::Only(rule) => {
                 let get = |f: &str| row.iter().find(|(n, _)| n == f).map(|(_, v)| v.clone());
+                let rule = self.settle(ctx, rule, &get).await?;
                 if !rule.matches(&get) {
                     return Err(refuse_create(ctx));
                 }
@@ -53,10 +63,11 @@ impl AppService {
         body: &J,
     ) -> Result<Record, CoreError> {
         let id = record_id(id)?;
+        refuse_readonly(ctx, coll, body)?;
         let row = self
             .validator
             .record(&coll.name, &coll.def, body, Mode::Update)?;
-        let step = match self.access(ctx, coll, Op::Update, Some(body))? {
+        let step = match self.access(ctx, coll, Op::Update, Some(body)).await? {
             Access::All => self.store.update_step(&coll.table, id, &row, ctx.now),
             // A record the caller may not change is, to them, not there.
             Access::Denied => return Err(CoreError::NotFound("Record not found".into())),
@@ -87,7 +98,7 @@ impl AppService {
         id: &str,
     ) -> Result<(), CoreError> {
         let id = record_id(id)?;
-        let step = match self.access(ctx, coll, Op::Delete, None)? {
+        let step = match self.access(ctx, coll, Op::Delete, None).await? {
             Access::All => self.store.delete_step(&coll.table, id),
             Access::Denied => return Err(CoreError::NotFound("Record not found".into())),
             Access::Only(rule) => self
@@ -146,10 +157,35 @@ impl AppService {
 
 /// Fill fields whose default comes from the caller (`default: "@auth.id"`) when the body
 /// leaves them out. An anonymous caller cannot fill a required one: sign in first.
+/// Refuse a body that sets a `readonly` field, unless Plinth itself writes (demo data,
+/// workflows, the CLI).
+fn refuse_readonly(ctx: &Ctx, coll: &CollectionHandle, body: &J) -> Result<(), CoreError> {
+    if matches!(ctx.caller, plinth_context::Caller::System) {
+        return Ok(());
+    }
+    let details: Vec<plinth_records::FieldError> = coll
+        .def
+        .fields
+        .iter()
+        .filter(|(name, f)| f.readonly && body.get(coll.wire(name)).is_some())
+        .map(|(name, _)| {
+            plinth_records::FieldError::new(coll.wire(name), "is set by the server, not by clients")
+        })
+        .collect();
+    if details.is_empty() {
+        Ok(())
+    } else {
+        Err(plinth_records::ValidationError { details }.into())
+    }
+}
+
+/// Fill absent fields whose default comes from the caller (`@auth.id`, `@auth.role`,
+/// `@auth.<field>` from `user`, the caller's user record in wire names).
 fn with_caller_defaults<'a>(
     ctx: &Ctx,
     coll: &CollectionHandle,
     body: &'a J,
+    user: Option<&J>,
 ) -> Result<std::borrow::Cow<'a, J>, CoreError> {
     use plinth_context::Caller;
     let wanted: Vec<_> = coll
@@ -171,6 +207,12 @@ fn with_caller_defaults<'a>(
             }
             (_, Caller::Anonymous) if required => {
                 return Err(CoreError::Unauthenticated("Sign in first".into()))
+            }
+            (field, Caller::User { .. }) if crate::access::reads_user(field) => {
+                match user.and_then(|u| u.get(&field["auth.".len()..])) {
+                    Some(v) if !v.is_null() => v.clone(),
+                    _ => continue,
+                }
             }
             // Nothing to fill from: validation says what is missing.
             _ => continue,

@@ -180,12 +180,13 @@ impl Checker<'_> {
         expr: &plinth_rules::Expr,
     ) {
         for c in expr.context_names() {
-            let known = match c.strip_prefix("request.body.") {
-                Some(f) => coll.fields.keys().any(|k| m.wire_name(coll, k) == f),
-                None => matches!(c.as_str(), "auth.id" | "auth.role" | "now"),
+            let known = match (c.strip_prefix("request.body."), c.strip_prefix("auth.")) {
+                (Some(f), _) => coll.fields.keys().any(|k| m.wire_name(coll, k) == f),
+                (None, Some(f)) => user_field(m, f),
+                (None, None) => c == "now",
             };
             if !known {
-                self.error(path, format!("unknown @{c} (rules know @auth.id, @auth.role, @now and @request.body.<field>)"));
+                self.error(path, format!("unknown @{c} (rules know @auth.<field of users>, @now and @request.body.<field>)"));
             }
         }
         if m.roles.is_empty() {
@@ -334,6 +335,12 @@ impl Checker<'_> {
                 self.error(&at("pattern"), format!("invalid regular expression: {e}"));
             }
         }
+        if field.readonly && field.required && field.default.is_none() {
+            self.error(
+                &at("readonly"),
+                "a required readonly field needs a default (clients cannot send it)",
+            );
+        }
         if let Some(c) = field.caller_default() {
             let fits = match c {
                 "auth.id" => matches!(
@@ -341,12 +348,17 @@ impl Checker<'_> {
                     FieldType::Relation | FieldType::Uuid | FieldType::Text
                 ),
                 "auth.role" => matches!(kind, FieldType::Text | FieldType::Enum),
-                _ => false,
+                other => {
+                    kind == FieldType::Text
+                        && other
+                            .strip_prefix("auth.")
+                            .is_some_and(|f| user_field(m, f))
+                }
             };
             if !fits {
                 self.error(
                     &at("default"),
-                    format!("`@{c}` cannot fill a {} field (defaults from the caller: @auth.id for relation, uuid or text; @auth.role for text or enum)", kind.as_str()),
+                    format!("`@{c}` cannot fill a {} field (defaults from the caller: @auth.id for relation, uuid or text; @auth.role for text or enum; @auth.<field of users> for text)", kind.as_str()),
                 );
             }
         } else if let Some(d) = &field.default {
@@ -358,6 +370,16 @@ impl Checker<'_> {
             }
         }
     }
+}
+
+/// Whether `wire` names a field of the app's users (declared, or one every app has).
+fn user_field(m: &Manifest, wire: &str) -> bool {
+    matches!(wire, "id" | "email" | "role")
+        || m.collections.get(crate::USERS).is_some_and(|u| {
+            u.fields
+                .iter()
+                .any(|(k, f)| !f.hidden && m.wire_name(u, k) == wire)
+        })
 }
 
 fn default_fits(kind: FieldType, field: &crate::Field, d: &serde_json::Value) -> bool {
@@ -460,7 +482,7 @@ mod tests {
         let owner = &m.collections["notes"].fields["owner"];
         assert_eq!(owner.caller_default(), Some("auth.id"));
         assert!(owner.literal_default().is_none());
-        let err = parse("name: t\ncollections:\n  notes:\n    fields:\n      n: { type: int, default: '@auth.id' }\n      e: { type: text, default: '@auth.email' }\n")
+        let err = parse("name: t\ncollections:\n  notes:\n    fields:\n      n: { type: int, default: '@auth.id' }\n      e: { type: text, default: '@auth.nope' }\n")
             .expect_err("bad caller defaults");
         assert_eq!(err.0.len(), 2, "{err}");
     }

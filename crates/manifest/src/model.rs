@@ -258,6 +258,10 @@ pub struct Field {
     /// Kept by the server and never shown or written through the API (password hashes).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub hidden: bool,
+    /// Set by the server (its default, workflows, demo data, the CLI), shown but never
+    /// written by an API client: sending it is a 400.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub readonly: bool,
 }
 
 impl Field {
@@ -291,6 +295,7 @@ impl Field {
             on_delete: None,
             wire: None,
             hidden: false,
+            readonly: false,
         }
     }
 }

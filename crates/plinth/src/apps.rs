@@ -65,6 +65,8 @@ pub struct AppSpec {
     pub token_secret_file: PathBuf,
     /// Rate limits in force: the manifest's, with the configuration's overrides.
     pub rate_limits: plinth_core::Limits,
+    /// The argon2id cost of new password hashes.
+    pub password_cost: plinth_auth::PasswordCost,
 }
 
 /// Read and check a manifest file; errors carry the file name and every location.
@@ -163,6 +165,10 @@ pub fn resolve(config: &Config) -> Result<Vec<AppSpec>> {
                 .map_err(|e| anyhow::anyhow!("app `{name}`: {e}"))?,
             None => declared.cloned(),
         };
+        let mut manifest = manifest;
+        if app.require_sign_in {
+            require_sign_in(&mut manifest);
+        }
         out.push(AppSpec {
             name,
             manifest: Arc::new(manifest),
@@ -176,10 +182,30 @@ pub fn resolve(config: &Config) -> Result<Vec<AppSpec>> {
             token_secret: app.token_secret.clone(),
             token_secret_file,
             rate_limits: plinth_core::Limits::from_manifest(limits.as_ref()),
+            password_cost: {
+                let cost: plinth_auth::PasswordCost = config.argon2.into();
+                cost.params().context("config `argon2`")?;
+                cost
+            },
         });
     }
     check_paths(&out)?;
     Ok(out)
+}
+
+/// Give every collection without rules the rule "signed in" for every operation
+/// (`apps.<name>.require_sign_in`).
+fn require_sign_in(manifest: &mut Manifest) {
+    let signed_in = || Some("@auth.id != null".to_owned());
+    for coll in manifest.collections.values_mut() {
+        coll.rules.get_or_insert_with(|| plinth_manifest::Rules {
+            list: signed_in(),
+            view: signed_in(),
+            create: signed_in(),
+            update: signed_in(),
+            delete: signed_in(),
+        });
+    }
 }
 
 /// Two apps on one listener under the same API path would shadow each other (and axum

@@ -39,8 +39,43 @@ pub struct Config {
     /// Take the client address for rate limits from `X-Forwarded-For` (set only behind a
     /// proxy that appends it; otherwise any client could claim any address).
     pub trust_proxy: bool,
+    /// The argon2id cost of new password hashes (all apps).
+    pub argon2: Argon2Config,
     /// Per-app settings by app name; bundled apps need no entry.
     pub apps: BTreeMap<String, AppConfig>,
+}
+
+/// The argon2id cost of new password hashes (`[argon2]`); stored hashes keep their own.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Argon2Config {
+    /// Memory in KiB (default 19456: OWASP's minimum).
+    pub memory_kib: u32,
+    /// Passes (default 2).
+    pub iterations: u32,
+    /// Lanes (default 1).
+    pub parallelism: u32,
+}
+
+impl Default for Argon2Config {
+    fn default() -> Self {
+        let d = plinth_auth::PasswordCost::default();
+        Argon2Config {
+            memory_kib: d.memory_kib,
+            iterations: d.iterations,
+            parallelism: d.parallelism,
+        }
+    }
+}
+
+impl From<Argon2Config> for plinth_auth::PasswordCost {
+    fn from(c: Argon2Config) -> Self {
+        plinth_auth::PasswordCost {
+            memory_kib: c.memory_kib,
+            iterations: c.iterations,
+            parallelism: c.parallelism,
+        }
+    }
 }
 
 impl Default for Config {
@@ -56,6 +91,7 @@ impl Default for Config {
             shutdown_grace_secs: 10,
             demo_data: None,
             trust_proxy: false,
+            argon2: Argon2Config::default(),
             apps: BTreeMap::new(),
         }
     }
@@ -92,6 +128,9 @@ pub struct AppConfig {
     pub token_secret: Option<SecretString>,
     /// Overrides of the rate limits the manifest declares.
     pub rate_limits: Option<RateLimitsConfig>,
+    /// Require a signed-in caller (or a service token) for every collection that declares no
+    /// rules, e.g. DataGen, open by its seed, behind sign-in in a shared deployment.
+    pub require_sign_in: bool,
 }
 
 /// Overrides of an app's rate limits (`[apps.<name>.rate_limits]`).
@@ -203,6 +242,29 @@ mod tests {
     fn quadrax() -> plinth_manifest::Manifest {
         let b = crate::apps::BUNDLED.iter().find(|b| b.name == "quadrax");
         plinth_manifest::parse(b.expect("bundled").manifest).expect("manifest")
+    }
+
+    #[test]
+    fn argon2_cost_is_configured_and_checked() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("plinth.toml", "[argon2]\nmemory_kib = 8192\n")?;
+            jail.set_env("PLINTH_ARGON2__ITERATIONS", "3");
+            let c = Config::load(Path::new("plinth.toml")).map_err(|e| *e)?;
+            let cost: plinth_auth::PasswordCost = c.argon2.into();
+            assert_eq!(
+                (cost.memory_kib, cost.iterations, cost.parallelism),
+                (8192, 3, 1)
+            );
+            assert!(cost.params().is_ok());
+            jail.set_env("PLINTH_ARGON2__ITERATIONS", "0");
+            let mut c = Config::load(Path::new("plinth.toml")).map_err(|e| *e)?;
+            c.data_dir = jail.directory().to_path_buf();
+            let Err(err) = crate::apps::resolve(&c) else {
+                panic!("a bad argon2 cost is refused")
+            };
+            assert!(format!("{err:#}").contains("argon2"), "{err:#}");
+            Ok(())
+        });
     }
 
     #[test]

@@ -86,14 +86,15 @@ fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> 
 
 /// Open an app (creating a SQLite file if needed) without migrating.
 pub async fn open_app(spec: &AppSpec) -> Result<AppService> {
-    AppService::open(spec.manifest.clone(), spec.store.clone())
+    let app = AppService::open(spec.manifest.clone(), spec.store.clone())
         .await
         .with_context(|| {
             format!(
                 "app `{}`: cannot open database {:?}",
                 spec.name, spec.store.url
             )
-        })
+        })?;
+    Ok(app.with_password_cost(spec.password_cost))
 }
 
 /// Resolve, open and migrate every app, then serve. Returns once listeners are bound.

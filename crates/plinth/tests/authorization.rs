@@ -82,46 +82,65 @@ fn rule_of(rules: &Rules, op: Op) -> &Option<String> {
     }
 }
 
-/// What the manifest says the caller may do with `record` (`body`: the request's).
-fn allowed(
-    m: &Manifest,
-    coll: &Collection,
-    op: Op,
-    who: &Who,
-    record: &Value,
-    body: &Value,
-) -> bool {
-    let Some(rules) = &coll.rules else {
+/// One check: the app, the collection, the caller, the record, the request body, and
+/// every record of the app (for relation paths) by collection and id.
+struct Case<'a> {
+    m: &'a Manifest,
+    coll: &'a Collection,
+    who: &'a Who,
+    record: &'a Value,
+    body: &'a Value,
+    all: &'a BTreeMap<String, BTreeMap<String, Value>>,
+}
+
+/// What the manifest says the caller may do.
+fn allowed(c: &Case<'_>, op: Op) -> bool {
+    let Some(rules) = &c.coll.rules else {
         return true;
     };
-    match who {
+    match c.who {
         Who::Service(_) => return true,
-        Who::User { role, .. } if m.admin_roles.contains(role) => return true,
+        Who::User { role, .. } if c.m.admin_roles.contains(role) => return true,
         _ => {}
     }
     match rule_of(rules, op).as_deref().map(str::trim) {
         None => false,
         Some("") => true,
-        Some(src) => eval(
-            &plinth_rules::parse(src).expect("bundled rules parse"),
-            who,
-            record,
-            body,
-        ),
+        Some(src) => eval(&plinth_rules::parse(src).expect("bundled rules parse"), c),
     }
 }
 
+/// A record's field by wire name; `rel.sub` reads `sub` of the record `rel` points at.
+fn field(c: &Case<'_>, f: &str) -> Value {
+    let Some((rel, sub)) = f.split_once('.') else {
+        return c.record.get(f).cloned().unwrap_or(Value::Null);
+    };
+    let target = c
+        .coll
+        .fields
+        .iter()
+        .find(|(k, _)| c.m.wire_name(c.coll, k) == rel)
+        .and_then(|(_, d)| d.collection.clone())
+        .expect("a relation path names a relation");
+    c.record
+        .get(rel)
+        .and_then(Value::as_str)
+        .and_then(|id| c.all.get(&target)?.get(id))
+        .and_then(|related| related.get(sub).cloned())
+        .unwrap_or(Value::Null)
+}
+
 /// A value of the expression: `None` is a request value that is not there.
-fn operand(o: &Operand, who: &Who, record: &Value, body: &Value) -> Option<Value> {
+fn operand(o: &Operand, c: &Case<'_>) -> Option<Value> {
     match o {
         Operand::Literal(v) => Some(v.clone()),
-        Operand::Field(f) => Some(record.get(f).cloned().unwrap_or(Value::Null)),
-        Operand::Context(c) => {
-            let v = match (c.as_str(), who) {
+        Operand::Field(f) => Some(field(c, f)),
+        Operand::Context(name) => {
+            let v = match (name.as_str(), c.who) {
                 ("auth.id", Who::User { id, .. }) => Value::String(id.clone()),
                 ("auth.role", Who::User { role, .. }) => Value::String(role.clone()),
-                (c, _) => match c.strip_prefix("request.body.") {
-                    Some(f) => body.get(f).cloned().unwrap_or(Value::Null),
+                (n, _) => match n.strip_prefix("request.body.") {
+                    Some(f) => c.body.get(f).cloned().unwrap_or(Value::Null),
                     None => Value::Null,
                 },
             };
@@ -130,17 +149,13 @@ fn operand(o: &Operand, who: &Who, record: &Value, body: &Value) -> Option<Value
     }
 }
 
-fn eval(e: &Expr, who: &Who, record: &Value, body: &Value) -> bool {
+fn eval(e: &Expr, c: &Case<'_>) -> bool {
     match e {
-        Expr::And(parts) => parts.iter().all(|p| eval(p, who, record, body)),
-        Expr::Or(parts) => parts.iter().any(|p| eval(p, who, record, body)),
-        Expr::Not(inner) => !eval(inner, who, record, body),
+        Expr::And(parts) => parts.iter().all(|p| eval(p, c)),
+        Expr::Or(parts) => parts.iter().any(|p| eval(p, c)),
+        Expr::Not(inner) => !eval(inner, c),
         Expr::Cmp { left, op, right } => {
-            let (l, r) = (
-                operand(left, who, record, body),
-                operand(right, who, record, body),
-            );
-            let (l, r) = match (l, r) {
+            let (l, r) = match (operand(left, c), operand(right, c)) {
                 (Some(l), Some(r)) => (l, r),
                 // A missing request value: only `= null` holds.
                 (None, Some(Value::Null)) | (Some(Value::Null), None) | (None, None) => {
@@ -227,10 +242,11 @@ impl Matrix<'_> {
     }
 }
 
-/// A copy of `record` to post again: no id or timestamps, unique values made fresh.
+/// A copy of `record` to post again: no id, timestamps or server-set fields, unique values
+/// made fresh.
 fn copy_of(coll: &Collection, m: &Manifest, record: &Value, n: usize) -> Value {
     let mut out = Map::new();
-    for (name, field) in &coll.fields {
+    for (name, field) in coll.fields.iter().filter(|(_, f)| !f.readonly) {
         let wire = m.wire_name(coll, name);
         let Some(v) = record.get(&wire).filter(|v| !v.is_null()) else {
             continue;
@@ -262,7 +278,14 @@ fn patch_of(coll: &Collection, m: &Manifest, record: &Value) -> Value {
             .iter()
             .any(|c| *c == format!("request.body.{wire}"));
         match record.get(&wire) {
-            Some(v) if plain && !field.unique && !field.hidden && !read && !v.is_null() => {
+            Some(v)
+                if plain
+                    && !field.unique
+                    && !field.hidden
+                    && !field.readonly
+                    && !read
+                    && !v.is_null() =>
+            {
                 return json!({ wire: v });
             }
             _ => {}
@@ -345,6 +368,16 @@ async fn matrix(env: TestEnv, name: &str) {
         assert!(!records.is_empty(), "demo data has {cname}");
         snapshot.push((*cname, *coll, records));
     }
+    let all: BTreeMap<String, BTreeMap<String, Value>> = snapshot
+        .iter()
+        .map(|(c, _, recs)| {
+            let by_id = recs
+                .iter()
+                .map(|r| (r["id"].as_str().unwrap_or_default().to_owned(), r.clone()))
+                .collect();
+            (c.to_string(), by_id)
+        })
+        .collect();
     // Reads, updates (a field set to its own value) and creates (a copy), for everyone.
     for (cname, coll, records) in &snapshot {
         let base = x.path(cname);
@@ -352,12 +385,32 @@ async fn matrix(env: TestEnv, name: &str) {
             let id = rec["id"].as_str().expect("id");
             for w in &who {
                 let what = format!("{cname}/{id} as {}", w.label());
-                let want = allowed(&m, coll, Op::View, w, rec, &Value::Null);
+                let want = allowed(
+                    &Case {
+                        m: &m,
+                        coll,
+                        who: w,
+                        record: rec,
+                        body: &Value::Null,
+                        all: &all,
+                    },
+                    Op::View,
+                );
                 let r = x.send(Method::GET, &format!("{base}/{id}"), w, None).await;
                 assert!(matches!(r.status.as_u16(), 200 | 404), "{what}: {}", r.body);
                 x.expect(cname, Op::View, want, r.status == 200, what.clone());
 
-                let want = allowed(&m, coll, Op::List, w, rec, &Value::Null);
+                let want = allowed(
+                    &Case {
+                        m: &m,
+                        coll,
+                        who: w,
+                        record: rec,
+                        body: &Value::Null,
+                        all: &all,
+                    },
+                    Op::List,
+                );
                 let filter = format!("filter=id%20%3D%20%22{id}%22");
                 let r = x
                     .send(Method::GET, &format!("{base}?{filter}"), w, None)
@@ -367,7 +420,17 @@ async fn matrix(env: TestEnv, name: &str) {
                 x.expect(cname, Op::List, want, seen == 1, what.clone());
 
                 let patch = patch_of(coll, &m, rec);
-                let want = allowed(&m, coll, Op::Update, w, rec, &patch);
+                let want = allowed(
+                    &Case {
+                        m: &m,
+                        coll,
+                        who: w,
+                        record: rec,
+                        body: &patch,
+                        all: &all,
+                    },
+                    Op::Update,
+                );
                 let r = x
                     .send(Method::PATCH, &format!("{base}/{id}"), w, Some(patch))
                     .await;
@@ -375,7 +438,17 @@ async fn matrix(env: TestEnv, name: &str) {
                 x.expect(cname, Op::Update, want, r.status == 200, what.clone());
 
                 let copy = copy_of(coll, &m, rec, n);
-                let want = allowed(&m, coll, Op::Create, w, &copy, &copy);
+                let want = allowed(
+                    &Case {
+                        m: &m,
+                        coll,
+                        who: w,
+                        record: &copy,
+                        body: &copy,
+                        all: &all,
+                    },
+                    Op::Create,
+                );
                 let r = x.send(Method::POST, &base, w, Some(copy)).await;
                 let refused = match w {
                     Who::Anonymous => 401,
@@ -399,7 +472,22 @@ async fn matrix(env: TestEnv, name: &str) {
             let id = rec["id"].as_str().expect("id");
             let mut order: Vec<(bool, &Who)> = who
                 .iter()
-                .map(|w| (allowed(&m, coll, Op::Delete, w, rec, &Value::Null), w))
+                .map(|w| {
+                    (
+                        allowed(
+                            &Case {
+                                m: &m,
+                                coll,
+                                who: w,
+                                record: rec,
+                                body: &Value::Null,
+                                all: &all,
+                            },
+                            Op::Delete,
+                        ),
+                        w,
+                    )
+                })
                 .collect();
             order.sort_by_key(|(ok, _)| *ok);
             for (want, w) in order {

@@ -334,3 +334,124 @@ async fn rules_decide_who_sees_and_changes_what(env: TestEnv) {
     );
     app.stop().await;
 }
+
+both!(datagen_behind_sign_in_by_config);
+
+/// DataGen is open as its seed says; `apps.datagen.require_sign_in` puts every collection
+/// without rules behind sign-in (anonymous: empty lists, 401 on create).
+async fn datagen_behind_sign_in_by_config(env: TestEnv) {
+    let open = env.spawn(&["datagen"]).await;
+    let job = json!({"type": "generation", "params": {"rows": 10}});
+    let r = open.post("/datagen/jobs", job.clone()).await;
+    assert_eq!(r.status, 201, "open by default: {}", r.body);
+    open.stop().await;
+
+    let mut config = env.config(&[("datagen", None)]);
+    config
+        .apps
+        .get_mut("datagen")
+        .expect("datagen")
+        .require_sign_in = true;
+    let app = env.start(&config).await.expect("starts");
+    let r = app.post("/datagen/jobs", job.clone()).await;
+    assert_object_error(&r, 401, "UNAUTHENTICATED");
+    let r = app.get("/datagen/jobs").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["items"], json!([]), "the job made before is hidden");
+    let service = app.service_token("datagen", "SERVICE").await;
+    let r = app
+        .send(Method::GET, "/datagen/jobs", Some(&service), None)
+        .await;
+    assert_eq!(
+        r.body["items"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        r.body
+    );
+    let (_, user) = app
+        .user_token("datagen", "dana@example.com", "user", json!({}))
+        .await;
+    let r = app
+        .send(Method::POST, "/datagen/jobs", Some(&user), Some(job))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    app.stop().await;
+}
+
+both!(rules_read_the_callers_user_record);
+
+/// `@auth.<field>` reads the caller's user record (not in the token): a rule and a default.
+async fn rules_read_the_callers_user_record(env: TestEnv) {
+    let manifest = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/rules_app.yaml"
+    ));
+    let app = env
+        .start(&env.config(&[("notes", Some(manifest))]))
+        .await
+        .expect("starts");
+    let service = app.service_token("notes", "SERVICE").await;
+    let (alice, ta) = user(&app, "alice@example.com", None).await;
+    let (bob, tb) = user(&app, "bob@example.com", None).await;
+    for (id, team) in [(&alice, "red"), (&bob, "blue")] {
+        let r = call(
+            &app,
+            Method::PATCH,
+            &format!("/users/{id}"),
+            Some(&service),
+            Some(json!({"team": team})),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let r = call(
+        &app,
+        Method::POST,
+        "/team_posts",
+        Some(&ta),
+        Some(json!({"text": "hi reds"})),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(
+        r.body["data"]["team"], "red",
+        "filled from the caller's record"
+    );
+    let post = r.body["data"]["id"].as_str().expect("id").to_owned();
+    let seen = |r: &Reply| r.body["data"].as_array().map_or(0, Vec::len);
+    let mine = call(&app, Method::GET, "/team_posts", Some(&ta), None).await;
+    assert_eq!(seen(&mine), 1, "{}", mine.body);
+    let theirs = call(&app, Method::GET, "/team_posts", Some(&tb), None).await;
+    assert_eq!(seen(&theirs), 0, "{}", theirs.body);
+    let r = call(
+        &app,
+        Method::GET,
+        &format!("/team_posts/{post}"),
+        Some(&tb),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 404);
+    let r = call(
+        &app,
+        Method::POST,
+        "/team_posts",
+        Some(&tb),
+        Some(json!({"text": "x", "team": "red"})),
+    )
+    .await;
+    assert_object_error(&r, 403, "FORBIDDEN");
+    // Bob moves to red: the next request sees it (the record is read, not the token).
+    let r = call(
+        &app,
+        Method::PATCH,
+        &format!("/users/{bob}"),
+        Some(&service),
+        Some(json!({"team": "red"})),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    let now = call(&app, Method::GET, "/team_posts", Some(&tb), None).await;
+    assert_eq!(seen(&now), 1, "{}", now.body);
+    app.stop().await;
+}

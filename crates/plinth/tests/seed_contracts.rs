@@ -73,6 +73,17 @@ async fn simflow_seed_endpoints(env: TestEnv) {
     assert_eq!(all.body["requests"][0]["id"], id);
     let one = app.get(&format!("{api}/requests/{id}")).await;
     assert_eq!(one.body["request"]["vendor"], "OpenFOAM");
+    // A comment carries its author from the caller (id, name and role).
+    let c = app
+        .post(
+            &format!("{api}/comments"),
+            json!({"request_id": id, "content": "Any news?"}),
+        )
+        .await;
+    assert_eq!(c.status, 201, "{}", c.body);
+    assert_eq!(c.body["comment"]["author_name"], "Rex", "{}", c.body);
+    assert_eq!(c.body["comment"]["author_role"], "REQUESTER");
+    assert_eq!(c.body["comment"]["author_id"], rex_id.as_str());
     let users = app.get(&format!("{api}/users")).await;
     assert_eq!(users.body["users"].as_array().map(Vec::len), Some(3));
     let engineers = app.get(&format!("{api}/users?role=ENGINEER")).await;
@@ -103,6 +114,18 @@ async fn clouddrift_seed_endpoints(env: TestEnv) {
         assert_eq!(r.body["success"], true);
         assert_eq!(r.body["data"]["status"], "pending");
     }
+    // Review fields are the approve/reject actions' to set (readonly), not a client's.
+    let sneaky = json!({"title": "x", "resource_id": "arn:x", "resource_type": "t", "severity": "info", "reviewed_at": "2026-11-20T10:00:00Z"});
+    let r = app
+        .send(
+            reqwest::Method::POST,
+            &format!("{api}/drifts"),
+            Some(&scanner),
+            Some(sneaky),
+        )
+        .await;
+    common::assert_object_error(&r, 400, "VALIDATION_ERROR");
+    assert!(r.body.to_string().contains("reviewed_at"), "{}", r.body);
     let (_, viewer) = app
         .user_token(
             "clouddrift",

@@ -18,6 +18,16 @@ pub enum Filter {
     Not(Box<Filter>),
     /// Always or never (a rule's comparison of two known values, e.g. `@auth.role = 'ADMIN'`).
     Const(bool),
+    /// A condition on the record a relation field points at (`request_id.created_by = ?`):
+    /// the relation's id must be one of the target's records that satisfy `inner`.
+    Related {
+        /// The relation column.
+        field: String,
+        /// The related collection (its table).
+        target: String,
+        /// What the related record must satisfy.
+        inner: Box<Filter>,
+    },
     /// `field op value`.
     Cmp {
         /// Column name.
@@ -64,6 +74,42 @@ fn field_of<'a>(
 }
 
 impl Validator {
+    /// `rel.sub op value`: a comparison on the record relation `rel` points at, one level
+    /// deep, compiled against the related collection.
+    fn related(
+        &self,
+        cname: &str,
+        coll: &Collection,
+        (rel, sub): (&str, &str),
+        op: CmpOp,
+        other: &Operand,
+    ) -> Result<Filter, String> {
+        let (stored, field) = field_of(self, cname, coll, rel)?;
+        let target = match (field.kind, &field.collection) {
+            (FieldType::Relation, Some(t)) => t,
+            _ => {
+                return Err(format!(
+                    "`{rel}` is not a relation, so `{rel}.{sub}` names nothing"
+                ))
+            }
+        };
+        if sub.contains('.') {
+            return Err(format!("`{rel}.{sub}`: relation paths go one level deep"));
+        }
+        if matches!(other, Operand::Field(_)) {
+            return Err(format!("`{rel}.{sub}` can only be compared with a value"));
+        }
+        let tcoll = self
+            .collection(target)
+            .ok_or_else(|| format!("`{rel}` points at unknown collection `{target}`"))?;
+        let inner = self.comparison(target, tcoll, &Operand::Field(sub.to_owned()), op, other)?;
+        Ok(Filter::Related {
+            field: stored.to_owned(),
+            target: target.clone(),
+            inner: Box::new(inner),
+        })
+    }
+
     /// Check a parsed expression against `coll`.
     pub fn filter(&self, cname: &str, coll: &Collection, expr: &Expr) -> Result<Filter, String> {
         let all = |parts: &[Expr]| {
@@ -76,7 +122,20 @@ impl Validator {
             Expr::And(parts) => Ok(Filter::And(all(parts)?)),
             Expr::Or(parts) => Ok(Filter::Or(all(parts)?)),
             Expr::Not(inner) => Ok(Filter::Not(Box::new(self.filter(cname, coll, inner)?))),
-            Expr::Cmp { left, op, right } => self.comparison(cname, coll, left, *op, right),
+            Expr::Cmp { left, op, right } => {
+                // A client's filter through a relation would read the related record
+                // around its own view rule; relation paths are for manifest rules.
+                for side in [left, right] {
+                    if let Operand::Field(f) = side {
+                        if f.contains('.') {
+                            return Err(format!(
+                                "`{f}`: filters name the collection's own fields (relation paths are for access rules)"
+                            ));
+                        }
+                    }
+                }
+                self.comparison(cname, coll, left, *op, right)
+            }
         }
     }
 
@@ -97,6 +156,9 @@ impl Validator {
             }
             _ => return Err("a comparison needs a field on one side".into()),
         };
+        if let Some((rel, sub)) = name.split_once('.') {
+            return self.related(cname, coll, (rel, sub), op, other);
+        }
         let (stored, field) = field_of(self, cname, coll, name)?;
         let textual = field.kind.is_textual();
         if matches!(op, CmpOp::Like | CmpOp::NotLike) && !textual {
@@ -194,6 +256,7 @@ mod tests {
             ("1 = 1", "field"),
             ("n = title", "different types"),
             ("n = @auth.id", "@auth.id"),
+            ("n.title = 'x'", "relation paths"),
         ] {
             let err = check(src).expect_err(src);
             assert!(err.contains(msg), "{src}: {err}");

@@ -133,6 +133,9 @@ impl Filter {
     pub fn matches(&self, get: &dyn Fn(&str) -> Option<Value>) -> bool {
         match self {
             Filter::Const(b) => *b,
+            // Needs the related record: callers settle these first (a query), so one left
+            // here matches nothing.
+            Filter::Related { .. } => false,
             Filter::And(parts) => parts.iter().all(|p| p.matches(get)),
             Filter::Or(parts) => parts.iter().any(|p| p.matches(get)),
             Filter::Not(inner) => !inner.matches(get),

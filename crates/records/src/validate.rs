@@ -27,6 +27,8 @@ pub struct Validator {
     /// Compiled patterns by collection, then field (looked up without allocating).
     patterns: HashMap<String, HashMap<String, Regex>>,
     shapes: HashMap<String, Arc<Shape>>,
+    /// The collections, for relation paths (`request_id.created_by`).
+    collections: HashMap<String, Collection>,
 }
 
 const SYSTEM_FIELDS: &[&str] = &["id", "created_at", "updated_at"];
@@ -48,7 +50,21 @@ impl Validator {
                 }
             }
         }
-        Validator { patterns, shapes }
+        let collections = manifest
+            .collections
+            .iter()
+            .map(|(n, c)| (n.clone(), c.clone()))
+            .collect();
+        Validator {
+            patterns,
+            shapes,
+            collections,
+        }
+    }
+
+    /// A collection by name.
+    pub fn collection(&self, cname: &str) -> Option<&Collection> {
+        self.collections.get(cname)
     }
 
     /// The shape (stored and wire names) of a collection.

@@ -2,7 +2,7 @@
 
 use plinth_records::{CmpOp, Filter, Rhs, Value};
 use sea_query::extension::postgres::PgExpr;
-use sea_query::{Alias, Condition, Expr, ExprTrait, LikeExpr};
+use sea_query::{Alias, Condition, Expr, ExprTrait, LikeExpr, Query};
 
 use crate::table::Table;
 use crate::{Dialect, Store};
@@ -53,6 +53,22 @@ impl Store {
             Filter::Cmp { field, op, right } => {
                 Condition::all().add(self.comparison(table, field, *op, right))
             }
+            // `field IN (SELECT id FROM target WHERE inner)`: one level deep, indexed by the
+            // target's primary key.
+            Filter::Related {
+                field,
+                target,
+                inner,
+            } => match self.table(target) {
+                Some(t) => {
+                    let mut sub = Query::select();
+                    sub.column(Alias::new("id"))
+                        .from(Alias::new(target.as_str()))
+                        .cond_where(self.condition(t, inner));
+                    Condition::all().add(Expr::col(Alias::new(field.as_str())).in_subquery(sub))
+                }
+                None => Condition::all().add(Expr::cust("FALSE")),
+            },
         }
     }
 
@@ -172,7 +188,13 @@ mod tests {
                 prop_oneof![
                     proptest::collection::vec(inner.clone(), 1..4).prop_map(Filter::And),
                     proptest::collection::vec(inner.clone(), 1..4).prop_map(Filter::Or),
-                    inner.prop_map(|f| Filter::Not(Box::new(f))),
+                    inner.clone().prop_map(|f| Filter::Not(Box::new(f))),
+                    // A relation path, as a self-relation of the fixture's table.
+                    inner.prop_map(|f| Filter::Related {
+                        field: "id".into(),
+                        target: "items".into(),
+                        inner: Box::new(f),
+                    }),
                 ]
             })
         }
@@ -184,6 +206,15 @@ mod tests {
                 Filter::Or(p) => Filter::Or(p.iter().map(canonical).collect()),
                 Filter::Not(i) => Filter::Not(Box::new(canonical(i))),
                 Filter::Const(b) => Filter::Const(*b),
+                Filter::Related {
+                    field,
+                    target,
+                    inner,
+                } => Filter::Related {
+                    field: field.clone(),
+                    target: target.clone(),
+                    inner: Box::new(canonical(inner)),
+                },
                 Filter::Cmp { field, op, right } => Filter::Cmp {
                     field: field.clone(),
                     op: *op,

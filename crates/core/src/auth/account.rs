@@ -1,6 +1,6 @@
 //! A signed-in user's own account: every session, one session, the password.
 
-use plinth_auth::{check_strength, hash_password, verify_password};
+use plinth_auth::{check_strength, verify_password};
 use plinth_context::{Caller, Ctx};
 use plinth_records::{FieldError, Filter, Record, ValidationError, Value};
 use plinth_store::{Miss, WriteUnit};
@@ -110,8 +110,7 @@ impl AppService {
             }
             .into());
         }
-        let hash = hash_password(new)
-            .map_err(|e| CoreError::Store(plinth_store::StoreError::Database(e.to_string())))?;
+        let hash = self.hash_password(new)?;
         let mut unit = WriteUnit::new();
         unit.push(
             self.store

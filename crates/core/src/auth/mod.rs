@@ -12,7 +12,7 @@ mod sessions;
 
 pub use service_tokens::SERVICE_TOKEN_PREFIX;
 
-use plinth_auth::{hash_password, verify_password, TokenKeys};
+use plinth_auth::{verify_password, TokenKeys};
 use plinth_context::{Caller, Ctx};
 use plinth_records::{FieldError, Filter, Record, ValidationError, Value};
 use plinth_store::WriteUnit;
@@ -30,13 +30,6 @@ pub struct SignedIn {
     pub token: String,
     /// An opaque refresh token, usable once.
     pub refresh_token: String,
-}
-
-/// A hash verified when the email is unknown, so that failure takes as long as a wrong
-/// password (made once, on first use).
-fn dummy_hash() -> &'static str {
-    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HASH.get_or_init(|| hash_password("no such user 0").unwrap_or_default())
 }
 
 /// Wrong passwords in a row that lock an account.
@@ -124,14 +117,21 @@ impl AppService {
                 eq("email", Value::Text(email.to_owned())),
             )
             .await?;
-        let ok = {
-            let stored = found
-                .as_ref()
-                .and_then(|u| u.get("password_hash"))
-                .and_then(J::as_str)
-                .unwrap_or_else(|| dummy_hash());
-            verify_password(stored, password)
-        };
+        let stored = found
+            .as_ref()
+            .and_then(|u| u.get("password_hash"))
+            .and_then(J::as_str)
+            .unwrap_or_else(|| {
+                self.dummy_hash
+                    .get_or_init(|| self.hash_password("no such user 0").unwrap_or_default())
+            })
+            .to_owned();
+        // argon2 takes tens of milliseconds of CPU: off the async workers, so sign-ins do
+        // not stall the requests that share a worker with them.
+        let password = password.to_owned();
+        let ok = tokio::task::spawn_blocking(move || verify_password(&stored, &password))
+            .await
+            .unwrap_or(false);
         if let Some(user) = &found {
             let locked = user
                 .get("locked_until")

@@ -1,7 +1,7 @@
 //! New users: self-registration (role from the collection's default) and operator-made
 //! users (`plinth user create`, any role), both with a checked, hashed password.
 
-use plinth_auth::{check_strength, hash_password};
+use plinth_auth::check_strength;
 use plinth_context::Ctx;
 use plinth_records::{FieldError, Mode, Record, Row, ValidationError, Value};
 use plinth_store::WriteUnit;
@@ -63,8 +63,7 @@ impl AppService {
                 return Err(ValidationError { details }.into());
             }
         };
-        let hash = hash_password(&password.unwrap_or_default())
-            .map_err(|e| CoreError::Store(plinth_store::StoreError::Database(e.to_string())))?;
+        let hash = self.hash_password(&password.unwrap_or_default())?;
         row.push(("password_hash".into(), Value::Text(hash)));
         Ok(row)
     }

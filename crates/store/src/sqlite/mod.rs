@@ -1,6 +1,7 @@
 //! SQLite executor: a few readers on the blocking pool and one writer thread with group
 //! commit (`writer.rs`), on a WAL database (DESIGN.md "Storage and speed").
 
+mod reader;
 mod writer;
 
 use std::path::Path;
@@ -20,12 +21,13 @@ use crate::StoreError;
 
 const READERS: usize = 4;
 
+use reader::Reader;
 use writer::Writer;
 
 /// A SQLite database file.
 pub(crate) struct SqliteDb {
     writer: Writer,
-    readers: Arc<Vec<Mutex<Connection>>>,
+    readers: Arc<Vec<Mutex<Reader>>>,
     next: AtomicUsize,
 }
 
@@ -131,7 +133,7 @@ impl SqliteDb {
                 .map(|_| {
                     let c = connect(&path)?;
                     c.execute_batch("PRAGMA query_only=ON;")?;
-                    Ok(Mutex::new(c))
+                    Ok(Mutex::new(Reader::new(c)))
                 })
                 .collect::<Result<Vec<_>, StoreError>>()?;
             Ok(SqliteDb {
@@ -145,20 +147,20 @@ impl SqliteDb {
 
     async fn read<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        f: impl FnOnce(&mut Reader) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         let readers = self.readers.clone();
         let i = self.next.fetch_add(1, Ordering::Relaxed) % readers.len();
-        blocking(move || f(&*lock(&readers[i])?)).await
+        blocking(move || f(&mut *lock(&readers[i])?)).await
     }
 
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.read(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?))
+        self.read(|r| Ok(r.conn.query_row("SELECT 1", [], |_| Ok(()))?))
             .await
     }
 
     pub async fn query(&self, q: Sql, shape: Arc<Shape>) -> Result<Vec<Record>, StoreError> {
-        self.read(move |c| query_on(c, &q, &shape)).await
+        self.read(move |r| query_on(&r.conn, &q, &shape)).await
     }
 
     /// Run a short read right here on a free reader instead of paying two thread hand-offs
@@ -166,12 +168,12 @@ impl SqliteDb {
     /// when every reader is busy it queues on the pool like any other read.
     async fn read_now<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        f: impl FnOnce(&mut Reader) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         let start = self.next.fetch_add(1, Ordering::Relaxed);
         for k in 0..self.readers.len() {
-            if let Ok(c) = self.readers[(start + k) % self.readers.len()].try_lock() {
-                return f(&c);
+            if let Ok(mut r) = self.readers[(start + k) % self.readers.len()].try_lock() {
+                return f(&mut r);
             }
         }
         self.read(f).await
@@ -179,27 +181,24 @@ impl SqliteDb {
 
     /// A read by key (a few microseconds of SQLite work), run at once.
     pub async fn point_read(&self, q: Sql, shape: Arc<Shape>) -> Result<Vec<Record>, StoreError> {
-        self.read_now(move |c| query_on(c, &q, &shape)).await
+        self.read_now(move |r| query_on(&r.conn, &q, &shape)).await
     }
 
-    /// A page and its count, read on one connection (one snapshot). SQLite has no cheap
-    /// estimate, so an estimated total is counted too.
+    /// A page and its count, read on one connection. SQLite has no cheap estimate, so an
+    /// estimated total is counted too (the reader keeps counts until the next commit).
     pub async fn page(
         &self,
         rows: Sql,
         counting: Counting,
         shape: Arc<Shape>,
     ) -> Result<(Vec<Record>, Option<Total>), StoreError> {
-        self.read_now(move |c| {
-            let items = query_on(c, &rows, &shape)?;
+        self.read_now(move |r| {
+            let items = query_on(&r.conn, &rows, &shape)?;
             let count = match &counting {
                 Counting::Skip => return Ok((items, None)),
                 Counting::Exact(sql) | Counting::Estimate { exact: sql, .. } => sql,
             };
-            let p = params(&count.1);
-            let n: i64 = c
-                .prepare_cached(&count.0)?
-                .query_row(rusqlite::params_from_iter(p.iter()), |r| r.get(0))?;
+            let n = r.count(count)?;
             Ok((
                 items,
                 Some(Total {

@@ -40,25 +40,17 @@ pub(crate) enum Op {
     Delete = 4,
 }
 
-/// A collection's rules, or `None` when it declares none (open to anyone).
-pub(crate) type CompiledRules = Option<[Rule; 5]>;
+/// A collection's rules, one per operation.
+pub(crate) type CompiledRules = [Rule; 5];
 
 /// Parse a collection's rules (the manifest check already refused bad ones; one that
-/// still fails to parse denies, never opens).
+/// still fails to parse denies, never opens). A collection without rules is for admins,
+/// service tokens and Plinth only: opening one takes an explicit empty rule.
 pub(crate) fn compile(rules: Option<&Rules>) -> CompiledRules {
-    let rules = rules?;
-    Some(
-        rules
-            .all()
-            .map(|(_, src)| match src.as_deref().map(str::trim) {
-                None => Rule::Missing,
-                Some("") => Rule::Open,
-                Some(src) => plinth_rules::parse(src).map_or(Rule::Missing, |e| {
-                    let user = e.context_names().iter().any(|c| reads_user(c));
-                    Rule::Expr(e, user)
-                }),
-            }),
-    )
+    let Some(rules) = rules else {
+        return std::array::from_fn(|_| Rule::Missing);
+    };
+    rules.all().map(|(_, src)| compile_one(src.as_deref()))
 }
 
 /// Check that every rule of `coll` names known fields: compiled once with sample caller
@@ -68,10 +60,15 @@ pub(crate) fn check(
     cname: &str,
     coll: &plinth_manifest::Collection,
 ) -> Result<(), String> {
-    let Some(rules) = &coll.rules else {
-        return Ok(());
-    };
-    for (op, src) in rules.all() {
+    let rules = coll.rules.iter().flat_map(|r| {
+        r.all()
+            .map(|(op, src)| (format!("rules.{op}"), src.clone()))
+    });
+    let transitions = coll
+        .transitions
+        .iter()
+        .map(|(name, t)| (format!("transitions.{name}.rule"), t.rule.clone()));
+    for (at, src) in rules.chain(transitions) {
         let Some(expr) = src
             .as_deref()
             .filter(|s| !s.trim().is_empty())
@@ -87,7 +84,7 @@ pub(crate) fn check(
         };
         validator
             .rule(cname, coll, &expr, &sample)
-            .map_err(|e| format!("collections.{cname}.rules.{op}: {e}"))?;
+            .map_err(|e| format!("collections.{cname}.{at}: {e}"))?;
     }
     Ok(())
 }
@@ -115,7 +112,7 @@ pub(crate) struct Request<'a> {
 impl Request<'_> {
     /// Whether deciding `op` on `coll` needs the caller's user record.
     pub(crate) fn needs_user(coll: &CollectionHandle, op: Op) -> bool {
-        matches!(&coll.rules, Some(r) if matches!(r[op as usize], Rule::Expr(_, true)))
+        matches!(coll.rules[op as usize], Rule::Expr(_, true))
     }
 }
 
@@ -128,17 +125,37 @@ pub(crate) fn access(
     coll: &CollectionHandle,
     op: Op,
 ) -> Result<Access, CoreError> {
+    decide(validator, admin_roles, req, coll, &coll.rules[op as usize])
+}
+
+/// One rule's source, parsed (`None`: admins and services only; `''`: anyone).
+pub(crate) fn compile_one(src: Option<&str>) -> Rule {
+    match src.map(str::trim) {
+        None => Rule::Missing,
+        Some("") => Rule::Open,
+        Some(src) => plinth_rules::parse(src).map_or(Rule::Missing, |e| {
+            let user = e.context_names().iter().any(|c| reads_user(c));
+            Rule::Expr(e, user)
+        }),
+    }
+}
+
+/// Decide `rule` for the caller of `req` on `coll`.
+pub(crate) fn decide(
+    validator: &Validator,
+    admin_roles: &[String],
+    req: &Request<'_>,
+    coll: &CollectionHandle,
+    rule: &Rule,
+) -> Result<Access, CoreError> {
     let ctx = req.ctx;
-    let Some(rules) = &coll.rules else {
-        return Ok(Access::All);
-    };
     let (id, role) = match &ctx.caller {
         Caller::System | Caller::Service { .. } => return Ok(Access::All),
         Caller::User { role, .. } if admin_roles.contains(role) => return Ok(Access::All),
         Caller::User { id, role, .. } => (J::String(id.to_string()), J::String(role.clone())),
         Caller::Anonymous => (J::Null, J::Null),
     };
-    match &rules[op as usize] {
+    match rule {
         Rule::Missing => Ok(Access::Denied),
         Rule::Open => Ok(Access::All),
         Rule::Expr(expr, _) => {

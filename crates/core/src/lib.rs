@@ -12,6 +12,7 @@ mod demo;
 mod error;
 mod limits;
 mod read;
+mod transition;
 mod write;
 
 use std::sync::Arc;

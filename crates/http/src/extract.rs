@@ -45,6 +45,27 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
     }
 }
 
+/// A JSON body, or `null` when the request has none (actions whose input is optional).
+pub(crate) struct MaybeJsonBody(pub serde_json::Value);
+
+impl<S: Send + Sync> FromRequest<S> for MaybeJsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let empty = req.headers().get(CONTENT_TYPE).is_none()
+            && req
+                .headers()
+                .get(axum::http::header::CONTENT_LENGTH)
+                .is_none_or(|v| v.as_bytes() == b"0");
+        if empty {
+            return Ok(MaybeJsonBody(serde_json::Value::Null));
+        }
+        JsonBody::from_request(req, state)
+            .await
+            .map(|JsonBody(v)| MaybeJsonBody(v))
+    }
+}
+
 /// Query-string pairs in order (repeated keys kept).
 pub(crate) struct QueryPairs(pub Vec<(String, String)>);
 

@@ -209,6 +209,28 @@ pub fn document(m: &Manifest, server: &str, limits: Limits) -> Value {
             "patch": {"operationId": format!("update{t}"), "tags": [name], "requestBody": body, "responses": update_responses},
             "delete": {"operationId": format!("delete{t}"), "tags": [name], "responses": {"204": {"description": "Deleted"}, "404": err("Not found"), "409": err("Still referenced")}},
         }));
+        for (tname, tr) in &coll.transitions {
+            let props: Map<String, Value> = tr
+                .input
+                .iter()
+                .filter_map(|f| Some((m.wire_name(coll, f), field_schema(coll.fields.get(f)?))))
+                .collect();
+            let required: Vec<String> = tr.require.iter().map(|f| m.wire_name(coll, f)).collect();
+            let input = json!({"required": false, "content": {"application/json": {"schema": {"type": "object", "properties": props, "required": required, "additionalProperties": false}}}});
+            let mut responses = view_responses.clone();
+            for (code, desc) in [
+                ("400", "Bad input"),
+                ("401", "Not signed in"),
+                ("403", "Not allowed"),
+                ("409", "Not in a state it starts from"),
+            ] {
+                responses[code] = err(desc);
+            }
+            paths.insert(format!("/{name}/{{id}}/{tname}"), json!({
+                "parameters": id_param,
+                "post": {"operationId": format!("{tname}{t}"), "tags": [name], "description": format!("{} -> {}", tr.from.join(" | "), tr.to), "requestBody": input, "responses": responses},
+            }));
+        }
     }
     crate::openapi_auth::add_paths(m, &mut paths, &err);
     // Any operation that takes a body can meet the body limit and the content-type check.

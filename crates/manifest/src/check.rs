@@ -75,12 +75,12 @@ pub fn parse(src: &str) -> Result<Manifest, ManifestErrors> {
     }
 }
 
-struct Checker<'a> {
+pub(crate) struct Checker<'a> {
     src: &'a str,
     errors: Vec<ManifestError>,
 }
 
-fn is_identifier(name: &str) -> bool {
+pub(crate) fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
     matches!(chars.next(), Some('a'..='z'))
         && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'))
@@ -90,7 +90,7 @@ fn is_identifier(name: &str) -> bool {
 }
 
 impl Checker<'_> {
-    fn error(&mut self, path: &[&str], message: impl Into<String>) {
+    pub(crate) fn error(&mut self, path: &[&str], message: impl Into<String>) {
         let pos = locate(self.src, path);
         self.errors.push(ManifestError {
             path: path.join("."),
@@ -141,6 +141,7 @@ impl Checker<'_> {
                 self.field(m, &fpath, field);
             }
             self.wire_names(m, name, coll);
+            self.transitions(m, name, coll);
             if let Some(rules) = &coll.rules {
                 for (op, rule) in rules.all() {
                     let Some(src) = rule.as_deref().filter(|r| !r.trim().is_empty()) else {
@@ -172,7 +173,7 @@ impl Checker<'_> {
 
     /// A rule may read the caller (`@auth.id`, `@auth.role`), `@now` and the request body's
     /// fields by wire name; a role it compares `@auth.role` with must be declared.
-    fn rule_values(
+    pub(crate) fn rule_values(
         &mut self,
         m: &Manifest,
         coll: &crate::Collection,

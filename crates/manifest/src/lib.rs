@@ -7,6 +7,7 @@ mod limits;
 mod locate;
 mod model;
 mod system;
+mod transitions;
 
 pub use check::{parse, ManifestError, ManifestErrors};
 pub use limits::{window_secs, RateLimit, RateLimits, MAX_WINDOW_SECS};
@@ -15,6 +16,7 @@ pub use model::{
     Naming, OnDelete, Rules, Timestamps,
 };
 pub use system::{is_system, with_system, RATE_LIMITS, USERS};
+pub use transitions::Transition;
 
 /// Names no collection or field may take: they are system columns or list query words.
 pub const RESERVED_FIELD_NAMES: &[&str] = &[

@@ -143,9 +143,12 @@ pub struct Collection {
     /// Secondary indexes.
     #[serde(default)]
     pub indexes: Vec<IndexDef>,
-    /// Who may do what (docs/rules.md). Absent: the collection is open to anyone.
+    /// Who may do what (docs/rules.md). Absent: admins and service tokens only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rules: Option<Rules>,
+    /// Named state transitions, each an endpoint (docs/workflows.md).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub transitions: IndexMap<String, crate::Transition>,
 }
 
 /// Access rules of a collection, one expression per operation (the `filter=` language

@@ -193,18 +193,25 @@ pub fn resolve(config: &Config) -> Result<Vec<AppSpec>> {
     Ok(out)
 }
 
-/// Give every collection without rules the rule "signed in" for every operation
-/// (`apps.<name>.require_sign_in`).
+/// Turn every open rule (`""`, anyone) of the app into "signed in"
+/// (`apps.<name>.require_sign_in`); other rules stay as they are.
 fn require_sign_in(manifest: &mut Manifest) {
-    let signed_in = || Some("@auth.id != null".to_owned());
-    for coll in manifest.collections.values_mut() {
-        coll.rules.get_or_insert_with(|| plinth_manifest::Rules {
-            list: signed_in(),
-            view: signed_in(),
-            create: signed_in(),
-            update: signed_in(),
-            delete: signed_in(),
-        });
+    for rules in manifest
+        .collections
+        .values_mut()
+        .filter_map(|c| c.rules.as_mut())
+    {
+        for rule in [
+            &mut rules.list,
+            &mut rules.view,
+            &mut rules.create,
+            &mut rules.update,
+            &mut rules.delete,
+        ] {
+            if rule.as_deref().is_some_and(|r| r.trim().is_empty()) {
+                *rule = Some("@auth.id != null".to_owned());
+            }
+        }
     }
 }
 

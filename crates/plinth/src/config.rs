@@ -128,8 +128,8 @@ pub struct AppConfig {
     pub token_secret: Option<SecretString>,
     /// Overrides of the rate limits the manifest declares.
     pub rate_limits: Option<RateLimitsConfig>,
-    /// Require a signed-in caller (or a service token) for every collection that declares no
-    /// rules, e.g. DataGen, open by its seed, behind sign-in in a shared deployment.
+    /// Turn every open rule (`''`) of the app into "signed in", e.g. DataGen, open by its
+    /// seed, behind sign-in in a shared deployment.
     pub require_sign_in: bool,
 }
 

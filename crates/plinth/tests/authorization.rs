@@ -95,14 +95,15 @@ struct Case<'a> {
 
 /// What the manifest says the caller may do.
 fn allowed(c: &Case<'_>, op: Op) -> bool {
-    let Some(rules) = &c.coll.rules else {
-        return true;
-    };
     match c.who {
         Who::Service(_) => return true,
         Who::User { role, .. } if c.m.admin_roles.contains(role) => return true,
         _ => {}
     }
+    // No rules: admins, services and Plinth only.
+    let Some(rules) = &c.coll.rules else {
+        return false;
+    };
     match rule_of(rules, op).as_deref().map(str::trim) {
         None => false,
         Some("") => true,

@@ -222,7 +222,7 @@ async fn string_style_unmatched_routes(env: TestEnv) {
     let app = env.spawn(&["quadrax"]).await.with_service_tokens().await;
     for path in [
         "/quadrax/api/nope",
-        "/quadrax/api/nope/x/y",
+        "/quadrax/api/nope/x/y/z",
         "/quadrax/api/users/x/y/z",
         "/quadrax/api/",
         "/quadrax/api",
@@ -231,6 +231,14 @@ async fn string_style_unmatched_routes(env: TestEnv) {
         assert_string_error(&r, 404, "NOT_FOUND");
         assert!(r.body["requestId"].is_string(), "{path}: {}", r.body);
     }
+    // `{collection}/{id}/{transition}` takes POST only; an unknown transition is a 404.
+    assert_string_error(
+        &app.get("/quadrax/api/models/x/y").await,
+        405,
+        "METHOD_NOT_ALLOWED",
+    );
+    let r = app.post("/quadrax/api/models/x/y", json!({})).await;
+    assert_string_error(&r, 404, "NOT_FOUND");
     let id = uuid::Uuid::now_v7();
     for (method, path) in [
         (Method::PUT, "/quadrax/api/users".to_owned()),
@@ -254,13 +262,13 @@ async fn string_style_unmatched_routes(env: TestEnv) {
     let manifest = env.dir.path().join("notes.yaml");
     std::fs::write(
         &manifest,
-        "name: notes\nbase: /\nerrors: string\ncollections:\n  notes:\n    fields:\n      title: { type: text }\n",
+        "name: notes\nbase: /\nerrors: string\ncollections:\n  notes:\n    fields:\n      title: { type: text }\n    rules: { list: '', view: '', create: '', update: '', delete: '' }\n",
     )
     .expect("write manifest");
     let mut config = env.config(&[("notes", Some(manifest))]);
     config.apps.get_mut("notes").expect("notes").mount = Some("/".into());
     let app = env.start(&config).await.expect("server starts");
-    for path in ["/notes/x/y", "/", "/a/b/c/d"] {
+    for path in ["/notes/x/y/z", "/", "/a/b/c/d"] {
         assert_string_error(&app.get(path).await, 404, "NOT_FOUND");
     }
     let put = app.call(Method::PUT, "/notes", Some(json!({}))).await;

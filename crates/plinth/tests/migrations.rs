@@ -13,10 +13,10 @@ use serde_json::json;
 
 both!(manifest_changes_migrate_without_loss);
 
-const V1: &str = "name: shop\nbase: /api\ncollections:\n  items:\n    fields:\n      title: { type: text, required: true }\n";
-const V2: &str = "name: shop\nbase: /api\ncollections:\n  items:\n    fields:\n      title: { type: text, required: true }\n      price: { type: float }\n      sku: { type: text, unique: true }\n    indexes:\n      - fields: [title]\n";
-const V3: &str = "name: shop\nbase: /api\ncollections:\n  items:\n    fields:\n      title: { type: text, required: true }\n      sku: { type: text, unique: true }\n    indexes:\n      - fields: [title]\n";
-const V2_REQUIRED: &str = "name: shop\nbase: /api\ncollections:\n  items:\n    fields:\n      title: { type: text, required: true }\n      price: { type: float }\n      sku: { type: text, unique: true }\n      owner: { type: text, required: true }\n    indexes:\n      - fields: [title]\n";
+const V1: &str = "name: shop\nbase: /api\ncollections:\n  items:\n    fields:\n      title: { type: text, required: true }\n    rules: { list: '', view: '', create: '', update: '', delete: '' }\n";
+const V2: &str = "name: shop\nbase: /api\ncollections:\n  items:\n    fields:\n      title: { type: text, required: true }\n      price: { type: float }\n      sku: { type: text, unique: true }\n    indexes:\n      - fields: [title]\n    rules: { list: '', view: '', create: '', update: '', delete: '' }\n";
+const V3: &str = "name: shop\nbase: /api\ncollections:\n  items:\n    fields:\n      title: { type: text, required: true }\n      sku: { type: text, unique: true }\n    indexes:\n      - fields: [title]\n    rules: { list: '', view: '', create: '', update: '', delete: '' }\n";
+const V2_REQUIRED: &str = "name: shop\nbase: /api\ncollections:\n  items:\n    fields:\n      title: { type: text, required: true }\n      price: { type: float }\n      sku: { type: text, unique: true }\n      owner: { type: text, required: true }\n    indexes:\n      - fields: [title]\n    rules: { list: '', view: '', create: '', update: '', delete: '' }\n";
 
 fn write(path: &Path, text: &str) {
     std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");

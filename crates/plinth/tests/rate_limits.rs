@@ -22,7 +22,7 @@ both!(
 fn lim_config(env: &TestEnv, limits: &str) -> Config {
     let path: PathBuf = env.dir.path().join("lim.yaml");
     let manifest = format!(
-        "name: lim\nbase: /api\nrate_limits:\n{limits}\ncollections:\n  notes:\n    fields:\n      title: {{ type: text }}\n"
+        "name: lim\nbase: /api\nrate_limits:\n{limits}\ncollections:\n  notes:\n    fields:\n      title: {{ type: text }}\n    rules: {{ list: '', view: '', create: '', update: '', delete: '' }}\n"
     );
     std::fs::write(&path, manifest).expect("write manifest");
     let mut config = env.config(&[("lim", Some(path))]);

@@ -4,6 +4,7 @@ mod auth;
 mod create;
 mod delete;
 mod list;
+mod transition;
 mod update;
 mod view;
 
@@ -58,7 +59,8 @@ pub(crate) fn router(app: Arc<AppService>, trust_proxy: bool) -> Router {
             get(view::handle)
                 .patch(update::handle)
                 .delete(delete::handle),
-        );
+        )
+        .route("/{collection}/{id}/{action}", post(transition::handle));
     if limits.api.is_some() {
         api = api.route_layer(middleware::from_fn_with_state(
             limiter(Group::Api),

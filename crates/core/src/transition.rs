@@ -1,0 +1,217 @@
+//! State transitions (`transitions:` in the manifest): one guarded
+//! `UPDATE ... WHERE id = ? AND <state> IN (<from>) AND <guard>` with its audit entry in the
+//! same write unit, so of two racing transitions one wins and the other finds the state
+//! moved. When nothing was updated, one read tells the caller why (404, 409 or 403).
+
+use plinth_context::{Caller, Ctx};
+use plinth_manifest::Transition;
+use plinth_records::{format_timestamp, FieldError, Filter, Mode, Record, ValidationError, Value};
+use plinth_store::{Miss, StoreError, WriteUnit};
+use serde_json::{json, Map, Value as J};
+use uuid::Uuid;
+
+use crate::access::{compile_one, decide, refuse_create, Access, Request};
+use crate::read::{eq, record_id};
+use crate::{AppService, CollectionHandle, CoreError};
+
+/// The audit trail every transition writes to, in the same unit.
+const AUDIT: &str = "_plinth_audit";
+
+impl AppService {
+    /// Make transition `name` on record `id` of `coll`; `body` carries its input fields.
+    pub async fn transition(
+        &self,
+        ctx: &Ctx,
+        coll: &CollectionHandle,
+        id: &str,
+        name: &str,
+        body: &J,
+    ) -> Result<Record, CoreError> {
+        let t = coll
+            .def
+            .transitions
+            .get(name)
+            .ok_or_else(|| CoreError::NotFound(format!("No action `{name}`")))?;
+        let id = record_id(id)?;
+        let row = self.validator.record(
+            &coll.name,
+            &coll.def,
+            &self.transition_body(ctx, coll, t, name, body)?,
+            Mode::Update,
+        )?;
+        let rule = compile_one(t.rule.as_deref());
+        let user = match &rule {
+            crate::access::Rule::Expr(_, true) => self.caller_user(ctx).await?,
+            _ => None,
+        };
+        let req = Request {
+            ctx,
+            body: Some(body),
+            user: user.as_ref(),
+        };
+        let guard = match decide(
+            &self.validator,
+            &self.manifest.admin_roles,
+            &req,
+            coll,
+            &rule,
+        )? {
+            Access::All => None,
+            Access::Only(f) => Some(f),
+            Access::Denied => return Err(self.why_not(ctx, coll, id, t, name).await),
+        };
+        let state = Filter::Or(
+            t.from
+                .iter()
+                .map(|s| eq(&t.field, Value::Text(s.clone())))
+                .collect(),
+        );
+        let mut parts = vec![eq("id", Value::Uuid(id)), state];
+        parts.extend(guard);
+        let mut unit = WriteUnit::new();
+        let at = unit.push(
+            self.store
+                .update_where_step(&coll.table, &Filter::And(parts), &row, ctx.now)
+                .expect_one(Miss::Conflict),
+        );
+        unit.push(self.audit_step(ctx, coll, id, name, t, body)?);
+        match self.store.apply(ctx, unit).await {
+            Ok(outs) => outs
+                .into_iter()
+                .nth(at)
+                .and_then(plinth_store::StepOut::into_record)
+                .ok_or_else(|| CoreError::Store(StoreError::Database("no row returned".into()))),
+            Err(StoreError::Expectation(_)) => Err(self.why_not(ctx, coll, id, t, name).await),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The fields to set, in wire names: the input the client may send (and must, where
+    /// required), the transition's own values, and the new state.
+    fn transition_body(
+        &self,
+        ctx: &Ctx,
+        coll: &CollectionHandle,
+        t: &Transition,
+        name: &str,
+        body: &J,
+    ) -> Result<J, CoreError> {
+        let given = match body {
+            J::Null => Map::new(),
+            J::Object(m) => m.clone(),
+            _ => {
+                return Err(invalid("", "the body must be a JSON object"));
+            }
+        };
+        let mut details = Vec::new();
+        for key in given.keys() {
+            if !t.input.iter().any(|f| coll.wire(f) == key) {
+                details.push(FieldError::new(key, format!("is not an input of `{name}`")));
+            }
+        }
+        for f in &t.require {
+            if given.get(coll.wire(f)).is_none_or(J::is_null) {
+                details.push(FieldError::new(coll.wire(f), "is required"));
+            }
+        }
+        if !details.is_empty() {
+            return Err(ValidationError { details }.into());
+        }
+        let mut out = given;
+        for (f, v) in &t.set {
+            let value = match v.as_str() {
+                // A service token is no user: nobody to name.
+                Some("@auth.id") => match &ctx.caller {
+                    Caller::User { id, .. } => J::String(id.to_string()),
+                    _ => J::Null,
+                },
+                Some("@now") => J::String(format_timestamp(&ctx.now)),
+                _ => v.clone(),
+            };
+            out.insert(coll.wire(f).to_owned(), value);
+        }
+        out.insert(coll.wire(&t.field).to_owned(), J::String(t.to.clone()));
+        Ok(J::Object(out))
+    }
+
+    /// The audit entry of a transition: who, what, the request, the state change and input.
+    fn audit_step(
+        &self,
+        ctx: &Ctx,
+        coll: &CollectionHandle,
+        id: Uuid,
+        name: &str,
+        t: &Transition,
+        body: &J,
+    ) -> Result<plinth_store::Step, CoreError> {
+        let audit = self
+            .any_collection(AUDIT)
+            .ok_or_else(|| CoreError::Store(StoreError::UnknownCollection(AUDIT.into())))?;
+        let (kind, actor) = match &ctx.caller {
+            Caller::User { id, .. } => ("user", J::String(id.to_string())),
+            Caller::Service { id, .. } => ("service", J::String(id.to_string())),
+            Caller::System => ("system", J::Null),
+            Caller::Anonymous => ("anonymous", J::Null),
+        };
+        let before = match t.from.as_slice() {
+            [one] => J::String(one.clone()),
+            _ => J::Null,
+        };
+        let entry = json!({
+            "collection": coll.name,
+            "record_id": id.to_string(),
+            "action": name,
+            "actor_kind": kind,
+            "actor_id": actor,
+            "request_id": ctx.request_id.to_string(),
+            "changes": { t.field.as_str(): { "from": before, "to": t.to }, "input": body },
+        });
+        let row = self
+            .validator
+            .record(AUDIT, &audit.def, &entry, Mode::Create)?;
+        Ok(self
+            .store
+            .insert_step(&audit.table, Uuid::now_v7(), &row, ctx.now)?)
+    }
+
+    /// Why a transition did not happen: the record is not there for the caller (404; 401
+    /// when anonymous), it is in another state (409), or the guard refused (403).
+    async fn why_not(
+        &self,
+        ctx: &Ctx,
+        coll: &CollectionHandle,
+        id: Uuid,
+        t: &Transition,
+        name: &str,
+    ) -> CoreError {
+        let found = match self.view(ctx, coll, &id.to_string(), &[]).await {
+            Ok(rec) => rec,
+            Err(CoreError::NotFound(_)) if matches!(ctx.caller, Caller::Anonymous) => {
+                return refuse_create(ctx)
+            }
+            Err(e) => return e,
+        };
+        let state = found
+            .get(&t.field)
+            .and_then(J::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        if !t.from.contains(&state) {
+            return CoreError::Conflict(format!(
+                "Cannot {name} a record whose {} is `{state}`",
+                coll.wire(&t.field)
+            ));
+        }
+        match ctx.caller {
+            Caller::Anonymous => refuse_create(ctx),
+            _ => CoreError::Forbidden(format!("Not allowed to {name} this record")),
+        }
+    }
+}
+
+fn invalid(field: &str, message: &str) -> CoreError {
+    ValidationError {
+        details: vec![FieldError::new(field, message)],
+    }
+    .into()
+}

@@ -1,0 +1,143 @@
+//! State machines: named transitions of a collection's state field, each an endpoint
+//! (`POST {base}/{collection}/{id}/{name}`) that moves a record from one of `from` to `to`
+//! when its guard rule allows, setting the fields it names (docs/workflows.md).
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+use crate::check::{is_identifier, Checker};
+use crate::model::{Collection, FieldType, Manifest};
+
+/// One named transition.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Transition {
+    /// The state field (default `status`).
+    #[serde(default = "status")]
+    pub field: String,
+    /// The states it may start from.
+    pub from: Vec<String>,
+    /// The state it ends in.
+    pub to: String,
+    /// Who may make it: a rule on the record, as in `rules:`; absent: admins and services
+    /// only; `''`: anyone who may see the record.
+    #[serde(default)]
+    pub rule: Option<String>,
+    /// Fields the client may send with it (wire names as stored names).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub input: Vec<String>,
+    /// Of those, the ones it must send (a rejection's reason).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub require: Vec<String>,
+    /// Fields it sets: a literal, `"@auth.id"` or `"@now"`.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub set: IndexMap<String, serde_json::Value>,
+}
+
+fn status() -> String {
+    "status".to_owned()
+}
+
+impl Checker<'_> {
+    /// Transitions name real fields and states, and their rules only known values.
+    pub(crate) fn transitions(&mut self, m: &Manifest, cname: &str, coll: &Collection) {
+        for (tname, t) in &coll.transitions {
+            let path = ["collections", cname, "transitions", tname.as_str()];
+            if !is_identifier(tname) {
+                self.error(
+                    &path,
+                    "transition names are lowercase letters, digits and _",
+                );
+            }
+            let Some(state) = coll.fields.get(&t.field) else {
+                self.error(&path, format!("unknown state field `{}`", t.field));
+                continue;
+            };
+            if !matches!(state.kind, FieldType::Text | FieldType::Enum) {
+                self.error(
+                    &path,
+                    format!("state field `{}` must be text or enum", t.field),
+                );
+            }
+            if t.from.is_empty() {
+                self.error(&path, "`from` lists no state");
+            }
+            if let Some(values) = &state.values {
+                for s in t.from.iter().chain([&t.to]) {
+                    if !values.contains(s) {
+                        self.error(&path, format!("`{s}` is not a value of `{}`", t.field));
+                    }
+                }
+            }
+            for f in t.input.iter().chain(&t.require).chain(t.set.keys()) {
+                if !coll.fields.contains_key(f) || *f == t.field {
+                    self.error(&path, format!("`{f}` is not a field it can set"));
+                }
+            }
+            for f in &t.require {
+                if !t.input.contains(f) {
+                    self.error(&path, format!("required `{f}` must be listed in `input`"));
+                }
+            }
+            for (f, v) in &t.set {
+                if let Some(s) = v.as_str().and_then(|s| s.strip_prefix('@')) {
+                    if !matches!(s, "auth.id" | "now") {
+                        self.error(
+                            &path,
+                            format!("`{f}`: set knows @auth.id and @now, not @{s}"),
+                        );
+                    }
+                }
+            }
+            if let Some(src) = t.rule.as_deref().filter(|r| !r.trim().is_empty()) {
+                match plinth_rules::parse(src) {
+                    Err(e) => self.error(&path, format!("invalid rule: {e}")),
+                    Ok(expr) => self.rule_values(m, coll, &path, &expr),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    const BASE: &str = "name: t\ncollections:\n  items:\n    fields:\n      status: { type: enum, values: [open, done], required: true, default: open }\n      note: { type: text }\n      by: { type: uuid }\n    transitions:\n";
+
+    #[test]
+    fn transitions_name_real_fields_and_states() {
+        let ok = crate::parse(&format!("{BASE}      finish: {{ from: [open], to: done, rule: '@auth.id != null', input: [note], require: [note], set: {{ by: '@auth.id' }} }}\n"))
+            .expect("valid");
+        let t = &ok.collections["items"].transitions["finish"];
+        assert_eq!((t.field.as_str(), t.to.as_str()), ("status", "done"));
+        for (bad, msg) in [
+            (
+                "finish: { field: nope, from: [open], to: done }",
+                "unknown state field",
+            ),
+            (
+                "finish: { from: [open], to: closed }",
+                "`closed` is not a value",
+            ),
+            ("finish: { from: [], to: done }", "no state"),
+            (
+                "finish: { from: [open], to: done, set: { by: '@auth.role' } }",
+                "not @auth.role",
+            ),
+            (
+                "finish: { from: [open], to: done, require: [note] }",
+                "listed in `input`",
+            ),
+            (
+                "finish: { from: [open], to: done, input: [status] }",
+                "not a field it can set",
+            ),
+            (
+                "finish: { from: [open], to: done, rule: 'note = @auth.nope' }",
+                "unknown @auth.nope",
+            ),
+        ] {
+            let err = crate::parse(&format!("{BASE}      {bad}\n")).expect_err(bad);
+            assert!(err.to_string().contains(msg), "{bad}: {err}");
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! State transitions, through CloudDrift's approve and reject (`POST /drifts/:id/approve`):
+//! who may, from which state, required input, the audit entry in the same unit, and two
+//! racing transitions of one record (exactly one wins), on both databases.
+
+mod common;
+
+use common::{assert_object_error, TestApp, TestEnv};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+both!(approve_and_reject_drifts, racing_transitions_one_wins);
+
+const API: &str = "/clouddrift/api/v1";
+
+async fn drift(app: &TestApp, scanner: &str, title: &str) -> String {
+    let body = json!({"title": title, "resource_id": format!("arn:{title}"), "resource_type": "aws_s3_bucket", "severity": "critical"});
+    let r = app
+        .send(
+            Method::POST,
+            &format!("{API}/drifts"),
+            Some(scanner),
+            Some(body),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.body["data"]["id"].as_str().expect("id").to_owned()
+}
+
+async fn act(
+    app: &TestApp,
+    token: Option<&str>,
+    id: &str,
+    action: &str,
+    body: Option<Value>,
+) -> common::Reply {
+    app.send(
+        Method::POST,
+        &format!("{API}/drifts/{id}/{action}"),
+        token,
+        body,
+    )
+    .await
+}
+
+async fn approve_and_reject_drifts(env: TestEnv) {
+    let app = env.spawn(&["clouddrift"]).await;
+    let scanner = app.service_token("clouddrift", "SERVICE").await;
+    let (eng_id, eng) = app
+        .user_token(
+            "clouddrift",
+            "emma@example.com",
+            "engineer",
+            json!({"name": "Emma"}),
+        )
+        .await;
+    let (_, viewer) = app
+        .user_token(
+            "clouddrift",
+            "vic@example.com",
+            "viewer",
+            json!({"name": "Vic"}),
+        )
+        .await;
+    let id = drift(&app, &scanner, "Public bucket").await;
+
+    // Anonymous: 401; a viewer may see it but not approve it: 403; unknown action: 404.
+    assert_object_error(
+        &act(&app, None, &id, "approve", None).await,
+        401,
+        "UNAUTHENTICATED",
+    );
+    assert_object_error(
+        &act(&app, Some(&viewer), &id, "approve", None).await,
+        403,
+        "FORBIDDEN",
+    );
+    assert_object_error(
+        &act(&app, Some(&eng), &id, "archive", None).await,
+        404,
+        "NOT_FOUND",
+    );
+    // Input: only the declared fields; a rejection needs its reason.
+    let r = act(
+        &app,
+        Some(&eng),
+        &id,
+        "approve",
+        Some(json!({"severity": "info"})),
+    )
+    .await;
+    assert_object_error(&r, 400, "VALIDATION_ERROR");
+    let r = act(&app, Some(&eng), &id, "reject", Some(json!({}))).await;
+    assert_object_error(&r, 400, "VALIDATION_ERROR");
+    assert!(r.body.to_string().contains("review_comment"), "{}", r.body);
+    // The status moves only through transitions.
+    let r = app
+        .send(
+            Method::PATCH,
+            &format!("{API}/drifts/{id}"),
+            Some(&eng),
+            Some(json!({"status": "approved"})),
+        )
+        .await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    let unchanged = app
+        .send(
+            Method::GET,
+            &format!("{API}/drifts/{id}"),
+            Some(&viewer),
+            None,
+        )
+        .await;
+    assert_eq!(
+        unchanged.body["data"]["status"], "pending",
+        "nothing changed so far"
+    );
+
+    let r = act(
+        &app,
+        Some(&eng),
+        &id,
+        "approve",
+        Some(json!({"review_comment": "Known exception"})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let d = &r.body["data"];
+    assert_eq!(d["status"], "approved");
+    assert_eq!(d["reviewed_by"], eng_id.as_str());
+    assert_eq!(d["review_comment"], "Known exception");
+    assert!(d["reviewed_at"].is_string(), "{d}");
+    // From approved there is no way back: 409 for both.
+    let r = act(&app, Some(&eng), &id, "approve", None).await;
+    assert_object_error(&r, 409, "CONFLICT");
+    let r = act(
+        &app,
+        Some(&eng),
+        &id,
+        "reject",
+        Some(json!({"review_comment": "x"})),
+    )
+    .await;
+    assert_object_error(&r, 409, "CONFLICT");
+
+    // One audit entry, written with the change: who, what, the state change.
+    let svc = app.service("clouddrift");
+    let audit = svc.any_collection("_plinth_audit").expect("audit");
+    let page = svc
+        .list(
+            &svc.system_ctx(),
+            audit,
+            &[("record_id".to_owned(), id.clone())],
+        )
+        .await
+        .expect("audit entries");
+    assert_eq!(page.items.len(), 1);
+    let entry = serde_json::to_value(&page.items[0]).expect("json");
+    assert_eq!(entry["action"], "approve");
+    assert_eq!(entry["actor_kind"], "user");
+    assert_eq!(entry["actor_id"], eng_id.as_str());
+    assert_eq!(
+        entry["changes"]["status"],
+        json!({"from": "pending", "to": "approved"})
+    );
+    app.stop().await;
+}
+
+async fn racing_transitions_one_wins(env: TestEnv) {
+    let app = std::sync::Arc::new(env.spawn(&["clouddrift"]).await);
+    let scanner = app.service_token("clouddrift", "SERVICE").await;
+    let (_, eng) = app
+        .user_token(
+            "clouddrift",
+            "emma@example.com",
+            "engineer",
+            json!({"name": "Emma"}),
+        )
+        .await;
+    for round in 0..5 {
+        let id = drift(&app, &scanner, &format!("race-{round}")).await;
+        let (a, b) = tokio::join!(
+            act(&app, Some(&eng), &id, "approve", None),
+            act(
+                &app,
+                Some(&eng),
+                &id,
+                "reject",
+                Some(json!({"review_comment": "no"}))
+            ),
+        );
+        let mut codes = [a.status.as_u16(), b.status.as_u16()];
+        codes.sort_unstable();
+        assert_eq!(codes, [200, 409], "approve: {} reject: {}", a.body, b.body);
+        let svc = app.service("clouddrift");
+        let audit = svc.any_collection("_plinth_audit").expect("audit");
+        let page = svc
+            .list(
+                &svc.system_ctx(),
+                audit,
+                &[("record_id".to_owned(), id.clone())],
+            )
+            .await
+            .expect("audit");
+        assert_eq!(page.items.len(), 1, "only the winner is audited");
+    }
+    match std::sync::Arc::try_unwrap(app) {
+        Ok(app) => app.stop().await,
+        Err(_) => panic!("app still shared"),
+    }
+}

@@ -86,6 +86,61 @@ impl AppService {
         }
     }
 
+    /// Move record `id` to the state `body` names for `field` (wire name), through the
+    /// declared transition that leads there from its state (Sim-Flow's
+    /// `PATCH /requests/:id/status {"status": "In Progress"}`); other body fields are
+    /// the transition's input.
+    pub async fn move_state(
+        &self,
+        ctx: &Ctx,
+        coll: &CollectionHandle,
+        id: &str,
+        field: &str,
+        body: &J,
+    ) -> Result<Record, CoreError> {
+        let stored = coll
+            .def
+            .transitions
+            .values()
+            .find(|t| coll.wire(&t.field) == field)
+            .map(|t| t.field.clone())
+            .ok_or_else(|| CoreError::NotFound(format!("No action `{field}`")))?;
+        let target = body
+            .get(field)
+            .and_then(J::as_str)
+            .ok_or_else(|| invalid(field, "is required (the state to move to)"))?;
+        let leads: Vec<(&String, &Transition)> = coll
+            .def
+            .transitions
+            .iter()
+            .filter(|(_, t)| t.field == stored && t.to == target)
+            .collect();
+        let name = match leads.as_slice() {
+            [] => {
+                return Err(invalid(
+                    field,
+                    &format!("no transition leads to `{target}`"),
+                ))
+            }
+            [(name, _)] => *name,
+            // Several lead there: the one that starts from the record's state (the move
+            // itself re-checks the state atomically).
+            [(first, _), ..] => {
+                let rec = self.view(ctx, coll, id, &[]).await?;
+                let state = rec.get(&stored).and_then(J::as_str).unwrap_or_default();
+                leads
+                    .iter()
+                    .find(|(_, t)| t.from.iter().any(|f| f == state))
+                    .map_or(*first, |(name, _)| *name)
+            }
+        };
+        let mut input = body.clone();
+        if let Some(o) = input.as_object_mut() {
+            o.remove(field);
+        }
+        self.transition(ctx, coll, id, name, &input).await
+    }
+
     /// The fields to set, in wire names: the input the client may send (and must, where
     /// required), the transition's own values, and the new state.
     fn transition_body(

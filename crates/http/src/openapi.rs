@@ -228,8 +228,21 @@ pub fn document(m: &Manifest, server: &str, limits: Limits) -> Value {
             }
             paths.insert(format!("/{name}/{{id}}/{tname}"), json!({
                 "parameters": id_param,
-                "post": {"operationId": format!("{tname}{t}"), "tags": [name], "description": format!("{} -> {}", tr.from.join(" | "), tr.to), "requestBody": input, "responses": responses},
+                "post": {"operationId": format!("{tname}{t}"), "tags": [name], "description": format!("{} -> {}", tr.from.join(" | "), tr.to), "requestBody": input, "responses": responses.clone()},
             }));
+            // PATCH {id}/{state field} {"<field>": "<state>"}: through whichever transition leads there.
+            let field = m.wire_name(coll, &tr.field);
+            let states: Vec<&String> = coll
+                .transitions
+                .values()
+                .filter(|x| x.field == tr.field)
+                .map(|x| &x.to)
+                .collect();
+            let body = json!({"required": true, "content": {"application/json": {"schema": {"type": "object", "properties": {field.clone(): {"type": "string", "enum": states}}, "required": [field.clone()]}}}});
+            let item = paths
+                .entry(format!("/{name}/{{id}}/{field}"))
+                .or_insert_with(|| json!({"parameters": id_param}));
+            item["patch"] = json!({"operationId": format!("set{}{t}", pascal(&field)), "tags": [name], "description": "move to the state given, through the transition that leads there", "requestBody": body, "responses": responses});
         }
     }
     crate::openapi_auth::add_paths(m, &mut paths, &err);

@@ -73,6 +73,12 @@ async fn simflow_seed_endpoints(env: TestEnv) {
     assert_eq!(all.body["requests"][0]["id"], id);
     let one = app.get(&format!("{api}/requests/{id}")).await;
     assert_eq!(one.body["request"]["vendor"], "OpenFOAM");
+    // PATCH /api/requests/:id/status: allowed by role and state (docs/workflows.md).
+    let status = format!("{api}/requests/{id}/status");
+    let r = app.patch(&status, json!({"status": "In Progress"})).await;
+    common::assert_object_error(&r, 403, "FORBIDDEN"); // only the assignee starts work
+    let r = app.patch(&status, json!({"status": "Teleported"})).await;
+    common::assert_object_error(&r, 400, "VALIDATION_ERROR");
     // A comment carries its author from the caller (id, name and role).
     let c = app
         .post(
@@ -84,12 +90,43 @@ async fn simflow_seed_endpoints(env: TestEnv) {
     assert_eq!(c.body["comment"]["author_name"], "Rex", "{}", c.body);
     assert_eq!(c.body["comment"]["author_role"], "REQUESTER");
     assert_eq!(c.body["comment"]["author_id"], rex_id.as_str());
+    // The manager assigns an engineer, who starts and completes the work.
+    let (ed_id, ed) = app
+        .user_token(
+            "simflow",
+            "ed@example.com",
+            "ENGINEER",
+            json!({"name": "Ed"}),
+        )
+        .await;
+    app.act_as("simflow", &max);
+    let r = app
+        .patch(
+            &format!("{api}/requests/{id}"),
+            json!({"assigned_to": ed_id}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    app.act_as("simflow", &ed);
+    let r = app.patch(&status, json!({"status": "In Progress"})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["request"]["status"], "In Progress");
+    let r = app.patch(&status, json!({"status": "Submitted"})).await;
+    common::assert_object_error(&r, 409, "CONFLICT"); // reopening starts from Completed
+    let r = app.patch(&status, json!({"status": "Completed"})).await;
+    assert_eq!(r.body["request"]["status"], "Completed", "{}", r.body);
     let users = app.get(&format!("{api}/users")).await;
-    assert_eq!(users.body["users"].as_array().map(Vec::len), Some(3));
-    let engineers = app.get(&format!("{api}/users?role=ENGINEER")).await;
-    let list = engineers.body["users"].as_array().expect("users");
-    assert_eq!(list.len(), 1);
-    assert_eq!(list[0]["name"], "Eve");
+    assert_eq!(users.body["users"].as_array().map(Vec::len), Some(4));
+    let engineers = app
+        .get(&format!("{api}/users?role=ENGINEER&sort=name"))
+        .await;
+    let names: Vec<&str> = engineers.body["users"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .filter_map(|u| u["name"].as_str())
+        .collect();
+    assert_eq!(names, ["Ed", "Eve"]);
     app.stop().await;
 }
 

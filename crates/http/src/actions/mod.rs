@@ -60,7 +60,10 @@ pub(crate) fn router(app: Arc<AppService>, trust_proxy: bool) -> Router {
                 .patch(update::handle)
                 .delete(delete::handle),
         )
-        .route("/{collection}/{id}/{action}", post(transition::handle));
+        .route(
+            "/{collection}/{id}/{action}",
+            post(transition::handle).patch(transition::set_state),
+        );
     if limits.api.is_some() {
         api = api.route_layer(middleware::from_fn_with_state(
             limiter(Group::Api),

@@ -1,5 +1,7 @@
 //! `POST {base}/{collection}/{id}/{transition}`: a named state transition (CloudDrift's
-//! `drifts/:id/approve`), with its input fields as the body.
+//! `drifts/:id/approve`), with its input fields as the body; and
+//! `PATCH {base}/{collection}/{id}/{state field}`: move to the state the body names
+//! (Sim-Flow's `requests/:id/status`).
 
 use axum::extract::Path;
 use axum::http::StatusCode;
@@ -7,7 +9,7 @@ use axum::response::Response;
 
 use super::{collection, App};
 use crate::error::ApiError;
-use crate::extract::{MaybeJsonBody, ReqCtx};
+use crate::extract::{JsonBody, MaybeJsonBody, ReqCtx};
 use crate::respond;
 
 pub(crate) async fn handle(
@@ -18,6 +20,22 @@ pub(crate) async fn handle(
 ) -> Result<Response, ApiError> {
     let coll = collection(&app, &name)?;
     let rec = app.transition(&ctx, coll, &id, &action, &body).await?;
+    Ok(respond::one(
+        app.manifest().envelope,
+        coll,
+        StatusCode::OK,
+        &rec,
+    ))
+}
+
+pub(crate) async fn set_state(
+    app: App,
+    ReqCtx(ctx): ReqCtx,
+    Path((name, id, field)): Path<(String, String, String)>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let coll = collection(&app, &name)?;
+    let rec = app.move_state(&ctx, coll, &id, &field, &body).await?;
     Ok(respond::one(
         app.manifest().envelope,
         coll,

@@ -6,6 +6,7 @@
 //! It knows no HTTP and writes no SQL: statements come from the store's builders.
 
 mod access;
+mod action;
 mod auth;
 mod collection;
 mod demo;

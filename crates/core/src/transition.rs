@@ -5,7 +5,7 @@
 
 use plinth_context::{Caller, Ctx};
 use plinth_manifest::Transition;
-use plinth_records::{format_timestamp, FieldError, Filter, Mode, Record, ValidationError, Value};
+use plinth_records::{FieldError, Filter, Mode, Record, ValidationError, Value};
 use plinth_store::{Miss, StoreError, WriteUnit};
 use serde_json::{json, Map, Value as J};
 use uuid::Uuid;
@@ -74,7 +74,7 @@ impl AppService {
                 .update_where_step(&coll.table, &Filter::And(parts), &row, ctx.now)
                 .expect_one(Miss::Conflict),
         );
-        unit.push(self.audit_step(ctx, coll, id, name, t, body)?);
+        unit.push(self.transition_audit(ctx, coll, id, name, t, body)?);
         match self.store.apply(ctx, unit).await {
             Ok(outs) => outs
                 .into_iter()
@@ -174,23 +174,14 @@ impl AppService {
         }
         let mut out = given;
         for (f, v) in &t.set {
-            let value = match v.as_str() {
-                // A service token is no user: nobody to name.
-                Some("@auth.id") => match &ctx.caller {
-                    Caller::User { id, .. } => J::String(id.to_string()),
-                    _ => J::Null,
-                },
-                Some("@now") => J::String(format_timestamp(&ctx.now)),
-                _ => v.clone(),
-            };
-            out.insert(coll.wire(f).to_owned(), value);
+            out.insert(coll.wire(f).to_owned(), crate::action::caller_value(ctx, v));
         }
         out.insert(coll.wire(&t.field).to_owned(), J::String(t.to.clone()));
         Ok(J::Object(out))
     }
 
     /// The audit entry of a transition: who, what, the request, the state change and input.
-    fn audit_step(
+    fn transition_audit(
         &self,
         ctx: &Ctx,
         coll: &CollectionHandle,
@@ -198,6 +189,23 @@ impl AppService {
         name: &str,
         t: &Transition,
         body: &J,
+    ) -> Result<plinth_store::Step, CoreError> {
+        let before = match t.from.as_slice() {
+            [one] => J::String(one.clone()),
+            _ => J::Null,
+        };
+        let changes = json!({ t.field.as_str(): { "from": before, "to": t.to }, "input": body });
+        self.audit_step(ctx, coll, id, name, changes)
+    }
+
+    /// An entry of the audit trail (`_plinth_audit`), to commit with the change it tells of.
+    pub(crate) fn audit_step(
+        &self,
+        ctx: &Ctx,
+        coll: &CollectionHandle,
+        id: Uuid,
+        name: &str,
+        changes: J,
     ) -> Result<plinth_store::Step, CoreError> {
         let audit = self
             .any_collection(AUDIT)
@@ -208,10 +216,6 @@ impl AppService {
             Caller::System => ("system", J::Null),
             Caller::Anonymous => ("anonymous", J::Null),
         };
-        let before = match t.from.as_slice() {
-            [one] => J::String(one.clone()),
-            _ => J::Null,
-        };
         let entry = json!({
             "collection": coll.name,
             "record_id": id.to_string(),
@@ -219,7 +223,7 @@ impl AppService {
             "actor_kind": kind,
             "actor_id": actor,
             "request_id": ctx.request_id.to_string(),
-            "changes": { t.field.as_str(): { "from": before, "to": t.to }, "input": body },
+            "changes": changes,
         });
         let row = self
             .validator

@@ -244,6 +244,28 @@ pub fn document(m: &Manifest, server: &str, limits: Limits) -> Value {
                 .or_insert_with(|| json!({"parameters": id_param}));
             item["patch"] = json!({"operationId": format!("set{}{t}", pascal(&field)), "tags": [name], "description": "move to the state given, through the transition that leads there", "requestBody": body, "responses": responses});
         }
+        for (aname, a) in &coll.actions {
+            let props: Map<String, Value> = a
+                .input
+                .iter()
+                .filter_map(|(key, f)| Some((key.clone(), field_schema(coll.fields.get(f)?))))
+                .collect();
+            let input = json!({"required": false, "content": {"application/json": {"schema": {"type": "object", "properties": props, "required": a.require, "additionalProperties": false}}}});
+            let mut responses = view_responses.clone();
+            for (code, desc) in [
+                ("400", "Bad input"),
+                ("401", "Not signed in"),
+                ("403", "Not allowed"),
+                ("409", "Changed meanwhile"),
+            ] {
+                responses[code] = err(desc);
+            }
+            let op = |verb: &str| json!({"operationId": format!("{verb}{}{t}", pascal(aname)), "tags": [name], "requestBody": input, "responses": responses});
+            paths.insert(
+                format!("/{name}/{{id}}/{aname}"),
+                json!({"parameters": id_param, "patch": op("patch"), "post": op("post")}),
+            );
+        }
     }
     crate::openapi_auth::add_paths(m, &mut paths, &err);
     // Any operation that takes a body can meet the body limit and the content-type check.

@@ -142,6 +142,7 @@ impl Checker<'_> {
             }
             self.wire_names(m, name, coll);
             self.transitions(m, name, coll);
+            self.actions(m, name, coll);
             if let Some(rules) = &coll.rules {
                 for (op, rule) in rules.all() {
                     let Some(src) = rule.as_deref().filter(|r| !r.trim().is_empty()) else {

@@ -16,7 +16,7 @@ pub use model::{
     Naming, OnDelete, Rules, Timestamps,
 };
 pub use system::{is_system, with_system, RATE_LIMITS, USERS};
-pub use transitions::Transition;
+pub use transitions::{Action, Transition};
 
 /// Names no collection or field may take: they are system columns or list query words.
 pub const RESERVED_FIELD_NAMES: &[&str] = &[

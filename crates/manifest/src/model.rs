@@ -149,6 +149,9 @@ pub struct Collection {
     /// Named state transitions, each an endpoint (docs/workflows.md).
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub transitions: IndexMap<String, crate::Transition>,
+    /// Named actions, each an endpoint (docs/workflows.md).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub actions: IndexMap<String, crate::Action>,
 }
 
 /// Access rules of a collection, one expression per operation (the `filter=` language

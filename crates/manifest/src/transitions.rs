@@ -38,7 +38,74 @@ fn status() -> String {
     "status".to_owned()
 }
 
+/// A named action: an endpoint (`PATCH` or `POST {base}/{collection}/{id}/{name}`) that
+/// sets fields from its input, the caller and a related record, when its rule allows.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Action {
+    /// Who may: a rule on the record; absent: admins and services only.
+    #[serde(default)]
+    pub rule: Option<String>,
+    /// Input names, as the client sends them, and the field each sets
+    /// (`engineerId: assigned_to`).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub input: IndexMap<String, String>,
+    /// Input names the client must send.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub require: Vec<String>,
+    /// Fields it sets: a literal, `"@auth.id"` or `"@now"`.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub set: IndexMap<String, serde_json::Value>,
+    /// Fields copied from a related record in the same unit, after the rest is set
+    /// (`assigned_to_name: assigned_to.name`).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub copy: IndexMap<String, String>,
+}
+
 impl Checker<'_> {
+    /// Actions set real fields, copy from real relations, and read only known values.
+    pub(crate) fn actions(&mut self, m: &Manifest, cname: &str, coll: &Collection) {
+        for (aname, a) in &coll.actions {
+            let path = ["collections", cname, "actions", aname.as_str()];
+            if !is_identifier(aname) || coll.transitions.contains_key(aname) {
+                self.error(
+                    &path,
+                    "action names are lowercase identifiers, unlike any transition",
+                );
+            }
+            for f in a.input.values().chain(a.set.keys()).chain(a.copy.keys()) {
+                if !coll.fields.contains_key(f) {
+                    self.error(&path, format!("`{f}` is not a field of `{cname}`"));
+                }
+            }
+            for r in &a.require {
+                if !a.input.contains_key(r) {
+                    self.error(&path, format!("required `{r}` must be an input"));
+                }
+            }
+            for (f, src) in &a.copy {
+                let target = src.split_once('.').and_then(|(rel, sub)| {
+                    let t = coll.fields.get(rel)?;
+                    let tc = m.collections.get(t.collection.as_deref()?)?;
+                    (t.kind == FieldType::Relation && (tc.fields.contains_key(sub) || sub == "id"))
+                        .then_some(())
+                });
+                if target.is_none() {
+                    self.error(
+                        &path,
+                        format!("`{f}`: `{src}` is not <relation>.<field of its collection>"),
+                    );
+                }
+            }
+            if let Some(src) = a.rule.as_deref().filter(|r| !r.trim().is_empty()) {
+                match plinth_rules::parse(src) {
+                    Err(e) => self.error(&path, format!("invalid rule: {e}")),
+                    Ok(expr) => self.rule_values(m, coll, &path, &expr),
+                }
+            }
+        }
+    }
+
     /// Transitions name real fields and states, and their rules only known values.
     pub(crate) fn transitions(&mut self, m: &Manifest, cname: &str, coll: &Collection) {
         for (tname, t) in &coll.transitions {
@@ -137,6 +204,35 @@ mod tests {
             ),
         ] {
             let err = crate::parse(&format!("{BASE}      {bad}\n")).expect_err(bad);
+            assert!(err.to_string().contains(msg), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn actions_set_real_fields_and_copy_through_relations() {
+        let base = "name: t\ncollections:\n  users:\n    fields:\n      name: { type: text }\n  items:\n    fields:\n      owner: { type: relation, collection: users }\n      owner_name: { type: text }\n      hours: { type: int }\n    actions:\n";
+        let ok = crate::parse(&format!("{base}      assign: {{ input: {{ ownerId: owner, h: hours }}, require: [ownerId], copy: {{ owner_name: owner.name }} }}\n"))
+            .expect("valid");
+        assert_eq!(
+            ok.collections["items"].actions["assign"].input["ownerId"],
+            "owner"
+        );
+        for (bad, msg) in [
+            ("assign: { input: { x: nope } }", "`nope` is not a field"),
+            (
+                "assign: { input: { h: hours }, require: [x] }",
+                "must be an input",
+            ),
+            (
+                "assign: { copy: { owner_name: hours.name } }",
+                "is not <relation>",
+            ),
+            (
+                "assign: { copy: { owner_name: owner.nope } }",
+                "is not <relation>",
+            ),
+        ] {
+            let err = crate::parse(&format!("{base}      {bad}\n")).expect_err(bad);
             assert!(err.to_string().contains(msg), "{bad}: {err}");
         }
     }

@@ -99,14 +99,22 @@ async fn simflow_seed_endpoints(env: TestEnv) {
             json!({"name": "Ed"}),
         )
         .await;
+    let assign = format!("{api}/requests/{id}/assign");
+    let r = app.patch(&assign, json!({"engineerId": ed_id})).await;
+    common::assert_object_error(&r, 403, "FORBIDDEN"); // a requester cannot assign
     app.act_as("simflow", &max);
     let r = app
-        .patch(
-            &format!("{api}/requests/{id}"),
-            json!({"assigned_to": ed_id}),
-        )
+        .patch(&assign, json!({"engineerId": ed_id, "estimatedHours": 8}))
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["request"]["assigned_to"], ed_id.as_str());
+    assert_eq!(
+        r.body["request"]["assigned_to_name"], "Ed",
+        "copied in the same unit"
+    );
+    assert_eq!(r.body["request"]["estimated_hours"], 8);
+    let r = app.patch(&assign, json!({"engineer": ed_id})).await;
+    common::assert_object_error(&r, 400, "VALIDATION_ERROR");
     app.act_as("simflow", &ed);
     let r = app.patch(&status, json!({"status": "In Progress"})).await;
     assert_eq!(r.status, 200, "{}", r.body);

@@ -4,7 +4,10 @@ use chrono::{DateTime, Utc};
 use plinth_context::Ctx;
 use plinth_manifest::FieldType;
 use plinth_records::{Filter, ListQuery, Record, Row, TotalMode, Value};
-use sea_query::{Alias, Asterisk, Expr, ExprTrait, Func, Order, Query, SelectStatement, Values};
+use sea_query::{
+    Alias, Asterisk, Expr, ExprTrait, Func, Order, Query, QueryStatementBuilder, SelectStatement,
+    Values,
+};
 use uuid::Uuid;
 
 use crate::bind::to_sea;
@@ -222,6 +225,37 @@ impl Store {
             self.inner.db.build(&q)
         };
         Step::new(sql, Expect::One(Miss::NotFound), Some(table.shape.clone())).by_key()
+    }
+
+    /// Copy a field of related records into record `id`, read in the same statement:
+    /// `UPDATE t SET name = (SELECT name FROM users WHERE users.id = t.assigned_to) WHERE
+    /// id = ? RETURNING *`. Each copy is `(field, relation, related table, related field)`;
+    /// a missing record fails the unit with [`Miss::NotFound`].
+    pub fn copy_related_step(
+        &self,
+        table: &Table,
+        id: Uuid,
+        copies: &[(String, String, String, String)],
+    ) -> Step {
+        let mut q = Query::update();
+        q.table(col(&table.name));
+        for (field, relation, rtable, rfield) in copies {
+            let mut read = Query::select();
+            read.column(col(rfield)).from(col(rtable)).and_where(
+                Expr::col((col(rtable), col("id"))).equals((col(&table.name), col(relation))),
+            );
+            q.value(
+                col(field),
+                Expr::SubQuery(None, Box::new(read.into_sub_query_statement())),
+            );
+        }
+        q.and_where(Expr::col(col("id")).eq(self.bind(table, "id", &Value::Uuid(id))))
+            .returning(Self::returning_all(table));
+        Step::new(
+            self.inner.db.build(&q),
+            Expect::One(Miss::NotFound),
+            Some(table.shape.clone()),
+        )
     }
 
     /// A guarded change: set `row` (stamped `now`) on every record matching `filter`

@@ -1,7 +1,7 @@
 //! `POST {base}/{collection}/{id}/{transition}`: a named state transition (CloudDrift's
 //! `drifts/:id/approve`), with its input fields as the body; and
 //! `PATCH {base}/{collection}/{id}/{state field}`: move to the state the body names
-//! (Sim-Flow's `requests/:id/status`).
+//! (Sim-Flow's `requests/:id/status`). A named action answers both (`requests/:id/assign`).
 
 use axum::extract::Path;
 use axum::http::StatusCode;
@@ -19,7 +19,11 @@ pub(crate) async fn handle(
     MaybeJsonBody(body): MaybeJsonBody,
 ) -> Result<Response, ApiError> {
     let coll = collection(&app, &name)?;
-    let rec = app.transition(&ctx, coll, &id, &action, &body).await?;
+    let rec = if coll.def.actions.contains_key(&action) {
+        app.action(&ctx, coll, &id, &action, &body).await?
+    } else {
+        app.transition(&ctx, coll, &id, &action, &body).await?
+    };
     Ok(respond::one(
         app.manifest().envelope,
         coll,
@@ -35,7 +39,11 @@ pub(crate) async fn set_state(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let coll = collection(&app, &name)?;
-    let rec = app.move_state(&ctx, coll, &id, &field, &body).await?;
+    let rec = if coll.def.actions.contains_key(&field) {
+        app.action(&ctx, coll, &id, &field, &body).await?
+    } else {
+        app.move_state(&ctx, coll, &id, &field, &body).await?
+    };
     Ok(respond::one(
         app.manifest().envelope,
         coll,

@@ -1,0 +1,193 @@
+//! Named actions (`actions:` in the manifest): set fields from the input, the caller and a
+//! related record in one write unit, with an audit entry: a guarded
+//! `UPDATE ... WHERE id = ? AND <rule>`, then the copies from related records read by
+//! subquery in the same unit (Sim-Flow's assign sets `assigned_to_name` from the engineer).
+
+use plinth_context::{Caller, Ctx};
+use plinth_manifest::Action;
+use plinth_records::{format_timestamp, FieldError, Filter, Mode, Record, ValidationError, Value};
+use plinth_store::{Miss, StoreError, WriteUnit};
+use serde_json::{json, Map, Value as J};
+use uuid::Uuid;
+
+use crate::access::{compile_one, decide, refuse_create, Access, Request, Rule};
+use crate::read::{eq, record_id};
+use crate::{AppService, CollectionHandle, CoreError};
+
+impl AppService {
+    /// Run action `name` on record `id` of `coll` with `body` as its input.
+    pub async fn action(
+        &self,
+        ctx: &Ctx,
+        coll: &CollectionHandle,
+        id: &str,
+        name: &str,
+        body: &J,
+    ) -> Result<Record, CoreError> {
+        let a = coll
+            .def
+            .actions
+            .get(name)
+            .ok_or_else(|| CoreError::NotFound(format!("No action `{name}`")))?;
+        let id = record_id(id)?;
+        let fields = action_fields(ctx, coll, a, name, body)?;
+        let row = self
+            .validator
+            .record(&coll.name, &coll.def, &fields, Mode::Update)?;
+        if row.is_empty() {
+            let inputs: Vec<&str> = a.input.keys().map(String::as_str).collect();
+            return Err(ValidationError {
+                details: vec![FieldError::new(
+                    "",
+                    format!("nothing to set: send one of {}", inputs.join(", ")),
+                )],
+            }
+            .into());
+        }
+        let rule = compile_one(a.rule.as_deref());
+        let user = match &rule {
+            Rule::Expr(_, true) => self.caller_user(ctx).await?,
+            _ => None,
+        };
+        let req = Request {
+            ctx,
+            body: Some(body),
+            user: user.as_ref(),
+        };
+        let mut parts = vec![eq("id", Value::Uuid(id))];
+        match decide(
+            &self.validator,
+            &self.manifest.admin_roles,
+            &req,
+            coll,
+            &rule,
+        )? {
+            Access::All => {}
+            Access::Only(f) => parts.push(f),
+            Access::Denied => return Err(self.refusal(ctx, coll, id, name).await),
+        }
+        let mut unit = WriteUnit::new();
+        let mut at = unit.push(
+            self.store
+                .update_where_step(&coll.table, &Filter::And(parts), &row, ctx.now)
+                .expect_one(Miss::Conflict),
+        );
+        if !a.copy.is_empty() {
+            let copies = self.copies(coll, a)?;
+            at = unit.push(self.store.copy_related_step(&coll.table, id, &copies));
+        }
+        unit.push(self.action_audit(ctx, coll, id, name, &fields)?);
+        match self.store.apply(ctx, unit).await {
+            Ok(outs) => outs
+                .into_iter()
+                .nth(at)
+                .and_then(plinth_store::StepOut::into_record)
+                .ok_or_else(|| CoreError::Store(StoreError::Database("no row returned".into()))),
+            Err(StoreError::Expectation(_)) => Err(self.refusal(ctx, coll, id, name).await),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// `(field, relation, related table, related field)` for each copy.
+    fn copies(
+        &self,
+        coll: &CollectionHandle,
+        a: &Action,
+    ) -> Result<Vec<(String, String, String, String)>, CoreError> {
+        a.copy
+            .iter()
+            .map(|(field, src)| {
+                let (rel, sub) = src.split_once('.').unwrap_or((src, "id"));
+                let target = coll
+                    .def
+                    .fields
+                    .get(rel)
+                    .and_then(|f| f.collection.clone())
+                    .ok_or_else(|| {
+                        CoreError::Store(StoreError::Config(format!("copy from `{src}`")))
+                    })?;
+                Ok((field.clone(), rel.to_owned(), target, sub.to_owned()))
+            })
+            .collect()
+    }
+
+    /// Why an action was refused: not there for the caller (404; 401 when anonymous) or
+    /// not allowed (403).
+    async fn refusal(&self, ctx: &Ctx, coll: &CollectionHandle, id: Uuid, name: &str) -> CoreError {
+        match self.view(ctx, coll, &id.to_string(), &[]).await {
+            Ok(_) if matches!(ctx.caller, Caller::Anonymous) => refuse_create(ctx),
+            Ok(_) => CoreError::Forbidden(format!("Not allowed to {name} this record")),
+            Err(CoreError::NotFound(_)) if matches!(ctx.caller, Caller::Anonymous) => {
+                refuse_create(ctx)
+            }
+            Err(e) => e,
+        }
+    }
+
+    /// The audit entry of an action: who, what, the request and the fields it set.
+    fn action_audit(
+        &self,
+        ctx: &Ctx,
+        coll: &CollectionHandle,
+        id: Uuid,
+        name: &str,
+        fields: &J,
+    ) -> Result<plinth_store::Step, CoreError> {
+        self.audit_step(ctx, coll, id, name, json!({ "set": fields }))
+    }
+}
+
+/// The fields an action sets, in wire names: its input mapped to fields (unknown or missing
+/// required input is a 400) and its own values.
+fn action_fields(
+    ctx: &Ctx,
+    coll: &CollectionHandle,
+    a: &Action,
+    name: &str,
+    body: &J,
+) -> Result<J, CoreError> {
+    let given = match body {
+        J::Null => Map::new(),
+        J::Object(m) => m.clone(),
+        _ => {
+            return Err(ValidationError {
+                details: vec![FieldError::new("", "the body must be a JSON object")],
+            }
+            .into())
+        }
+    };
+    let mut details = Vec::new();
+    let mut out = Map::new();
+    for (key, v) in &given {
+        match a.input.get(key) {
+            Some(field) => {
+                out.insert(coll.wire(field).to_owned(), v.clone());
+            }
+            None => details.push(FieldError::new(key, format!("is not an input of `{name}`"))),
+        }
+    }
+    for r in &a.require {
+        if given.get(r).is_none_or(J::is_null) {
+            details.push(FieldError::new(r, "is required"));
+        }
+    }
+    if !details.is_empty() {
+        return Err(ValidationError { details }.into());
+    }
+    for (f, v) in &a.set {
+        out.insert(coll.wire(f).to_owned(), caller_value(ctx, v));
+    }
+    Ok(J::Object(out))
+}
+
+/// A `set` value: `"@auth.id"` (a user's id; null for others), `"@now"`, or the literal.
+pub(crate) fn caller_value(ctx: &Ctx, v: &J) -> J {
+    match v.as_str() {
+        Some("@auth.id") => match &ctx.caller {
+            Caller::User { id, .. } => J::String(id.to_string()),
+            _ => J::Null,
+        },
+        Some("@now") => J::String(format_timestamp(&ctx.now)),
+        _ => v.clone(),
+    }
+}

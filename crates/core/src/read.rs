@@ -143,4 +143,28 @@ impl AppService {
         let [rec] = recs;
         Ok(rec)
     }
+
+    /// The related lists a view of `rec` carries (`include:`), each as the caller may list
+    /// it, oldest first: `(collection, records)`.
+    pub async fn includes(
+        &self,
+        ctx: &Ctx,
+        coll: &CollectionHandle,
+        rec: &Record,
+    ) -> Result<Vec<(String, Vec<Record>)>, CoreError> {
+        let id = rec.id().unwrap_or_default().to_owned();
+        let mut out = Vec::with_capacity(coll.def.include.len());
+        for (name, field) in &coll.def.include {
+            let Some(other) = self.collection(name) else {
+                continue;
+            };
+            let query = [
+                (other.wire(field).to_owned(), id.clone()),
+                ("limit".to_owned(), plinth_records::MAX_LIMIT.to_string()),
+                ("sort".to_owned(), "id".to_owned()),
+            ];
+            out.push((name.clone(), self.list(ctx, other, &query).await?.items));
+        }
+        Ok(out)
+    }
 }

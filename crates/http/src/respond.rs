@@ -46,6 +46,45 @@ impl<T: Serialize + ?Sized> Serialize for Keyed<'_, T> {
     }
 }
 
+/// One record with related lists (`include:`): keyed beside the record
+/// (`{request, comments}`), else as extra keys of the record itself.
+pub(crate) fn one_with(
+    style: EnvelopeStyle,
+    coll: &CollectionHandle,
+    rec: &Record,
+    includes: &[(String, Vec<Record>)],
+) -> Response {
+    let lists = includes
+        .iter()
+        .map(|(name, recs)| (name.clone(), serde_json::to_value(recs).unwrap_or_default()));
+    let mut body = serde_json::Map::new();
+    match style {
+        EnvelopeStyle::Keyed => {
+            body.insert(
+                coll.singular.clone(),
+                serde_json::to_value(rec).unwrap_or_default(),
+            );
+            body.extend(lists);
+        }
+        EnvelopeStyle::Data | EnvelopeStyle::Bare => {
+            if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(rec) {
+                body = fields;
+            }
+            body.extend(lists);
+        }
+    }
+    let body = serde_json::Value::Object(body);
+    match style {
+        EnvelopeStyle::Data => Json(Data {
+            success: true,
+            data: &body,
+            meta: None,
+        })
+        .into_response(),
+        _ => Json(body).into_response(),
+    }
+}
+
 /// One record, e.g. after view, create or update.
 pub(crate) fn one(
     style: EnvelopeStyle,

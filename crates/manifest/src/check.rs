@@ -144,6 +144,19 @@ impl Checker<'_> {
             self.wire_names(m, name, coll);
             self.transitions(m, name, coll);
             self.actions(m, name, coll);
+            for (other, field) in &coll.include {
+                let points_here = m
+                    .collections
+                    .get(other)
+                    .and_then(|c| c.fields.get(field))
+                    .is_some_and(|f| f.collection.as_deref() == Some(name.as_str()));
+                if !points_here {
+                    self.error(
+                        &["collections", name.as_str(), "include", other.as_str()],
+                        format!("`{other}.{field}` is not a relation to `{name}`"),
+                    );
+                }
+            }
             self.rules(m, name, coll);
             for (i, index) in coll.indexes.iter().enumerate() {
                 let ipath = ["collections", name.as_str(), "indexes"];

@@ -152,6 +152,10 @@ pub struct Collection {
     /// Named actions, each an endpoint (docs/workflows.md).
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub actions: IndexMap<String, crate::Action>,
+    /// Related lists a view of one record carries: collection name -> its relation field
+    /// pointing here (`comments: request_id` gives Sim-Flow's `{request, comments}`).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub include: IndexMap<String, String>,
 }
 
 /// Access rules of a collection, one expression per operation (the `filter=` language

@@ -90,6 +90,15 @@ async fn simflow_seed_endpoints(env: TestEnv) {
     assert_eq!(c.body["comment"]["author_name"], "Rex", "{}", c.body);
     assert_eq!(c.body["comment"]["author_role"], "REQUESTER");
     assert_eq!(c.body["comment"]["author_id"], rex_id.as_str());
+    // GET /api/requests/:id: `{request, comments}`.
+    let one = app.get(&format!("{api}/requests/{id}")).await;
+    assert_eq!(one.body["request"]["id"], id, "{}", one.body);
+    assert_eq!(
+        one.body["comments"][0]["content"], "Any news?",
+        "{}",
+        one.body
+    );
+    assert_eq!(one.body["comments"].as_array().map(Vec::len), Some(1));
     // The manager assigns an engineer, who starts and completes the work.
     let (ed_id, ed) = app
         .user_token(
@@ -193,6 +202,10 @@ async fn clouddrift_seed_endpoints(env: TestEnv) {
     let id = page.body["data"][0]["id"].as_str().expect("id");
     let one = app.get(&format!("{api}/drifts/{id}")).await;
     assert_eq!(one.body["data"]["title"], "Public bucket");
+    // A drift carries its related lists, each as the caller may list it.
+    for list in ["alerts", "cost_metrics", "audit_logs"] {
+        assert_eq!(one.body["data"][list], json!([]), "{list}: {}", one.body);
+    }
     let alerts = app.get(&format!("{api}/alerts")).await;
     assert_eq!(
         alerts.body,

@@ -17,6 +17,15 @@ pub(crate) async fn handle(
 ) -> Result<Response, ApiError> {
     let coll = collection(&app, &name)?;
     let rec = app.view(&ctx, coll, &id, &pairs).await?;
+    if !coll.def.include.is_empty() {
+        let lists = app.includes(&ctx, coll, &rec).await?;
+        return Ok(respond::one_with(
+            app.manifest().envelope,
+            coll,
+            &rec,
+            &lists,
+        ));
+    }
     Ok(respond::one(
         app.manifest().envelope,
         coll,

@@ -77,6 +77,9 @@ impl AppService {
             at = unit.push(self.store.copy_related_step(&coll.table, id, &copies));
         }
         unit.push(self.action_audit(ctx, coll, id, name, &fields)?);
+        if let Some(log) = &a.log {
+            unit.push(self.log_step(ctx, log, id, body)?);
+        }
         match self.store.apply(ctx, unit).await {
             Ok(outs) => outs
                 .into_iter()
@@ -86,6 +89,34 @@ impl AppService {
             Err(StoreError::Expectation(_)) => Err(self.refusal(ctx, coll, id, name).await),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// The record a `log:` inserts with the change it tells of.
+    pub(crate) fn log_step(
+        &self,
+        ctx: &Ctx,
+        log: &plinth_manifest::Log,
+        id: Uuid,
+        body: &J,
+    ) -> Result<plinth_store::Step, CoreError> {
+        let target = self.any_collection(&log.collection).ok_or_else(|| {
+            CoreError::Store(StoreError::UnknownCollection(log.collection.clone()))
+        })?;
+        let mut fields = Map::new();
+        for (f, v) in &log.fields {
+            let value = match v.as_str() {
+                Some("@id") => J::String(id.to_string()),
+                Some("@input") => body.clone(),
+                _ => caller_value(ctx, v),
+            };
+            fields.insert(target.wire(f).to_owned(), value);
+        }
+        let row =
+            self.validator
+                .record(&target.name, &target.def, &J::Object(fields), Mode::Create)?;
+        Ok(self
+            .store
+            .insert_step(&target.table, Uuid::now_v7(), &row, ctx.now)?)
     }
 
     /// `(field, relation, related table, related field)` for each copy.

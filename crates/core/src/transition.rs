@@ -75,6 +75,9 @@ impl AppService {
                 .expect_one(Miss::Conflict),
         );
         unit.push(self.transition_audit(ctx, coll, id, name, t, body)?);
+        if let Some(log) = &t.log {
+            unit.push(self.log_step(ctx, log, id, body)?);
+        }
         match self.store.apply(ctx, unit).await {
             Ok(outs) => outs
                 .into_iter()

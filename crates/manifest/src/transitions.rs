@@ -32,6 +32,20 @@ pub struct Transition {
     /// Fields it sets: a literal, `"@auth.id"` or `"@now"`.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub set: IndexMap<String, serde_json::Value>,
+    /// A record to insert with the change (an activity entry).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<Log>,
+}
+
+/// A record a transition or action inserts in the same unit: values are literals,
+/// `"@id"` (the changed record's id), `"@auth.id"`, `"@now"` or `"@input"` (the body sent).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Log {
+    /// The collection to insert into.
+    pub collection: String,
+    /// Its fields.
+    pub fields: IndexMap<String, serde_json::Value>,
 }
 
 fn status() -> String {
@@ -60,13 +74,37 @@ pub struct Action {
     /// (`assigned_to_name: assigned_to.name`).
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub copy: IndexMap<String, String>,
+    /// A record to insert with the change (an activity entry).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<Log>,
 }
 
 impl Checker<'_> {
+    /// A log names a collection and its fields.
+    fn log(&mut self, m: &Manifest, path: &[&str], log: Option<&Log>) {
+        let Some(log) = log else { return };
+        let Some(target) = m.collections.get(&log.collection) else {
+            self.error(
+                path,
+                format!("log into unknown collection `{}`", log.collection),
+            );
+            return;
+        };
+        for f in log.fields.keys() {
+            if !target.fields.contains_key(f) {
+                self.error(
+                    path,
+                    format!("log: `{f}` is not a field of `{}`", log.collection),
+                );
+            }
+        }
+    }
+
     /// Actions set real fields, copy from real relations, and read only known values.
     pub(crate) fn actions(&mut self, m: &Manifest, cname: &str, coll: &Collection) {
         for (aname, a) in &coll.actions {
             let path = ["collections", cname, "actions", aname.as_str()];
+            self.log(m, &path, a.log.as_ref());
             if !is_identifier(aname) || coll.transitions.contains_key(aname) {
                 self.error(
                     &path,
@@ -110,6 +148,7 @@ impl Checker<'_> {
     pub(crate) fn transitions(&mut self, m: &Manifest, cname: &str, coll: &Collection) {
         for (tname, t) in &coll.transitions {
             let path = ["collections", cname, "transitions", tname.as_str()];
+            self.log(m, &path, t.log.as_ref());
             if !is_identifier(tname) {
                 self.error(
                     &path,

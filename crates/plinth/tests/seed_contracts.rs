@@ -132,6 +132,25 @@ async fn simflow_seed_endpoints(env: TestEnv) {
     common::assert_object_error(&r, 409, "CONFLICT"); // reopening starts from Completed
     let r = app.patch(&status, json!({"status": "Completed"})).await;
     assert_eq!(r.body["request"]["status"], "Completed", "{}", r.body);
+    // Each action left an activity entry, written with it (refused ones left none).
+    let log = app
+        .get(&format!(
+            "{api}/activity_log?request_id={id}&sort=created_at,id"
+        ))
+        .await;
+    let actions: Vec<&str> = log.body["activity_log"]
+        .as_array()
+        .expect("activity")
+        .iter()
+        .filter_map(|a| a["action"].as_str())
+        .collect();
+    assert_eq!(
+        actions,
+        ["assigned", "started", "completed"],
+        "{}",
+        log.body
+    );
+    assert_eq!(log.body["activity_log"][0]["details"]["estimatedHours"], 8);
     let users = app.get(&format!("{api}/users")).await;
     assert_eq!(users.body["users"].as_array().map(Vec::len), Some(4));
     let engineers = app

@@ -107,6 +107,9 @@ impl AppService {
             let value = match v.as_str() {
                 Some("@id") => J::String(id.to_string()),
                 Some("@input") => body.clone(),
+                Some(s) if s.starts_with("@record.") => {
+                    body.get(&s["@record.".len()..]).cloned().unwrap_or(J::Null)
+                }
                 _ => caller_value(ctx, v),
             };
             fields.insert(target.wire(f).to_owned(), value);

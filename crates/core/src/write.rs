@@ -45,13 +45,47 @@ impl AppService {
                 }
             }
         }
+        let id = Uuid::now_v7();
         let mut unit = WriteUnit::new();
-        let at = unit.push(
-            self.store
-                .insert_step(&coll.table, Uuid::now_v7(), &row, ctx.now)?,
-        );
+        let at = unit.push(self.store.insert_step(&coll.table, id, &row, ctx.now)?);
+        for t in &coll.def.on_create {
+            if self.triggered(ctx, coll, t, &row)? {
+                unit.push(self.log_step(ctx, &t.log, id, &body)?);
+            }
+        }
         let outs = self.apply_writes(ctx, coll, unit, &row).await?;
         returned(outs, at)
+    }
+
+    /// Whether a create trigger's `when` holds for the new record `row`.
+    fn triggered(
+        &self,
+        ctx: &Ctx,
+        coll: &CollectionHandle,
+        t: &plinth_manifest::Trigger,
+        row: &Row,
+    ) -> Result<bool, CoreError> {
+        let Some(expr) = t
+            .when
+            .as_deref()
+            .filter(|w| !w.trim().is_empty())
+            .and_then(|w| plinth_rules::parse(w).ok())
+        else {
+            return Ok(true);
+        };
+        let now = plinth_records::format_timestamp(&ctx.now);
+        let vars = |name: &str| (name == "now").then(|| J::String(now.clone()));
+        let when = self
+            .validator
+            .rule(&coll.name, &coll.def, &expr, &vars)
+            .map_err(|e| {
+                CoreError::Store(StoreError::Config(format!(
+                    "on_create of `{}`: {e}",
+                    coll.name
+                )))
+            })?;
+        let get = |f: &str| row.iter().find(|(n, _)| n == f).map(|(_, v)| v.clone());
+        Ok(when.matches(&get))
     }
 
     /// Validate `body` (wire names, partial) and change record `id`.

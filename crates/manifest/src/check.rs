@@ -144,6 +144,7 @@ impl Checker<'_> {
             self.wire_names(m, name, coll);
             self.transitions(m, name, coll);
             self.actions(m, name, coll);
+            self.triggers(m, name, coll);
             for (other, field) in &coll.include {
                 let points_here = m
                     .collections

@@ -17,7 +17,7 @@ pub use model::{
     Naming, OnDelete, Rules, Timestamps,
 };
 pub use system::{is_system, with_system, RATE_LIMITS, USERS};
-pub use transitions::{Action, Log, Transition};
+pub use transitions::{Action, Log, Transition, Trigger};
 
 /// Names no collection or field may take: they are system columns or list query words.
 pub const RESERVED_FIELD_NAMES: &[&str] = &[

@@ -156,6 +156,9 @@ pub struct Collection {
     /// pointing here (`comments: request_id` gives Sim-Flow's `{request, comments}`).
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub include: IndexMap<String, String>,
+    /// Records inserted with a create, when it satisfies their rule (docs/workflows.md).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub on_create: Vec<crate::Trigger>,
 }
 
 /// Access rules of a collection, one expression per operation (the `filter=` language

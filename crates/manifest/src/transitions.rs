@@ -48,6 +48,18 @@ pub struct Log {
     pub fields: IndexMap<String, serde_json::Value>,
 }
 
+/// A record inserted with every create that satisfies `when` (CloudDrift's alert for a
+/// critical drift), in the same unit.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Trigger {
+    /// A rule on the new record (absent: every create).
+    #[serde(default)]
+    pub when: Option<String>,
+    /// The record to insert; values may also be `"@record.<field>"` of the new record.
+    pub log: Log,
+}
+
 fn status() -> String {
     "status".to_owned()
 }
@@ -80,6 +92,21 @@ pub struct Action {
 }
 
 impl Checker<'_> {
+    /// Create triggers: a rule that parses, and a log into real fields.
+    pub(crate) fn triggers(&mut self, m: &Manifest, cname: &str, coll: &Collection) {
+        for (i, t) in coll.on_create.iter().enumerate() {
+            let n = i.to_string();
+            let path = ["collections", cname, "on_create", n.as_str()];
+            self.log(m, &path, Some(&t.log));
+            if let Some(src) = t.when.as_deref().filter(|r| !r.trim().is_empty()) {
+                match plinth_rules::parse(src) {
+                    Err(e) => self.error(&path, format!("invalid `when`: {e}")),
+                    Ok(expr) => self.rule_values(m, coll, &path, &expr),
+                }
+            }
+        }
+    }
+
     /// A log names a collection and its fields.
     fn log(&mut self, m: &Manifest, path: &[&str], log: Option<&Log>) {
         let Some(log) = log else { return };

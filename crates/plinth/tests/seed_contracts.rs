@@ -221,15 +221,21 @@ async fn clouddrift_seed_endpoints(env: TestEnv) {
     let id = page.body["data"][0]["id"].as_str().expect("id");
     let one = app.get(&format!("{api}/drifts/{id}")).await;
     assert_eq!(one.body["data"]["title"], "Public bucket");
-    // A drift carries its related lists, each as the caller may list it.
-    for list in ["alerts", "cost_metrics", "audit_logs"] {
+    // A drift carries its related lists, each as the caller may list it: the alert its
+    // creation raised (critical), no costs yet, and no audit entries for a viewer.
+    let raised = &one.body["data"]["alerts"];
+    assert_eq!(raised.as_array().map(Vec::len), Some(1), "{}", one.body);
+    assert_eq!(raised[0]["message"], "Public bucket");
+    for list in ["cost_metrics", "audit_logs"] {
         assert_eq!(one.body["data"][list], json!([]), "{list}: {}", one.body);
     }
     let alerts = app.get(&format!("{api}/alerts")).await;
+    assert_eq!(alerts.body["success"], true);
     assert_eq!(
-        alerts.body,
-        json!({"success": true, "data": [], "meta": {"total": 0, "limit": 50, "offset": 0}})
+        alerts.body["meta"],
+        json!({"total": 1, "limit": 50, "offset": 0})
     );
+    assert_eq!(alerts.body["data"][0]["drift_id"], id);
     app.stop().await;
 }
 

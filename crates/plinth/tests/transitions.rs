@@ -8,7 +8,11 @@ use common::{assert_object_error, TestApp, TestEnv};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-both!(approve_and_reject_drifts, racing_transitions_one_wins);
+both!(
+    approve_and_reject_drifts,
+    racing_transitions_one_wins,
+    critical_drifts_raise_an_alert
+);
 
 const API: &str = "/clouddrift/api/v1";
 
@@ -207,4 +211,39 @@ async fn racing_transitions_one_wins(env: TestEnv) {
         Ok(app) => app.stop().await,
         Err(_) => panic!("app still shared"),
     }
+}
+
+/// `on_create`: a critical drift inserts a broadcast alert in its own unit; others do not.
+async fn critical_drifts_raise_an_alert(env: TestEnv) {
+    let app = env.spawn(&["clouddrift"]).await;
+    let scanner = app.service_token("clouddrift", "SERVICE").await;
+    let (_, viewer) = app
+        .user_token(
+            "clouddrift",
+            "vic@example.com",
+            "viewer",
+            json!({"name": "Vic"}),
+        )
+        .await;
+    let critical = drift(&app, &scanner, "Open security group").await;
+    let body = json!({"title": "Tag missing", "resource_id": "arn:t", "resource_type": "aws_s3_bucket", "severity": "info"});
+    let r = app
+        .send(
+            Method::POST,
+            &format!("{API}/drifts"),
+            Some(&scanner),
+            Some(body),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let alerts = app
+        .send(Method::GET, &format!("{API}/alerts"), Some(&viewer), None)
+        .await;
+    let list = alerts.body["data"].as_array().expect("alerts").clone();
+    assert_eq!(list.len(), 1, "{}", alerts.body);
+    assert_eq!(list[0]["drift_id"], critical.as_str());
+    assert_eq!(list[0]["message"], "Open security group");
+    assert_eq!(list[0]["severity"], "critical");
+    assert!(list[0]["user_id"].is_null(), "broadcast");
+    app.stop().await;
 }

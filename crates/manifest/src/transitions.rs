@@ -132,10 +132,11 @@ impl Checker<'_> {
         for (aname, a) in &coll.actions {
             let path = ["collections", cname, "actions", aname.as_str()];
             self.log(m, &path, a.log.as_ref());
-            if !is_identifier(aname) || coll.transitions.contains_key(aname) {
+            // A path segment, not SQL: `mark-read` is fine.
+            if !is_identifier(&aname.replace('-', "_")) || coll.transitions.contains_key(aname) {
                 self.error(
                     &path,
-                    "action names are lowercase identifiers, unlike any transition",
+                    "action names are lowercase letters, digits, _ and -, unlike any transition",
                 );
             }
             for f in a.input.values().chain(a.set.keys()).chain(a.copy.keys()) {

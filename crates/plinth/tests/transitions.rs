@@ -11,7 +11,8 @@ use serde_json::{json, Value};
 both!(
     approve_and_reject_drifts,
     racing_transitions_one_wins,
-    critical_drifts_raise_an_alert
+    critical_drifts_raise_an_alert,
+    alerts_are_marked_read_by_their_recipient
 );
 
 const API: &str = "/clouddrift/api/v1";
@@ -245,5 +246,65 @@ async fn critical_drifts_raise_an_alert(env: TestEnv) {
     assert_eq!(list[0]["message"], "Open security group");
     assert_eq!(list[0]["severity"], "critical");
     assert!(list[0]["user_id"].is_null(), "broadcast");
+    app.stop().await;
+}
+
+/// `POST /alerts/:id/mark-read` (a named action): the recipient only.
+async fn alerts_are_marked_read_by_their_recipient(env: TestEnv) {
+    let app = env.spawn(&["clouddrift"]).await;
+    let scanner = app.service_token("clouddrift", "SERVICE").await;
+    let (vic_id, vic) = app
+        .user_token(
+            "clouddrift",
+            "vic@example.com",
+            "viewer",
+            json!({"name": "Vic"}),
+        )
+        .await;
+    let (_, emma) = app
+        .user_token(
+            "clouddrift",
+            "emma@example.com",
+            "engineer",
+            json!({"name": "Emma"}),
+        )
+        .await;
+    let drift_id = drift(&app, &scanner, "Public bucket").await;
+    let alert = json!({"drift_id": drift_id, "user_id": vic_id, "title": "t", "message": "m", "severity": "info"});
+    let r = app
+        .send(
+            Method::POST,
+            &format!("{API}/alerts"),
+            Some(&scanner),
+            Some(alert),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let mine = r.body["data"]["id"].as_str().expect("id").to_owned();
+    let read = |token: &str, id: &str| {
+        let path = format!("{API}/alerts/{id}/mark-read");
+        let token = token.to_owned();
+        let app = &app;
+        async move { app.send(Method::POST, &path, Some(&token), None).await }
+    };
+    // Someone else's alert is not there for Emma; the broadcast one is not Vic's to mark.
+    assert_object_error(&read(&emma, &mine).await, 404, "NOT_FOUND");
+    let all = app
+        .send(
+            Method::GET,
+            &format!("{API}/alerts?user_id=null"),
+            Some(&vic),
+            None,
+        )
+        .await;
+    let broadcast = all.body["data"][0]["id"]
+        .as_str()
+        .expect("broadcast alert")
+        .to_owned();
+    assert_object_error(&read(&vic, &broadcast).await, 403, "FORBIDDEN");
+    let r = read(&vic, &mine).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["data"]["is_read"], true);
+    assert!(r.body["data"]["read_at"].is_string(), "{}", r.body);
     app.stop().await;
 }

@@ -245,3 +245,55 @@ impl crate::AppService {
         Ok(out)
     }
 }
+
+impl crate::AppService {
+    /// Decide the own rule of a transition or action for the caller, reading the caller's
+    /// user record only when the rule needs it.
+    pub(crate) async fn decide_own_rule(
+        &self,
+        ctx: &Ctx,
+        coll: &CollectionHandle,
+        src: Option<&str>,
+        body: &J,
+    ) -> Result<Access, CoreError> {
+        let rule = compile_one(src);
+        let user = match &rule {
+            Rule::Expr(_, true) => self.caller_user(ctx).await?,
+            _ => None,
+        };
+        let req = Request {
+            ctx,
+            body: Some(body),
+            user: user.as_ref(),
+        };
+        decide(
+            &self.validator,
+            &self.manifest.admin_roles,
+            &req,
+            coll,
+            &rule,
+        )
+    }
+
+    /// Apply `unit` and take the record its step `at` returned; `None` when a step's
+    /// expectation failed (nothing was written).
+    pub(crate) async fn apply_for_record(
+        &self,
+        ctx: &Ctx,
+        unit: plinth_store::WriteUnit,
+        at: usize,
+    ) -> Result<Option<plinth_records::Record>, CoreError> {
+        match self.store.apply(ctx, unit).await {
+            Ok(outs) => outs
+                .into_iter()
+                .nth(at)
+                .and_then(plinth_store::StepOut::into_record)
+                .map(Some)
+                .ok_or_else(|| {
+                    CoreError::Store(plinth_store::StoreError::Database("no row returned".into()))
+                }),
+            Err(plinth_store::StoreError::Expectation(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+}

@@ -10,7 +10,7 @@ use plinth_store::{Miss, StoreError, WriteUnit};
 use serde_json::{json, Map, Value as J};
 use uuid::Uuid;
 
-use crate::access::{compile_one, decide, refuse_create, Access, Request, Rule};
+use crate::access::{refuse_create, Access};
 use crate::read::{eq, record_id};
 use crate::{AppService, CollectionHandle, CoreError};
 
@@ -44,24 +44,11 @@ impl AppService {
             }
             .into());
         }
-        let rule = compile_one(a.rule.as_deref());
-        let user = match &rule {
-            Rule::Expr(_, true) => self.caller_user(ctx).await?,
-            _ => None,
-        };
-        let req = Request {
-            ctx,
-            body: Some(body),
-            user: user.as_ref(),
-        };
         let mut parts = vec![eq("id", Value::Uuid(id))];
-        match decide(
-            &self.validator,
-            &self.manifest.admin_roles,
-            &req,
-            coll,
-            &rule,
-        )? {
+        match self
+            .decide_own_rule(ctx, coll, a.rule.as_deref(), body)
+            .await?
+        {
             Access::All => {}
             Access::Only(f) => parts.push(f),
             Access::Denied => return Err(self.refusal(ctx, coll, id, name).await),
@@ -80,14 +67,9 @@ impl AppService {
         if let Some(log) = &a.log {
             unit.push(self.log_step(ctx, log, id, body)?);
         }
-        match self.store.apply(ctx, unit).await {
-            Ok(outs) => outs
-                .into_iter()
-                .nth(at)
-                .and_then(plinth_store::StepOut::into_record)
-                .ok_or_else(|| CoreError::Store(StoreError::Database("no row returned".into()))),
-            Err(StoreError::Expectation(_)) => Err(self.refusal(ctx, coll, id, name).await),
-            Err(e) => Err(e.into()),
+        match self.apply_for_record(ctx, unit, at).await? {
+            Some(rec) => Ok(rec),
+            None => Err(self.refusal(ctx, coll, id, name).await),
         }
     }
 

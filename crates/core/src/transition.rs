@@ -10,7 +10,7 @@ use plinth_store::{Miss, StoreError, WriteUnit};
 use serde_json::{json, Map, Value as J};
 use uuid::Uuid;
 
-use crate::access::{compile_one, decide, refuse_create, Access, Request};
+use crate::access::{refuse_create, Access};
 use crate::read::{eq, record_id};
 use crate::{AppService, CollectionHandle, CoreError};
 
@@ -39,23 +39,10 @@ impl AppService {
             &self.transition_body(ctx, coll, t, name, body)?,
             Mode::Update,
         )?;
-        let rule = compile_one(t.rule.as_deref());
-        let user = match &rule {
-            crate::access::Rule::Expr(_, true) => self.caller_user(ctx).await?,
-            _ => None,
-        };
-        let req = Request {
-            ctx,
-            body: Some(body),
-            user: user.as_ref(),
-        };
-        let guard = match decide(
-            &self.validator,
-            &self.manifest.admin_roles,
-            &req,
-            coll,
-            &rule,
-        )? {
+        let guard = match self
+            .decide_own_rule(ctx, coll, t.rule.as_deref(), body)
+            .await?
+        {
             Access::All => None,
             Access::Only(f) => Some(f),
             Access::Denied => return Err(self.why_not(ctx, coll, id, t, name).await),
@@ -78,14 +65,9 @@ impl AppService {
         if let Some(log) = &t.log {
             unit.push(self.log_step(ctx, log, id, body)?);
         }
-        match self.store.apply(ctx, unit).await {
-            Ok(outs) => outs
-                .into_iter()
-                .nth(at)
-                .and_then(plinth_store::StepOut::into_record)
-                .ok_or_else(|| CoreError::Store(StoreError::Database("no row returned".into()))),
-            Err(StoreError::Expectation(_)) => Err(self.why_not(ctx, coll, id, t, name).await),
-            Err(e) => Err(e.into()),
+        match self.apply_for_record(ctx, unit, at).await? {
+            Some(rec) => Ok(rec),
+            None => Err(self.why_not(ctx, coll, id, t, name).await),
         }
     }
 

@@ -128,8 +128,20 @@ pub(crate) fn access(
     decide(validator, admin_roles, req, coll, &coll.rules[op as usize])
 }
 
+/// The rules of a collection's transitions and actions, parsed once, by name.
+pub(crate) fn compile_own(
+    coll: &plinth_manifest::Collection,
+) -> std::collections::HashMap<String, Rule> {
+    let transitions = coll.transitions.iter().map(|(n, t)| (n, t.rule.as_deref()));
+    let actions = coll.actions.iter().map(|(n, a)| (n, a.rule.as_deref()));
+    transitions
+        .chain(actions)
+        .map(|(name, src)| (name.clone(), compile_one(src)))
+        .collect()
+}
+
 /// One rule's source, parsed (`None`: admins and services only; `''`: anyone).
-pub(crate) fn compile_one(src: Option<&str>) -> Rule {
+fn compile_one(src: Option<&str>) -> Rule {
     match src.map(str::trim) {
         None => Rule::Missing,
         Some("") => Rule::Open,
@@ -247,17 +259,18 @@ impl crate::AppService {
 }
 
 impl crate::AppService {
-    /// Decide the own rule of a transition or action for the caller, reading the caller's
-    /// user record only when the rule needs it.
+    /// Decide the own rule of transition or action `name` for the caller, reading the
+    /// caller's user record only when the rule needs it.
     pub(crate) async fn decide_own_rule(
         &self,
         ctx: &Ctx,
         coll: &CollectionHandle,
-        src: Option<&str>,
+        name: &str,
         body: &J,
     ) -> Result<Access, CoreError> {
-        let rule = compile_one(src);
-        let user = match &rule {
+        let missing = Rule::Missing;
+        let rule = coll.own_rules.get(name).unwrap_or(&missing);
+        let user = match rule {
             Rule::Expr(_, true) => self.caller_user(ctx).await?,
             _ => None,
         };
@@ -271,7 +284,7 @@ impl crate::AppService {
             &self.manifest.admin_roles,
             &req,
             coll,
-            &rule,
+            rule,
         )
     }
 

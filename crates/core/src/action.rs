@@ -45,10 +45,7 @@ impl AppService {
             .into());
         }
         let mut parts = vec![eq("id", Value::Uuid(id))];
-        match self
-            .decide_own_rule(ctx, coll, a.rule.as_deref(), body)
-            .await?
-        {
+        match self.decide_own_rule(ctx, coll, name, body).await? {
             Access::All => {}
             Access::Only(f) => parts.push(f),
             Access::Denied => return Err(self.refusal(ctx, coll, id, name).await),

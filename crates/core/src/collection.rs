@@ -21,6 +21,10 @@ pub struct CollectionHandle {
     pub public: bool,
     /// Its access rules, parsed.
     pub(crate) rules: crate::access::CompiledRules,
+    /// The rules of its transitions and actions by name, parsed (names never clash).
+    pub(crate) own_rules: std::collections::HashMap<String, crate::access::Rule>,
+    /// The `when` of each `on_create` trigger, parsed, in order (`None`: every create).
+    pub(crate) triggers: Vec<Option<plinth_rules::Expr>>,
 }
 
 impl CollectionHandle {

@@ -71,6 +71,17 @@ impl AppService {
                 table,
                 public: manifest.collections.contains_key(name),
                 rules: access::compile(def.rules.as_ref()),
+                own_rules: access::compile_own(def),
+                triggers: def
+                    .on_create
+                    .iter()
+                    .map(|t| {
+                        t.when
+                            .as_deref()
+                            .filter(|w| !w.trim().is_empty())
+                            .and_then(|w| plinth_rules::parse(w).ok())
+                    })
+                    .collect(),
             };
             collections.insert(name.clone(), Arc::new(handle));
         }

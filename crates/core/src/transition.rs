@@ -39,10 +39,7 @@ impl AppService {
             &self.transition_body(ctx, coll, t, name, body)?,
             Mode::Update,
         )?;
-        let guard = match self
-            .decide_own_rule(ctx, coll, t.rule.as_deref(), body)
-            .await?
-        {
+        let guard = match self.decide_own_rule(ctx, coll, name, body).await? {
             Access::All => None,
             Access::Only(f) => Some(f),
             Access::Denied => return Err(self.why_not(ctx, coll, id, t, name).await),

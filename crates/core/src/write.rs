@@ -48,8 +48,8 @@ impl AppService {
         let id = Uuid::now_v7();
         let mut unit = WriteUnit::new();
         let at = unit.push(self.store.insert_step(&coll.table, id, &row, ctx.now)?);
-        for t in &coll.def.on_create {
-            if self.triggered(ctx, coll, t, &row)? {
+        for (t, when) in coll.def.on_create.iter().zip(&coll.triggers) {
+            if self.triggered(ctx, coll, when.as_ref(), &row)? {
                 unit.push(self.log_step(ctx, &t.log, id, &body)?);
             }
         }
@@ -57,27 +57,23 @@ impl AppService {
         returned(outs, at)
     }
 
-    /// Whether a create trigger's `when` holds for the new record `row`.
+    /// Whether a create trigger's `when` (parsed at open; `None`: always) holds for the
+    /// new record `row`.
     fn triggered(
         &self,
         ctx: &Ctx,
         coll: &CollectionHandle,
-        t: &plinth_manifest::Trigger,
+        when: Option<&plinth_rules::Expr>,
         row: &Row,
     ) -> Result<bool, CoreError> {
-        let Some(expr) = t
-            .when
-            .as_deref()
-            .filter(|w| !w.trim().is_empty())
-            .and_then(|w| plinth_rules::parse(w).ok())
-        else {
+        let Some(expr) = when else {
             return Ok(true);
         };
         let now = plinth_records::format_timestamp(&ctx.now);
         let vars = |name: &str| (name == "now").then(|| J::String(now.clone()));
         let when = self
             .validator
-            .rule(&coll.name, &coll.def, &expr, &vars)
+            .rule(&coll.name, &coll.def, expr, &vars)
             .map_err(|e| {
                 CoreError::Store(StoreError::Config(format!(
                     "on_create of `{}`: {e}",

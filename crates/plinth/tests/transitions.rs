@@ -17,6 +17,49 @@ both!(
 
 const API: &str = "/clouddrift/api/v1";
 
+/// Who these tests act as: the scanner's service token, Emma (engineer), Vic (viewer).
+struct Cast {
+    scanner: String,
+    emma_id: String,
+    emma: String,
+    vic_id: String,
+    vic: String,
+}
+
+async fn cast(app: &TestApp) -> Cast {
+    let scanner = app.service_token("clouddrift", "SERVICE").await;
+    let emma = json!({"name": "Emma"});
+    let (emma_id, emma) = app
+        .user_token("clouddrift", "emma@example.com", "engineer", emma)
+        .await;
+    let vic = json!({"name": "Vic"});
+    let (vic_id, vic) = app
+        .user_token("clouddrift", "vic@example.com", "viewer", vic)
+        .await;
+    Cast {
+        scanner,
+        emma_id,
+        emma,
+        vic_id,
+        vic,
+    }
+}
+
+/// The audit entries of record `id`, read as Plinth.
+async fn audit_of(app: &TestApp, id: &str) -> Vec<Value> {
+    let svc = app.service("clouddrift");
+    let audit = svc.any_collection("_plinth_audit").expect("audit");
+    let query = [("record_id".to_owned(), id.to_owned())];
+    let page = svc
+        .list(&svc.system_ctx(), audit, &query)
+        .await
+        .expect("audit entries");
+    page.items
+        .iter()
+        .map(|r| serde_json::to_value(r).expect("json"))
+        .collect()
+}
+
 async fn drift(app: &TestApp, scanner: &str, title: &str) -> String {
     let body = json!({"title": title, "resource_id": format!("arn:{title}"), "resource_type": "aws_s3_bucket", "severity": "critical"});
     let r = app
@@ -49,23 +92,13 @@ async fn act(
 
 async fn approve_and_reject_drifts(env: TestEnv) {
     let app = env.spawn(&["clouddrift"]).await;
-    let scanner = app.service_token("clouddrift", "SERVICE").await;
-    let (eng_id, eng) = app
-        .user_token(
-            "clouddrift",
-            "emma@example.com",
-            "engineer",
-            json!({"name": "Emma"}),
-        )
-        .await;
-    let (_, viewer) = app
-        .user_token(
-            "clouddrift",
-            "vic@example.com",
-            "viewer",
-            json!({"name": "Vic"}),
-        )
-        .await;
+    let Cast {
+        scanner,
+        emma_id: eng_id,
+        emma: eng,
+        vic: viewer,
+        ..
+    } = cast(&app).await;
     let id = drift(&app, &scanner, "Public bucket").await;
 
     // Anonymous: 401; a viewer may see it but not approve it: 403; unknown action: 404.
@@ -148,18 +181,9 @@ async fn approve_and_reject_drifts(env: TestEnv) {
     assert_object_error(&r, 409, "CONFLICT");
 
     // One audit entry, written with the change: who, what, the state change.
-    let svc = app.service("clouddrift");
-    let audit = svc.any_collection("_plinth_audit").expect("audit");
-    let page = svc
-        .list(
-            &svc.system_ctx(),
-            audit,
-            &[("record_id".to_owned(), id.clone())],
-        )
-        .await
-        .expect("audit entries");
-    assert_eq!(page.items.len(), 1);
-    let entry = serde_json::to_value(&page.items[0]).expect("json");
+    let entries = audit_of(&app, &id).await;
+    assert_eq!(entries.len(), 1);
+    let entry = &entries[0];
     assert_eq!(entry["action"], "approve");
     assert_eq!(entry["actor_kind"], "user");
     assert_eq!(entry["actor_id"], eng_id.as_str());
@@ -172,15 +196,9 @@ async fn approve_and_reject_drifts(env: TestEnv) {
 
 async fn racing_transitions_one_wins(env: TestEnv) {
     let app = std::sync::Arc::new(env.spawn(&["clouddrift"]).await);
-    let scanner = app.service_token("clouddrift", "SERVICE").await;
-    let (_, eng) = app
-        .user_token(
-            "clouddrift",
-            "emma@example.com",
-            "engineer",
-            json!({"name": "Emma"}),
-        )
-        .await;
+    let Cast {
+        scanner, emma: eng, ..
+    } = cast(&app).await;
     for round in 0..5 {
         let id = drift(&app, &scanner, &format!("race-{round}")).await;
         let (a, b) = tokio::join!(
@@ -196,17 +214,8 @@ async fn racing_transitions_one_wins(env: TestEnv) {
         let mut codes = [a.status.as_u16(), b.status.as_u16()];
         codes.sort_unstable();
         assert_eq!(codes, [200, 409], "approve: {} reject: {}", a.body, b.body);
-        let svc = app.service("clouddrift");
-        let audit = svc.any_collection("_plinth_audit").expect("audit");
-        let page = svc
-            .list(
-                &svc.system_ctx(),
-                audit,
-                &[("record_id".to_owned(), id.clone())],
-            )
-            .await
-            .expect("audit");
-        assert_eq!(page.items.len(), 1, "only the winner is audited");
+        let entries = audit_of(&app, &id).await;
+        assert_eq!(entries.len(), 1, "only the winner is audited");
     }
     match std::sync::Arc::try_unwrap(app) {
         Ok(app) => app.stop().await,
@@ -217,15 +226,11 @@ async fn racing_transitions_one_wins(env: TestEnv) {
 /// `on_create`: a critical drift inserts a broadcast alert in its own unit; others do not.
 async fn critical_drifts_raise_an_alert(env: TestEnv) {
     let app = env.spawn(&["clouddrift"]).await;
-    let scanner = app.service_token("clouddrift", "SERVICE").await;
-    let (_, viewer) = app
-        .user_token(
-            "clouddrift",
-            "vic@example.com",
-            "viewer",
-            json!({"name": "Vic"}),
-        )
-        .await;
+    let Cast {
+        scanner,
+        vic: viewer,
+        ..
+    } = cast(&app).await;
     let critical = drift(&app, &scanner, "Open security group").await;
     let body = json!({"title": "Tag missing", "resource_id": "arn:t", "resource_type": "aws_s3_bucket", "severity": "info"});
     let r = app
@@ -252,23 +257,13 @@ async fn critical_drifts_raise_an_alert(env: TestEnv) {
 /// `POST /alerts/:id/mark-read` (a named action): the recipient only.
 async fn alerts_are_marked_read_by_their_recipient(env: TestEnv) {
     let app = env.spawn(&["clouddrift"]).await;
-    let scanner = app.service_token("clouddrift", "SERVICE").await;
-    let (vic_id, vic) = app
-        .user_token(
-            "clouddrift",
-            "vic@example.com",
-            "viewer",
-            json!({"name": "Vic"}),
-        )
-        .await;
-    let (_, emma) = app
-        .user_token(
-            "clouddrift",
-            "emma@example.com",
-            "engineer",
-            json!({"name": "Emma"}),
-        )
-        .await;
+    let Cast {
+        scanner,
+        emma,
+        vic_id,
+        vic,
+        ..
+    } = cast(&app).await;
     let drift_id = drift(&app, &scanner, "Public bucket").await;
     let alert = json!({"drift_id": drift_id, "user_id": vic_id, "title": "t", "message": "m", "severity": "info"});
     let r = app

@@ -380,38 +380,30 @@ async fn matrix(env: TestEnv, name: &str) {
         })
         .collect();
     // Reads, updates (a field set to its own value) and creates (a copy), for everyone.
+    // What the manifest allows `who` on `record` of `coll`, `body` being the request's.
+    let allow = |coll: &Collection, who: &Who, record: &Value, body: &Value, op: Op| {
+        let case = Case {
+            m: &m,
+            coll,
+            who,
+            record,
+            body,
+            all: &all,
+        };
+        allowed(&case, op)
+    };
     for (cname, coll, records) in &snapshot {
         let base = x.path(cname);
         for (n, rec) in records.iter().enumerate() {
             let id = rec["id"].as_str().expect("id");
             for w in &who {
                 let what = format!("{cname}/{id} as {}", w.label());
-                let want = allowed(
-                    &Case {
-                        m: &m,
-                        coll,
-                        who: w,
-                        record: rec,
-                        body: &Value::Null,
-                        all: &all,
-                    },
-                    Op::View,
-                );
+                let want = allow(coll, w, rec, &Value::Null, Op::View);
                 let r = x.send(Method::GET, &format!("{base}/{id}"), w, None).await;
                 assert!(matches!(r.status.as_u16(), 200 | 404), "{what}: {}", r.body);
                 x.expect(cname, Op::View, want, r.status == 200, what.clone());
 
-                let want = allowed(
-                    &Case {
-                        m: &m,
-                        coll,
-                        who: w,
-                        record: rec,
-                        body: &Value::Null,
-                        all: &all,
-                    },
-                    Op::List,
-                );
+                let want = allow(coll, w, rec, &Value::Null, Op::List);
                 let filter = format!("filter=id%20%3D%20%22{id}%22");
                 let r = x
                     .send(Method::GET, &format!("{base}?{filter}"), w, None)
@@ -421,17 +413,7 @@ async fn matrix(env: TestEnv, name: &str) {
                 x.expect(cname, Op::List, want, seen == 1, what.clone());
 
                 let patch = patch_of(coll, &m, rec);
-                let want = allowed(
-                    &Case {
-                        m: &m,
-                        coll,
-                        who: w,
-                        record: rec,
-                        body: &patch,
-                        all: &all,
-                    },
-                    Op::Update,
-                );
+                let want = allow(coll, w, rec, &patch, Op::Update);
                 let r = x
                     .send(Method::PATCH, &format!("{base}/{id}"), w, Some(patch))
                     .await;
@@ -439,17 +421,7 @@ async fn matrix(env: TestEnv, name: &str) {
                 x.expect(cname, Op::Update, want, r.status == 200, what.clone());
 
                 let copy = copy_of(coll, &m, rec, n);
-                let want = allowed(
-                    &Case {
-                        m: &m,
-                        coll,
-                        who: w,
-                        record: &copy,
-                        body: &copy,
-                        all: &all,
-                    },
-                    Op::Create,
-                );
+                let want = allow(coll, w, &copy, &copy, Op::Create);
                 let r = x.send(Method::POST, &base, w, Some(copy)).await;
                 let refused = match w {
                     Who::Anonymous => 401,
@@ -473,22 +445,7 @@ async fn matrix(env: TestEnv, name: &str) {
             let id = rec["id"].as_str().expect("id");
             let mut order: Vec<(bool, &Who)> = who
                 .iter()
-                .map(|w| {
-                    (
-                        allowed(
-                            &Case {
-                                m: &m,
-                                coll,
-                                who: w,
-                                record: rec,
-                                body: &Value::Null,
-                                all: &all,
-                            },
-                            Op::Delete,
-                        ),
-                        w,
-                    )
-                })
+                .map(|w| (allow(coll, w, rec, &Value::Null, Op::Delete), w))
                 .collect();
             order.sort_by_key(|(ok, _)| *ok);
             for (want, w) in order {

@@ -78,15 +78,19 @@ fn titles(r: &Reply) -> Vec<String> {
     t
 }
 
-async fn rules_decide_who_sees_and_changes_what(env: TestEnv) {
+/// The rules fixture app, started for this test.
+async fn notes_app(env: &TestEnv) -> TestApp {
     let manifest = PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/fixtures/rules_app.yaml"
     ));
-    let app = env
-        .start(&env.config(&[("notes", Some(manifest))]))
+    env.start(&env.config(&[("notes", Some(manifest))]))
         .await
-        .expect("starts");
+        .expect("starts")
+}
+
+async fn rules_decide_who_sees_and_changes_what(env: TestEnv) {
+    let app = notes_app(&env).await;
     let (alice, ta) = user(&app, "alice@example.com", None).await;
     let (bob, tb) = user(&app, "bob@example.com", None).await;
     let (_, tm) = user(&app, "mia@example.com", Some("MANAGER")).await;
@@ -382,14 +386,7 @@ both!(rules_read_the_callers_user_record);
 
 /// `@auth.<field>` reads the caller's user record (not in the token): a rule and a default.
 async fn rules_read_the_callers_user_record(env: TestEnv) {
-    let manifest = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/rules_app.yaml"
-    ));
-    let app = env
-        .start(&env.config(&[("notes", Some(manifest))]))
-        .await
-        .expect("starts");
+    let app = notes_app(&env).await;
     let service = app.service_token("notes", "SERVICE").await;
     let (alice, ta) = user(&app, "alice@example.com", None).await;
     let (bob, tb) = user(&app, "bob@example.com", None).await;

@@ -152,6 +152,14 @@ fn compile_one(src: Option<&str>) -> Rule {
     }
 }
 
+/// `@auth.id` and `@auth.role` of the caller (null unless a signed-in user).
+pub(crate) fn caller_values(ctx: &Ctx) -> (J, J) {
+    match &ctx.caller {
+        Caller::User { id, role, .. } => (J::String(id.to_string()), J::String(role.clone())),
+        _ => (J::Null, J::Null),
+    }
+}
+
 /// Decide `rule` for the caller of `req` on `coll`.
 pub(crate) fn decide(
     validator: &Validator,
@@ -161,12 +169,12 @@ pub(crate) fn decide(
     rule: &Rule,
 ) -> Result<Access, CoreError> {
     let ctx = req.ctx;
-    let (id, role) = match &ctx.caller {
+    match &ctx.caller {
         Caller::System | Caller::Service { .. } => return Ok(Access::All),
         Caller::User { role, .. } if admin_roles.contains(role) => return Ok(Access::All),
-        Caller::User { id, role, .. } => (J::String(id.to_string()), J::String(role.clone())),
-        Caller::Anonymous => (J::Null, J::Null),
-    };
+        _ => {}
+    }
+    let (id, role) = caller_values(ctx);
     match rule {
         Rule::Missing => Ok(Access::Denied),
         Rule::Open => Ok(Access::All),

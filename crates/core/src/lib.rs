@@ -7,6 +7,7 @@
 
 mod access;
 mod action;
+mod aggregate;
 mod auth;
 mod collection;
 mod demo;
@@ -51,6 +52,8 @@ pub struct AppService {
     dummy_hash: std::sync::OnceLock<String>,
     /// Rate limits in force (the manifest's unless configured otherwise).
     limits: Limits,
+    /// Named aggregates by path.
+    aggregates: IndexMap<String, aggregate::CompiledAggregate>,
 }
 
 impl AppService {
@@ -92,7 +95,9 @@ impl AppService {
         for (name, def) in &schema.collections {
             access::check(&validator, name, def).map_err(StoreError::Config)?;
         }
+        let aggregates = aggregate::compile(&schema, &validator)?;
         Ok(AppService {
+            aggregates,
             name: manifest.name.as_str().into(),
             validator,
             schema,

@@ -8,6 +8,7 @@ mod layers;
 mod limits;
 mod metrics;
 mod openapi;
+mod openapi_aggregates;
 mod openapi_auth;
 mod ops;
 mod respond;

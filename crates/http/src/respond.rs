@@ -85,6 +85,25 @@ pub(crate) fn one_with(
     }
 }
 
+/// A computed value (an aggregate): in `data`, under `key` (keyed), or as is.
+pub(crate) fn value(style: EnvelopeStyle, key: &str, value: &serde_json::Value) -> Response {
+    match style {
+        EnvelopeStyle::Data => Json(Data {
+            success: true,
+            data: value,
+            meta: None,
+        })
+        .into_response(),
+        EnvelopeStyle::Keyed => Json(Keyed {
+            key,
+            value,
+            meta: None,
+        })
+        .into_response(),
+        EnvelopeStyle::Bare => Json(value).into_response(),
+    }
+}
+
 /// One record, e.g. after view, create or update.
 pub(crate) fn one(
     style: EnvelopeStyle,

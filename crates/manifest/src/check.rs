@@ -103,6 +103,7 @@ impl Checker<'_> {
 
     fn manifest(&mut self, m: &Manifest) {
         self.roles(m);
+        self.aggregates(m);
         if !is_identifier(&m.name) {
             self.error(
                 &["name"],

@@ -2,6 +2,7 @@
 //!
 //! This crate knows nothing of HTTP or SQL; the store and the HTTP layer read these types.
 
+mod aggregates;
 mod check;
 mod check_access;
 mod limits;
@@ -10,6 +11,7 @@ mod model;
 mod system;
 mod transitions;
 
+pub use aggregates::{relative_secs, Aggregate, Bucket, BucketSize, Measure, MeasureFn, Param};
 pub use check::{parse, ManifestError, ManifestErrors};
 pub use limits::{window_secs, RateLimit, RateLimits, MAX_WINDOW_SECS};
 pub use model::{

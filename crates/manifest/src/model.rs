@@ -36,6 +36,9 @@ pub struct Manifest {
     /// Collections by name, in declaration order.
     #[serde(default)]
     pub collections: IndexMap<String, Collection>,
+    /// Named aggregates (`GET {base}/{path}`), by name (docs/workflows.md).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub aggregates: IndexMap<String, crate::Aggregate>,
 }
 
 fn default_base() -> String {

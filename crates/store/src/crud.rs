@@ -379,7 +379,7 @@ impl Store {
 }
 
 /// Client mistakes surface as typed errors; only faults are worth a log line here.
-fn log_failure(ctx: &Ctx, e: &StoreError) {
+pub(crate) fn log_failure(ctx: &Ctx, e: &StoreError) {
     if matches!(e, StoreError::Database(_) | StoreError::Unavailable(_)) {
         tracing::warn!(request_id = %ctx.request_id, app = %ctx.app, error = %e, "database call failed");
     }

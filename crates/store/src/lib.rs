@@ -4,6 +4,7 @@
 //! One query builder (sea-query) writes every statement; two thin executors run them.
 //! Identifiers come from a checked manifest and values are always bound as parameters.
 
+mod aggregate;
 mod bind;
 mod crud;
 mod ddl;
@@ -18,6 +19,7 @@ mod table;
 mod unit;
 mod url;
 
+pub use aggregate::{AggregateQuery, MeasureQuery};
 pub use crud::Page;
 pub use error::StoreError;
 pub use migrate::{Migration, MigrationStatus, Schema};

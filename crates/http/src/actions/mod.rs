@@ -1,5 +1,6 @@
 //! Generic record REST for every collection of an app, one file per action.
 
+mod aggregate;
 mod auth;
 mod create;
 mod delete;
@@ -64,6 +65,16 @@ pub(crate) fn router(app: Arc<AppService>, trust_proxy: bool) -> Router {
             "/{collection}/{id}/{action}",
             post(transition::handle).patch(transition::set_state),
         );
+    for path in app.aggregate_paths() {
+        let path: std::sync::Arc<str> = path.into();
+        let route = format!("/{path}");
+        api = api.route(
+            &route,
+            get(move |app: App, ctx, query| async move {
+                aggregate::handle(app, ctx, query, &path).await
+            }),
+        );
+    }
     if limits.api.is_some() {
         api = api.route_layer(middleware::from_fn_with_state(
             limiter(Group::Api),

@@ -129,6 +129,56 @@ impl TestEnv {
             .map(|(url, prefix)| (url.clone(), format!("{prefix}_{app}")))
     }
 
+    /// Run SQL straight on `app`'s database, outside Plinth (`sqlite` or `postgres` text
+    /// by backend): every row's values as text (NULL as None), for checks against the data.
+    pub async fn direct(
+        &self,
+        app: &str,
+        sqlite: &str,
+        postgres: &str,
+    ) -> Vec<Vec<Option<String>>> {
+        match self.pg_schema(app) {
+            Some((url, schema)) => {
+                let client = admin(&url).await;
+                client
+                    .batch_execute(&format!("SET search_path TO \"{schema}\""))
+                    .await
+                    .expect("search path");
+                let mut rows = Vec::new();
+                for m in client.simple_query(postgres).await.expect("direct query") {
+                    if let tokio_postgres::SimpleQueryMessage::Row(r) = m {
+                        rows.push((0..r.len()).map(|i| r.get(i).map(str::to_owned)).collect());
+                    }
+                }
+                rows
+            }
+            None => {
+                let path = self.dir.path().join("data").join(format!("{app}.db"));
+                let conn = rusqlite::Connection::open(path).expect("open sqlite");
+                let mut stmt = conn.prepare(sqlite).expect("prepare");
+                let n = stmt.column_count();
+                let rows = stmt.query_map([], |row| {
+                    (0..n)
+                        .map(|i| {
+                            Ok(match row.get_ref(i)? {
+                                rusqlite::types::ValueRef::Null => None,
+                                rusqlite::types::ValueRef::Integer(v) => Some(v.to_string()),
+                                rusqlite::types::ValueRef::Real(v) => Some(v.to_string()),
+                                rusqlite::types::ValueRef::Text(t)
+                                | rusqlite::types::ValueRef::Blob(t) => {
+                                    Some(String::from_utf8_lossy(t).into_owned())
+                                }
+                            })
+                        })
+                        .collect::<Result<Vec<_>, _>>()
+                });
+                rows.expect("query")
+                    .collect::<Result<Vec<_>, _>>()
+                    .expect("rows")
+            }
+        }
+    }
+
     /// Run the `plinth` binary against this test's data (its data dir, and for PostgreSQL
     /// its database and `app`'s schema); stdout and whether it succeeded.
     pub fn plinth(&self, app: &str, args: &[&str]) -> (bool, String, String) {

@@ -10,6 +10,7 @@ mod action;
 mod aggregate;
 mod auth;
 mod collection;
+mod dedupe;
 mod demo;
 mod error;
 mod limits;
@@ -32,6 +33,7 @@ pub use error::CoreError;
 pub use limits::{Group, Limit, Limits};
 pub use plinth_records::Record;
 pub use plinth_store::Page;
+pub use write::Created;
 
 /// One open app: manifest, validator, store, and its collections resolved once.
 pub struct AppService {

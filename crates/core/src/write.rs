@@ -11,14 +11,43 @@ use crate::access::{refuse_create, Access, Op};
 use crate::read::{by_id, record_id};
 use crate::{AppService, CollectionHandle, CoreError};
 
+/// What a create did.
+#[derive(Debug)]
+pub enum Created {
+    /// Inserted this record.
+    New(Record),
+    /// Found this recent equal record (`dedupe:`) and inserted nothing.
+    Existing(Record),
+}
+
+impl Created {
+    /// The record made or found.
+    pub fn into_record(self) -> Record {
+        match self {
+            Created::New(r) | Created::Existing(r) => r,
+        }
+    }
+}
+
 impl AppService {
-    /// Validate `body` (wire names) and create a record.
+    /// Validate `body` (wire names) and create a record (or find its recent equal).
     pub async fn create(
         &self,
         ctx: &Ctx,
         coll: &CollectionHandle,
         body: &J,
     ) -> Result<Record, CoreError> {
+        self.insert(ctx, coll, body).await.map(Created::into_record)
+    }
+
+    /// Validate `body` (wire names) and insert a record, unless the collection dedupes
+    /// and a recent equal record exists: then that one, if the caller may view it.
+    pub async fn insert(
+        &self,
+        ctx: &Ctx,
+        coll: &CollectionHandle,
+        body: &J,
+    ) -> Result<Created, CoreError> {
         let sent = body;
         refuse_readonly(ctx, coll, body)?;
         let reads_user = coll.def.fields.iter().any(|(name, f)| {
@@ -47,14 +76,23 @@ impl AppService {
         }
         let id = Uuid::now_v7();
         let mut unit = WriteUnit::new();
+        if let Some(d) = &coll.def.dedupe {
+            self.dedupe_steps(coll, d, &row, ctx, &mut unit);
+        }
         let at = unit.push(self.store.insert_step(&coll.table, id, &row, ctx.now)?);
         for (t, when) in coll.def.on_create.iter().zip(&coll.triggers) {
             if self.triggered(ctx, coll, when.as_ref(), &row)? {
                 unit.push(self.log_step(ctx, &t.log, id, &body)?);
             }
         }
-        let outs = self.apply_writes(ctx, coll, unit, &row).await?;
-        returned(outs, at)
+        match self.apply_writes(ctx, coll, unit, &row).await {
+            Ok(outs) => returned(outs, at).map(Created::New),
+            Err(CoreError::Store(StoreError::Found(existing))) => self
+                .existing(ctx, coll, *existing)
+                .await
+                .map(Created::Existing),
+            Err(e) => Err(e),
+        }
     }
 
     /// Whether a create trigger's `when` (parsed at open; `None`: always) holds for the

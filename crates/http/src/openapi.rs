@@ -192,6 +192,10 @@ pub fn document(m: &Manifest, server: &str, limits: Limits) -> Value {
         let mut create_responses = ok("201", envelope_one(m, name, coll, &r));
         create_responses["400"] = err("Validation failed");
         create_responses["409"] = err("Unique value taken");
+        if coll.dedupe.is_some() {
+            // A recent equal record is answered instead of creating another.
+            create_responses["200"] = ok("200", envelope_one(m, name, coll, &r))["200"].clone();
+        }
         let mut view_responses = ok("200", envelope_one(m, name, coll, &r));
         view_responses["404"] = err("Not found");
         view_responses["400"] = err("Bad query");

@@ -146,6 +146,7 @@ impl Checker<'_> {
             self.transitions(m, name, coll);
             self.actions(m, name, coll);
             self.triggers(m, name, coll);
+            self.dedupe(name, coll);
             for (other, field) in &coll.include {
                 let points_here = m
                     .collections

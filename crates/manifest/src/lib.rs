@@ -5,6 +5,7 @@
 mod aggregates;
 mod check;
 mod check_access;
+mod dedupe;
 mod limits;
 mod locate;
 mod model;
@@ -13,6 +14,7 @@ mod transitions;
 
 pub use aggregates::{relative_secs, Aggregate, Bucket, BucketSize, Measure, MeasureFn, Param};
 pub use check::{parse, ManifestError, ManifestErrors};
+pub use dedupe::Dedupe;
 pub use limits::{window_secs, RateLimit, RateLimits, MAX_WINDOW_SECS};
 pub use model::{
     camel_case, Collection, EnvelopeStyle, ErrorStyle, Field, FieldType, IndexDef, Manifest,

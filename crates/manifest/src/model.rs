@@ -159,6 +159,9 @@ pub struct Collection {
     /// pointing here (`comments: request_id` gives Sim-Flow's `{request, comments}`).
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub include: IndexMap<String, String>,
+    /// A create equal to a recent record returns that record (docs/workflows.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dedupe: Option<crate::Dedupe>,
     /// Records inserted with a create, when it satisfies their rule (docs/workflows.md).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub on_create: Vec<crate::Trigger>,

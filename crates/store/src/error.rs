@@ -22,6 +22,10 @@ pub enum StoreError {
     /// exactly one; the unit was rolled back.
     #[error("a write unit's expectation failed ({0:?})")]
     Expectation(crate::Miss),
+    /// A step that expected no row found this one (a recent equal record, for
+    /// de-duplicated creates); the unit was rolled back.
+    #[error("an equal record exists")]
+    Found(Box<plinth_records::Record>),
     /// The record is still referenced by a `restrict` relation.
     #[error("the record is still referenced by other records")]
     StillReferenced,

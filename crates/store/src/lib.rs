@@ -8,6 +8,7 @@ mod aggregate;
 mod bind;
 mod crud;
 mod ddl;
+mod dedupe;
 mod error;
 mod executor;
 mod expand;

@@ -56,6 +56,8 @@ pub enum Expect {
     Any,
     /// Exactly one row, else the unit fails with [`Miss`].
     One(Miss),
+    /// No row; a row read back fails the unit with [`crate::StoreError::Found`].
+    Empty,
 }
 
 /// One statement of a unit.
@@ -167,8 +169,11 @@ impl StepOut {
 
 /// Check a step's result against its expectation.
 pub(crate) fn check(step: &Step, out: &StepOut) -> Result<(), crate::StoreError> {
-    match step.expect {
-        Expect::One(miss) if out.rows() != 1 => Err(crate::StoreError::Expectation(miss)),
+    match (step.expect, out) {
+        (Expect::One(miss), out) if out.rows() != 1 => Err(crate::StoreError::Expectation(miss)),
+        (Expect::Empty, StepOut::Rows(rows)) if !rows.is_empty() => {
+            Err(crate::StoreError::Found(Box::new(rows[0].clone())))
+        }
         _ => Ok(()),
     }
 }

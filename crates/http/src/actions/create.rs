@@ -1,8 +1,10 @@
-//! `POST {base}/{collection}`: create a record.
+//! `POST {base}/{collection}`: create a record (201), or for a collection that dedupes,
+//! answer a recent equal record (200) and create nothing.
 
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
+use plinth_core::Created;
 
 use super::{collection, App};
 use crate::error::ApiError;
@@ -16,11 +18,9 @@ pub(crate) async fn handle(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let coll = collection(&app, &name)?;
-    let rec = app.create(&ctx, coll, &body).await?;
-    Ok(respond::one(
-        app.manifest().envelope,
-        coll,
-        StatusCode::CREATED,
-        &rec,
-    ))
+    let (status, rec) = match app.insert(&ctx, coll, &body).await? {
+        Created::New(rec) => (StatusCode::CREATED, rec),
+        Created::Existing(rec) => (StatusCode::OK, rec),
+    };
+    Ok(respond::one(app.manifest().envelope, coll, status, &rec))
 }

@@ -2,13 +2,15 @@
 //!
 //! Unique fields get unique indexes (not column constraints) because SQLite cannot add a
 //! UNIQUE column with ALTER TABLE; index names carry their fields, so a PostgreSQL
-//! violation can name the field without a lookup.
+//! violation can name the field without a lookup. Enum columns are guarded by the
+//! database too (see [`crate::enum_check`]).
 
 use plinth_manifest::{Collection, Field, FieldType, OnDelete};
 use sea_query::{
     Alias, ColumnDef, Index, PostgresQueryBuilder, SqliteQueryBuilder, Table, Value as Sv,
 };
 
+use crate::enum_check;
 use crate::Dialect;
 
 fn build(stmt: &impl sea_query::SchemaStatementBuilder, d: Dialect) -> String {
@@ -48,7 +50,7 @@ fn db_default(field: &Field) -> Option<Sv> {
     })
 }
 
-fn column_def(name: &str, field: &Field, d: Dialect) -> ColumnDef {
+fn column_def(table: &str, name: &str, field: &Field, d: Dialect) -> ColumnDef {
     let mut c = ColumnDef::new(Alias::new(name));
     c.custom(Alias::new(sql_type(field.kind, d)));
     if field.required {
@@ -57,15 +59,21 @@ fn column_def(name: &str, field: &Field, d: Dialect) -> ColumnDef {
     if let Some(v) = db_default(field) {
         c.default(v);
     }
+    // sea-query keeps one extra clause per column: gather them.
+    let mut extra = Vec::new();
     if let Some(target) = &field.collection {
         let action = match field.on_delete {
             Some(OnDelete::Cascade) => "CASCADE",
             Some(OnDelete::SetNull) => "SET NULL",
             Some(OnDelete::Restrict) | None => "RESTRICT",
         };
-        c.extra(format!(
+        extra.push(format!(
             "REFERENCES \"{target}\" (\"id\") ON DELETE {action}"
         ));
+    }
+    extra.extend(enum_check::inline(table, name, field, d));
+    if !extra.is_empty() {
+        c.extra(extra.join(" "));
     }
     c
 }
@@ -77,8 +85,9 @@ fn timestamp_def(name: &str, d: Dialect) -> ColumnDef {
     c
 }
 
-/// `CREATE TABLE` for a collection (without its indexes).
-pub(crate) fn create_table(name: &str, coll: &Collection, d: Dialect) -> String {
+/// `CREATE TABLE` for a collection (without its indexes), then what guards its enum
+/// columns on SQLite.
+pub(crate) fn create_table(name: &str, coll: &Collection, d: Dialect) -> Vec<String> {
     let mut t = Table::create();
     t.table(Alias::new(name));
     let mut id = ColumnDef::new(Alias::new("id"));
@@ -87,7 +96,7 @@ pub(crate) fn create_table(name: &str, coll: &Collection, d: Dialect) -> String 
         .primary_key();
     t.col(id);
     for (fname, field) in &coll.fields {
-        t.col(column_def(fname, field, d));
+        t.col(column_def(name, fname, field, d));
     }
     if coll.has_created_at() {
         t.col(timestamp_def("created_at", d));
@@ -95,7 +104,11 @@ pub(crate) fn create_table(name: &str, coll: &Collection, d: Dialect) -> String 
     if coll.has_updated_at() {
         t.col(timestamp_def("updated_at", d));
     }
-    build(&t, d)
+    let mut out = vec![build(&t, d)];
+    for (fname, field) in &coll.fields {
+        out.extend(enum_check::after_create(name, fname, field, d));
+    }
+    out
 }
 
 /// `DROP TABLE`.
@@ -103,31 +116,39 @@ pub(crate) fn drop_table(name: &str, d: Dialect) -> String {
     build(Table::drop().table(Alias::new(name)), d)
 }
 
-/// `ALTER TABLE ... ADD COLUMN`; refused for a required field with no default, which
-/// existing rows could not satisfy.
+/// `ALTER TABLE ... ADD COLUMN` (then SQLite's enum guard); refused for a required field
+/// with no default, which existing rows could not satisfy.
 pub(crate) fn add_column(
     table: &str,
     fname: &str,
     field: &Field,
     d: Dialect,
-) -> Result<String, String> {
+) -> Result<Vec<String>, String> {
     if field.required && db_default(field).is_none() {
         return Err(format!(
             "new required field `{table}.{fname}` has no default for existing records: give it a default or make it optional"
         ));
     }
-    Ok(build(
+    let mut out = vec![build(
         Table::alter()
             .table(Alias::new(table))
-            .add_column(column_def(fname, field, d)),
+            .add_column(column_def(table, fname, field, d)),
         d,
-    ))
+    )];
+    out.extend(enum_check::after_create(table, fname, field, d));
+    Ok(out)
 }
 
-/// `ALTER TABLE ... DROP COLUMN`.
-pub(crate) fn drop_column(table: &str, fname: &str) -> String {
+/// `ALTER TABLE ... DROP COLUMN`, after dropping an enum's guard (SQLite refuses to drop
+/// a column its triggers name).
+pub(crate) fn drop_column(table: &str, fname: &str, field: &Field, d: Dialect) -> Vec<String> {
+    let mut out = match enum_check::values_of(field) {
+        Some(_) => enum_check::drop(table, fname, d),
+        None => Vec::new(),
+    };
     // Both dialects accept this form; identifiers are checked manifest names.
-    format!("ALTER TABLE \"{table}\" DROP COLUMN \"{fname}\"")
+    out.push(format!("ALTER TABLE \"{table}\" DROP COLUMN \"{fname}\""));
+    out
 }
 
 /// An index a collection needs: the declared ones plus one per unique field.
@@ -205,7 +226,7 @@ mod tests {
     use super::*;
 
     fn coll() -> Collection {
-        plinth_manifest::parse("name: t\ncollections:\n  users:\n    fields:\n      email: { type: email, unique: true, required: true }\n  posts:\n    fields:\n      author: { type: relation, collection: users, on_delete: cascade }\n      score: { type: float, default: 1.5 }\n")
+        plinth_manifest::parse("name: t\ncollections:\n  users:\n    fields:\n      email: { type: email, unique: true, required: true }\n  posts:\n    fields:\n      author: { type: relation, collection: users, on_delete: cascade }\n      score: { type: float, default: 1.5 }\n      state: { type: enum, values: [draft, \"it's\"], required: true, default: draft }\n")
             .expect("manifest")
             .collections["posts"]
             .clone()
@@ -215,13 +236,23 @@ mod tests {
     fn create_table_in_both_dialects() {
         let c = coll();
         let sqlite = create_table("posts", &c, Dialect::Sqlite);
+        // SQLite guards the enum with triggers, which follow the table.
+        assert_eq!(sqlite.len(), 3, "{sqlite:?}");
+        assert!(sqlite[1].contains(r#"WHEN NOT (NEW."state" IN ('draft', 'it''s'))"#));
+        let sqlite = &sqlite[0];
         assert!(
             sqlite.contains(r#""author" TEXT REFERENCES "users" ("id") ON DELETE CASCADE"#),
             "{sqlite}"
         );
         assert!(sqlite.contains(r#""score" REAL DEFAULT 1.5"#), "{sqlite}");
         let pg = create_table("posts", &c, Dialect::Postgres);
+        assert_eq!(pg.len(), 1, "{pg:?}");
+        let pg = &pg[0];
         assert!(pg.contains(r#""id" UUID NOT NULL PRIMARY KEY"#), "{pg}");
+        assert!(
+            pg.contains(r#""state" TEXT NOT NULL DEFAULT 'draft' CONSTRAINT "ck_posts__state" CHECK ("state" IN ('draft', 'it''s'))"#),
+            "{pg}"
+        );
         assert!(
             pg.contains(r#""score" DOUBLE PRECISION DEFAULT 1.5"#),
             "{pg}"

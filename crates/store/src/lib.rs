@@ -9,6 +9,7 @@ mod bind;
 mod crud;
 mod ddl;
 mod dedupe;
+mod enum_check;
 mod error;
 mod executor;
 mod expand;

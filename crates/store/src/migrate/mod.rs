@@ -182,15 +182,22 @@ impl Store {
             version += 1;
             let last = i + 1 == pending.len() && p.up.is_empty();
             let snapshot = if last { current } else { &old };
-            stmts.push(Step::script(e.up.clone()));
-            let down: Vec<String> = e.down.iter().cloned().collect();
-            stmts.push(self.record_row(
-                version,
-                &e.name,
-                std::slice::from_ref(&e.up),
-                &down,
-                snapshot,
-            )?);
+            // The first file carries what must run before any hand-written SQL, and
+            // undoes it after its own down script (when it has one).
+            let (pre, pre_down): (&[String], &[String]) = match i {
+                0 => (&p.before, &p.before_down),
+                _ => (&[], &[]),
+            };
+            let mut up = pre.to_vec();
+            up.push(e.up.clone());
+            for s in &up {
+                stmts.push(Step::script(s.clone()));
+            }
+            let mut down: Vec<String> = e.down.iter().cloned().collect();
+            if !down.is_empty() {
+                down.extend_from_slice(pre_down);
+            }
+            stmts.push(self.record_row(version, &e.name, &up, &down, snapshot)?);
             names.push(e.name.clone());
         }
         if !p.up.is_empty() {

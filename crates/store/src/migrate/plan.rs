@@ -3,10 +3,11 @@
 
 use std::collections::HashSet;
 
-use plinth_manifest::FieldType;
+use plinth_manifest::{Collection, FieldType};
 
 use super::Schema;
 use crate::ddl::{self, indexes_of};
+use crate::enum_check::{self, values_of};
 use crate::Dialect;
 
 #[derive(Debug, Default)]
@@ -15,6 +16,11 @@ pub(super) struct Plan {
     pub down: Vec<String>,
     pub changes: Vec<String>,
     pub destructive: Vec<String>,
+    /// Run before pending hand-written migrations: enum guards of the tables they are
+    /// expected to change (see [`reguard`]).
+    pub before: Vec<String>,
+    /// Undoes `before`, after the hand-written down scripts.
+    pub before_down: Vec<String>,
 }
 
 fn storage_class(kind: FieldType) -> FieldType {
@@ -64,7 +70,7 @@ pub(super) fn plan(old: &Schema, new: &Schema, d: Dialect) -> Plan {
     let fresh: Vec<&String> = new.keys().filter(|n| !old.contains_key(*n)).collect();
     for name in creation_order(new, &fresh) {
         let coll = &new[name];
-        p.up.push(ddl::create_table(name, coll, d));
+        p.up.extend(ddl::create_table(name, coll, d));
         p.up.extend(
             indexes_of(coll)
                 .iter()
@@ -80,6 +86,7 @@ pub(super) fn plan(old: &Schema, new: &Schema, d: Dialect) -> Plan {
     }
     for (name, coll) in new.iter().filter(|(n, _)| old.contains_key(*n)) {
         let before = &old[name];
+        let refused = p.destructive.len();
         if before.timestamps != coll.timestamps {
             p.destructive.push(format!("`{name}`: timestamps changed"));
         }
@@ -87,8 +94,8 @@ pub(super) fn plan(old: &Schema, new: &Schema, d: Dialect) -> Plan {
             match before.fields.get(fname) {
                 None => match ddl::add_column(name, fname, field, d) {
                     Ok(sql) => {
-                        p.up.push(sql);
-                        downs.push(vec![ddl::drop_column(name, fname)]);
+                        p.up.extend(sql);
+                        downs.push(ddl::drop_column(name, fname, field, d));
                         p.changes.push(format!("add field `{name}.{fname}`"));
                     }
                     Err(msg) => p.destructive.push(msg),
@@ -116,6 +123,22 @@ pub(super) fn plan(old: &Schema, new: &Schema, d: Dialect) -> Plan {
                 "field `{name}.{fname}` removed (its column would be dropped)"
             ));
         }
+        if p.destructive.len() > refused {
+            reguard(&mut p, &mut downs, name, before, coll, d);
+        } else {
+            for (fname, field) in &coll.fields {
+                let Some(was) = before.fields.get(fname) else {
+                    continue;
+                };
+                let change = enum_check::change(name, fname, values_of(was), values_of(field), d);
+                if let Some((up, down)) = change {
+                    p.up.extend(up);
+                    downs.push(down);
+                    p.changes
+                        .push(format!("check enum values of `{name}.{fname}`"));
+                }
+            }
+        }
         let (was, now) = (indexes_of(before), indexes_of(coll));
         for i in now.iter().filter(|i| !was.contains(i)) {
             p.up.push(ddl::create_index(name, i, d));
@@ -130,6 +153,41 @@ pub(super) fn plan(old: &Schema, new: &Schema, d: Dialect) -> Plan {
     }
     p.down = downs.into_iter().rev().flatten().collect();
     p
+}
+
+/// A table with a refused change goes ahead only with a hand-written migration, whose SQL
+/// may drop or retype a column (SQLite refuses to drop one its guard's triggers name;
+/// PostgreSQL re-checks the constraint on a retype) or rebuild the table (which drops
+/// SQLite's triggers). So its enum guards are dropped before that SQL runs and re-created
+/// after it from the manifest, checking the rows as they are then.
+fn reguard(
+    p: &mut Plan,
+    downs: &mut Vec<Vec<String>>,
+    name: &str,
+    was: &Collection,
+    now: &Collection,
+    d: Dialect,
+) {
+    for (fname, field) in &was.fields {
+        if let Some(values) = values_of(field) {
+            p.before.extend(enum_check::drop(name, fname, d));
+            p.before_down
+                .extend(enum_check::add(name, fname, values, d));
+        }
+    }
+    // New fields were guarded as they were added.
+    let kept = now
+        .fields
+        .iter()
+        .filter(|(f, _)| was.fields.contains_key(*f));
+    for (fname, field) in kept {
+        if let Some(values) = values_of(field) {
+            p.up.extend(enum_check::add(name, fname, values, d));
+            downs.push(enum_check::drop(name, fname, d));
+            p.changes
+                .push(format!("check enum values of `{name}.{fname}`"));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -172,7 +230,13 @@ mod tests {
             "      title: { type: text, max: 50 }\n      kind: { type: enum, values: [a] }\n",
         );
         let p = plan(&old, &same_storage, Dialect::Sqlite);
-        assert!(p.up.is_empty() && p.destructive.is_empty(), "{p:?}");
+        assert!(p.destructive.is_empty(), "{p:?}");
+        // Text to enum keeps the column; only its guard is added.
+        assert_eq!(
+            p.changes,
+            vec!["check enum values of `items.kind`"],
+            "{p:?}"
+        );
 
         let retyped = schema("      title: { type: int }\n      kind: { type: text }\n");
         assert_eq!(plan(&old, &retyped, Dialect::Sqlite).destructive.len(), 1);
@@ -181,5 +245,50 @@ mod tests {
         assert_eq!(plan(&old, &required, Dialect::Sqlite).destructive.len(), 1);
         let dropped = schema("      title: { type: text }\n");
         assert!(plan(&old, &dropped, Dialect::Sqlite).destructive[0].contains("items.kind"));
+    }
+
+    #[test]
+    fn enum_guards_follow_values_and_hand_written_migrations() {
+        let old = schema("      kind: { type: enum, values: [a] }\n      n: { type: int }\n");
+        let wider = schema("      kind: { type: enum, values: [a, b] }\n      n: { type: int }\n");
+        let p = plan(&old, &wider, Dialect::Postgres);
+        assert_eq!(
+            p.up,
+            vec![
+                "ALTER TABLE \"items\" DROP CONSTRAINT IF EXISTS \"ck_items__kind\"",
+                "ALTER TABLE \"items\" ADD CONSTRAINT \"ck_items__kind\" CHECK (\"kind\" IN ('a', 'b'))",
+            ]
+        );
+        assert!(p.down[1].ends_with("IN ('a'))"), "{:?}", p.down);
+        assert!(p.before.is_empty());
+
+        // Dropping `n` needs a hand-written migration: the table's guards step aside for it.
+        let dropped = schema("      kind: { type: enum, values: [a] }\n");
+        let p = plan(&old, &dropped, Dialect::Sqlite);
+        assert_eq!(p.destructive.len(), 1, "{p:?}");
+        assert_eq!(p.before, enum_check::drop("items", "kind", Dialect::Sqlite));
+        assert_eq!(
+            p.up[..2],
+            enum_check::add("items", "kind", &["a".into()], Dialect::Sqlite)[..2]
+        );
+        assert_eq!(p.down, enum_check::drop("items", "kind", Dialect::Sqlite));
+
+        // A new enum field is guarded as it is added, and unguarded before it is dropped.
+        let added = schema("      kind: { type: enum, values: [a] }\n      n: { type: int }\n      s: { type: enum, values: [x] }\n");
+        let p = plan(&old, &added, Dialect::Sqlite);
+        assert!(
+            p.up[0].starts_with("ALTER TABLE \"items\" ADD COLUMN \"s\" TEXT"),
+            "{:?}",
+            p.up
+        );
+        assert!(
+            p.up[1].starts_with("CREATE TRIGGER \"ck_items__s__insert\""),
+            "{:?}",
+            p.up
+        );
+        assert_eq!(
+            p.down.last().map(String::as_str),
+            Some("ALTER TABLE \"items\" DROP COLUMN \"s\"")
+        );
     }
 }

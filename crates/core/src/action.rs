@@ -51,6 +51,7 @@ impl AppService {
             Access::Denied => return Err(self.refusal(ctx, coll, id, name).await),
         }
         let mut unit = WriteUnit::new();
+        unit.extend(self.audit_write(ctx, coll, id, name, Some(&row))?);
         let mut at = unit.push(
             self.store
                 .update_where_step(&coll.table, &Filter::And(parts), &row, ctx.now)

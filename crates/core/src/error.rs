@@ -15,6 +15,9 @@ pub enum CoreError {
     /// Signed in, but not allowed.
     #[error("{0}")]
     Forbidden(String),
+    /// The operation is never allowed on this collection (append-only records).
+    #[error("{0}")]
+    NotAllowed(String),
     /// No such record.
     #[error("{0}")]
     NotFound(String),

@@ -8,6 +8,7 @@
 mod access;
 mod action;
 mod aggregate;
+mod audit;
 mod auth;
 mod collection;
 mod dedupe;

@@ -53,6 +53,7 @@ impl AppService {
         let mut parts = vec![eq("id", Value::Uuid(id)), state];
         parts.extend(guard);
         let mut unit = WriteUnit::new();
+        unit.extend(self.audit_write(ctx, coll, id, name, Some(&row))?);
         let at = unit.push(
             self.store
                 .update_where_step(&coll.table, &Filter::And(parts), &row, ctx.now)

@@ -85,6 +85,7 @@ impl AppService {
                 unit.push(self.log_step(ctx, &t.log, id, &body)?);
             }
         }
+        unit.extend(self.audit_write(ctx, coll, id, "create", Some(&row))?);
         match self.apply_writes(ctx, coll, unit, &row).await {
             Ok(outs) => returned(outs, at).map(Created::New),
             Err(CoreError::Store(StoreError::Found(existing))) => self
@@ -131,6 +132,7 @@ impl AppService {
         body: &J,
     ) -> Result<Record, CoreError> {
         let id = record_id(id)?;
+        self.refuse_append_only(ctx, coll)?;
         refuse_readonly(ctx, coll, body)?;
         let row = self
             .validator
@@ -153,6 +155,7 @@ impl AppService {
                 .expect_one(plinth_store::Miss::NotFound),
         };
         let mut unit = WriteUnit::new();
+        unit.extend(self.audit_write(ctx, coll, id, "update", Some(&row))?);
         let at = unit.push(step);
         let outs = self.apply_writes(ctx, coll, unit, &row).await?;
         returned(outs, at)
@@ -166,6 +169,7 @@ impl AppService {
         id: &str,
     ) -> Result<(), CoreError> {
         let id = record_id(id)?;
+        self.refuse_append_only(ctx, coll)?;
         let step = match self.access(ctx, coll, Op::Delete, None).await? {
             Access::All => self.store.delete_step(&coll.table, id),
             Access::Denied => return Err(CoreError::NotFound("Record not found".into())),
@@ -175,6 +179,7 @@ impl AppService {
                 .expect_one(plinth_store::Miss::NotFound),
         };
         let mut unit = WriteUnit::new();
+        unit.extend(self.audit_write(ctx, coll, id, "delete", None)?);
         unit.push(step);
         match self.store.apply(ctx, unit).await {
             Err(StoreError::InvalidReference { .. }) => Err(CoreError::StillReferenced),

@@ -210,6 +210,7 @@ impl From<CoreError> for ApiError {
             CoreError::Unauthenticated(msg) => ApiError::new(ErrorCode::Unauthenticated, msg),
             CoreError::Forbidden(msg) => ApiError::new(ErrorCode::Forbidden, msg),
             CoreError::Conflict(msg) => ApiError::new(ErrorCode::Conflict, msg),
+            CoreError::NotAllowed(msg) => ApiError::new(ErrorCode::MethodNotAllowed, msg),
             CoreError::Duplicate { fields } => ApiError {
                 code: ErrorCode::Conflict,
                 message: "A record with the same unique value already exists".into(),

@@ -147,6 +147,7 @@ impl Checker<'_> {
             self.actions(m, name, coll);
             self.triggers(m, name, coll);
             self.dedupe(name, coll);
+            self.audit(m, name, coll);
             for (other, field) in &coll.include {
                 let points_here = m
                     .collections

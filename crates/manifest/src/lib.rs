@@ -3,6 +3,7 @@
 //! This crate knows nothing of HTTP or SQL; the store and the HTTP layer read these types.
 
 mod aggregates;
+mod audit;
 mod check;
 mod check_access;
 mod dedupe;

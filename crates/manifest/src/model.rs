@@ -159,6 +159,13 @@ pub struct Collection {
     /// pointing here (`comments: request_id` gives Sim-Flow's `{request, comments}`).
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub include: IndexMap<String, String>,
+    /// A record written with every change through the API (create, update, delete,
+    /// transitions, actions), in the same unit; `@action` and `@changes` name what changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit: Option<crate::Log>,
+    /// Records are never changed or deleted through the API (audit trails).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub append_only: bool,
     /// A create equal to a recent record returns that record (docs/workflows.md).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dedupe: Option<crate::Dedupe>,

@@ -108,7 +108,7 @@ impl Checker<'_> {
     }
 
     /// A log names a collection and its fields.
-    fn log(&mut self, m: &Manifest, path: &[&str], log: Option<&Log>) {
+    pub(crate) fn log(&mut self, m: &Manifest, path: &[&str], log: Option<&Log>) {
         let Some(log) = log else { return };
         let Some(target) = m.collections.get(&log.collection) else {
             self.error(

@@ -176,7 +176,13 @@ async fn demo_data_covers_every_state(env: TestEnv) {
         if reviewed {
             let entry = audit.iter().find(|a| a["drift_id"] == d["id"]);
             let entry = entry.unwrap_or_else(|| panic!("no audit entry for {d}"));
-            assert_eq!(text(entry, "action"), format!("drift.{status}"), "{entry}");
+            let verb = if status == "approved" {
+                "approve"
+            } else {
+                "reject"
+            };
+            assert_eq!(text(entry, "action"), verb, "{entry}");
+            assert_eq!(entry["details"]["after"]["status"], status, "{entry}");
             assert_eq!(entry["entity_type"], "drift", "{entry}");
             assert_eq!(entry["user_id"], d["reviewed_by"], "{entry}");
             assert!(entry["details"].is_object(), "{entry}");

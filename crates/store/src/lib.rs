@@ -5,6 +5,7 @@
 //! Identifiers come from a checked manifest and values are always bound as parameters.
 
 mod aggregate;
+mod audit;
 mod bind;
 mod crud;
 mod ddl;

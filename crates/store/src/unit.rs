@@ -129,6 +129,11 @@ impl WriteUnit {
         self.steps.len() - 1
     }
 
+    /// Append a step if there is one.
+    pub fn extend(&mut self, step: Option<Step>) {
+        self.steps.extend(step);
+    }
+
     /// How many steps.
     pub fn len(&self) -> usize {
         self.steps.len()

@@ -1,0 +1,129 @@
+//! A collection's own audit trail (`audit:`): a record in the declared collection with
+//! every change made through the app service, in the change's unit. `@changes` holds
+//! `{"before": {...}, "after": {...}}`: the values the change replaces, read by the
+//! database inside the unit, and the values it writes.
+
+use plinth_context::{Caller, Ctx};
+use plinth_records::{Mode, Row};
+use plinth_store::{Step, StoreError};
+use serde_json::{json, Map, Value as J};
+use uuid::Uuid;
+
+use crate::action::caller_value;
+use crate::{AppService, CollectionHandle, CoreError};
+
+/// The stored values of `row` as a JSON object (stored names).
+fn row_json(row: &Row) -> J {
+    J::Object(row.iter().map(|(f, v)| (f.clone(), v.to_json())).collect())
+}
+
+impl AppService {
+    /// The audit record of `action` on record `id` of `coll`, if it keeps a trail.
+    /// `before`: the fields whose current values the entry records (None for a create,
+    /// which replaces nothing); `after`: what the change writes.
+    pub(crate) fn audit_entry(
+        &self,
+        ctx: &Ctx,
+        coll: &CollectionHandle,
+        id: Uuid,
+        action: &str,
+        before: Option<Vec<String>>,
+        after: J,
+    ) -> Result<Option<Step>, CoreError> {
+        let Some(log) = &coll.def.audit else {
+            return Ok(None);
+        };
+        let target = self.any_collection(&log.collection).ok_or_else(|| {
+            CoreError::Store(StoreError::UnknownCollection(log.collection.clone()))
+        })?;
+        let mut fields = Map::new();
+        let mut changes_field = None;
+        for (f, v) in &log.fields {
+            let value = match v.as_str() {
+                Some("@id") => J::String(id.to_string()),
+                Some("@action") => J::String(action.to_owned()),
+                Some("@changes") => {
+                    changes_field = Some(f.clone());
+                    json!({"before": null, "after": after})
+                }
+                _ => caller_value(ctx, v),
+            };
+            fields.insert(target.wire(f).to_owned(), value);
+        }
+        let mut row =
+            self.validator
+                .record(&target.name, &target.def, &J::Object(fields), Mode::Create)?;
+        let new_id = Uuid::now_v7();
+        match (before, changes_field) {
+            (Some(before), Some(changes)) => {
+                row.retain(|(f, _)| *f != changes);
+                let step = self.store.snapshot_step(
+                    &target.table,
+                    new_id,
+                    &row,
+                    &changes,
+                    &coll.table,
+                    id,
+                    &before,
+                    &after,
+                    ctx.now,
+                )?;
+                Ok(Some(step))
+            }
+            _ => Ok(Some(self.store.insert_step(
+                &target.table,
+                new_id,
+                &row,
+                ctx.now,
+            )?)),
+        }
+    }
+
+    /// The audit record of a create (`before`: nothing), a change (the fields of `row`)
+    /// or a delete (`row` None: every field), hidden fields left out.
+    pub(crate) fn audit_write(
+        &self,
+        ctx: &Ctx,
+        coll: &CollectionHandle,
+        id: Uuid,
+        action: &str,
+        row: Option<&Row>,
+    ) -> Result<Option<Step>, CoreError> {
+        if coll.def.audit.is_none() {
+            return Ok(None);
+        }
+        let hidden = |f: &str| coll.def.fields.get(f).is_some_and(|d| d.hidden);
+        let Some(row) = row else {
+            let all = coll
+                .def
+                .fields
+                .keys()
+                .filter(|f| !hidden(f))
+                .cloned()
+                .collect();
+            return self.audit_entry(ctx, coll, id, action, Some(all), J::Null);
+        };
+        let visible: Row = row.iter().filter(|(f, _)| !hidden(f)).cloned().collect();
+        let before = match action {
+            "create" => None,
+            _ => Some(visible.iter().map(|(f, _)| f.clone()).collect()),
+        };
+        self.audit_entry(ctx, coll, id, action, before, row_json(&visible))
+    }
+
+    /// Refuse changing or deleting a record of an append-only collection, except by
+    /// Plinth itself.
+    pub(crate) fn refuse_append_only(
+        &self,
+        ctx: &Ctx,
+        coll: &CollectionHandle,
+    ) -> Result<(), CoreError> {
+        match coll.def.append_only && !matches!(ctx.caller, Caller::System) {
+            true => Err(CoreError::NotAllowed(format!(
+                "Records of `{}` are never changed or deleted",
+                coll.name
+            ))),
+            false => Ok(()),
+        }
+    }
+}

@@ -1,9 +1,9 @@
-//! The seed endpoints that the generic REST API already serves, called the way each seed's
-//! frontend calls them (method, path, body, bearer token of a signed-in user, status,
-//! response shape), on both databases.
-//! Seed endpoints that need workflows, route aliases or auth (Sim-Flow status/assign and
-//! comments-with-request, CloudDrift approve/reject and metrics, RevOps session-state,
-//! DataGen generate/status, QUADRAX auth and predict) are not built yet.
+//! Seed endpoints called the way each seed's frontend calls them (method, path, body,
+//! bearer token of a signed-in user, status, response shape), on both databases.
+//! Sim-Flow's and CloudDrift's full contracts, at both mounts, are in contract_simflow.rs
+//! and contract_clouddrift.rs. Seed endpoints that need route aliases, jobs or ML
+//! (Sim-Flow `POST /requests/:id/comments`, RevOps session-state save/load, DataGen
+//! generate/status, QUADRAX predict) are not built yet.
 
 mod common;
 

@@ -492,11 +492,14 @@ async fn drift_details(
         })
         .collect();
     assert_eq!(amounts, [120.5, 30.0], "oldest first: {}", r.body);
+    // The drift's own audit entry of its creation, then the one the scanner posted.
     let audit = d["audit_logs"].as_array().expect("audit_logs");
-    assert_eq!(audit.len(), 1, "{}", r.body);
+    assert_eq!(audit.len(), 2, "{}", r.body);
     shape(&audit[0], AUDIT);
-    assert_eq!(audit[0]["action"], "drift.detected");
-    assert_eq!(audit[0]["details"]["source"], "scanner");
+    assert_eq!(audit[0]["action"], "create");
+    assert_eq!(audit[0]["details"]["after"]["title"], "Public S3 bucket");
+    assert_eq!(audit[1]["action"], "drift.detected");
+    assert_eq!(audit[1]["details"]["source"], "scanner");
     // A viewer gets the same drift; the audit trail is for reviewers.
     let r = front.get(&format!("/drifts/{a}"), &vic.token).await;
     let d = one(&r, 200, DRIFT);
@@ -600,9 +603,18 @@ async fn review(front: &Front<'_>, emma: &Signed, vic: &Signed, a: &str, b: &str
     assert_eq!(ids(list(&r, DRIFT)), [a], "{}", r.body);
     let r = front.get("/drifts?status=rejected", &vic.token).await;
     assert_eq!(ids(list(&r, DRIFT)), [b], "{}", r.body);
-    // NOT BUILT: approve and reject write their audit entry into Plinth's own audit
-    // (`_plinth_audit`), not into the seed's `audit_logs`, so `GET /drifts/:id`'s
-    // `audit_logs` does not show the review (docs/workflows.md, "Not yet").
+    // Each review is in the drift's audit trail, with who and the state change.
+    for (id, action, status) in [(a, "approve", "approved"), (b, "reject", "rejected")] {
+        let r = front.get(&format!("/drifts/{id}"), &emma.token).await;
+        let d = one(&r, 200, DRIFT);
+        let audit = d["audit_logs"].as_array().expect("audit_logs");
+        let review = audit.iter().find(|e| e["action"] == action);
+        let review = review.unwrap_or_else(|| panic!("no {action} entry: {}", r.body));
+        shape(review, AUDIT);
+        assert_eq!(review["user_id"], emma.id.as_str());
+        assert_eq!(review["details"]["before"]["status"], "pending");
+        assert_eq!(review["details"]["after"]["status"], status);
+    }
 }
 
 /// `GET /alerts`, `POST /alerts/:id/mark-read`, `GET /metrics/summary`,

@@ -58,7 +58,7 @@ impl AppService {
                 .expect_one(Miss::Conflict),
         );
         if !a.copy.is_empty() {
-            let copies = self.copies(coll, a)?;
+            let copies = self.copies(coll, &a.copy)?;
             at = unit.push(self.store.copy_related_step(&coll.table, id, &copies));
         }
         unit.push(self.action_audit(ctx, coll, id, name, &fields)?);
@@ -103,13 +103,12 @@ impl AppService {
     }
 
     /// `(field, relation, related table, related field)` for each copy.
-    fn copies(
+    pub(crate) fn copies(
         &self,
         coll: &CollectionHandle,
-        a: &Action,
+        copy: &indexmap::IndexMap<String, String>,
     ) -> Result<Vec<(String, String, String, String)>, CoreError> {
-        a.copy
-            .iter()
+        copy.iter()
             .map(|(field, src)| {
                 let (rel, sub) = src.split_once('.').unwrap_or((src, "id"));
                 let target = coll

@@ -15,6 +15,7 @@ mod dedupe;
 mod demo;
 mod error;
 mod limits;
+mod nested;
 mod read;
 mod transition;
 mod write;

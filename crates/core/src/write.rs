@@ -79,7 +79,12 @@ impl AppService {
         if let Some(d) = &coll.def.dedupe {
             self.dedupe_steps(coll, d, &row, ctx, &mut unit);
         }
-        let at = unit.push(self.store.insert_step(&coll.table, id, &row, ctx.now)?);
+        let mut at = unit.push(self.store.insert_step(&coll.table, id, &row, ctx.now)?);
+        if !coll.def.copy.is_empty() {
+            // Read from the related record inside the unit; this step returns the record.
+            let copies = self.copies(coll, &coll.def.copy)?;
+            at = unit.push(self.store.copy_related_step(&coll.table, id, &copies));
+        }
         for (t, when) in coll.def.on_create.iter().zip(&coll.triggers) {
             if self.triggered(ctx, coll, when.as_ref(), &row)? {
                 unit.push(self.log_step(ctx, &t.log, id, &body)?);

@@ -271,6 +271,7 @@ pub fn document(m: &Manifest, server: &str, limits: Limits) -> Value {
             );
         }
     }
+    add_nested_paths(m, &mut paths, &err);
     crate::openapi_auth::add_paths(m, &mut paths, &err);
     crate::openapi_aggregates::add_paths(m, &mut paths, &err);
     // Any operation that takes a body can meet the body limit and the content-type check.
@@ -310,4 +311,33 @@ pub fn document(m: &Manifest, server: &str, limits: Limits) -> Value {
         "paths": paths,
         "components": {"schemas": components, "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "description": "an access token from auth/login, or a service token (pst_...)"}}},
     })
+}
+
+/// `GET` and `POST {collection}/{id}/{included}`: the records under a record.
+fn add_nested_paths(m: &Manifest, paths: &mut Map<String, Value>, err: &dyn Fn(&str) -> Value) {
+    for (name, coll) in &m.collections {
+        for child in coll.include.keys() {
+            let Some(c) = m.collections.get(child) else {
+                continue;
+            };
+            let t = pascal(child);
+            let r = json!({"$ref": format!("#/components/schemas/{t}")});
+            let ok = |code: &str, schema: Value| json!({code: {"description": "OK", "content": {"application/json": {"schema": schema}}}});
+            let mut list = ok("200", envelope_list(m, child, &r));
+            list["400"] = err("Bad query");
+            list["404"] = err("No such parent record");
+            let mut create = ok("201", envelope_one(m, child, c, &r));
+            create["400"] = err("Validation failed");
+            create["401"] = err("Not signed in");
+            create["403"] = err("Not allowed");
+            create["404"] = err("No such parent record");
+            let body = json!({"required": false, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{t}Input")}}}});
+            let params = json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}]);
+            paths.insert(format!("/{name}/{{id}}/{child}"), json!({
+                "parameters": params,
+                "get": {"operationId": format!("list{t}Of{}", pascal(name)), "tags": [name], "responses": list},
+                "post": {"operationId": format!("create{t}Of{}", pascal(name)), "tags": [name], "description": "the relation to the parent is set from the path", "requestBody": body, "responses": create},
+            }));
+        }
+    }
 }

@@ -147,6 +147,7 @@ impl Checker<'_> {
             self.actions(m, name, coll);
             self.triggers(m, name, coll);
             self.dedupe(name, coll);
+            self.copies(m, coll, &["collections", name.as_str(), "copy"], &coll.copy);
             self.audit(m, name, coll);
             for (other, field) in &coll.include {
                 let points_here = m
@@ -154,6 +155,12 @@ impl Checker<'_> {
                     .get(other)
                     .and_then(|c| c.fields.get(field))
                     .is_some_and(|f| f.collection.as_deref() == Some(name.as_str()));
+                if coll.transitions.contains_key(other) || coll.actions.contains_key(other) {
+                    self.error(
+                        &["collections", name.as_str(), "include", other.as_str()],
+                        format!("`{other}` is also a transition or action of `{name}`"),
+                    );
+                }
                 if !points_here {
                     self.error(
                         &["collections", name.as_str(), "include", other.as_str()],

@@ -166,6 +166,10 @@ pub struct Collection {
     /// Records are never changed or deleted through the API (audit trails).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub append_only: bool,
+    /// Fields copied from a related record when a record is created, in the create's
+    /// unit (`created_by_name: created_by.name`).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub copy: IndexMap<String, String>,
     /// A create equal to a recent record returns that record (docs/workflows.md).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dedupe: Option<crate::Dedupe>,

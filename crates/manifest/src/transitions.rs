@@ -149,25 +149,36 @@ impl Checker<'_> {
                     self.error(&path, format!("required `{r}` must be an input"));
                 }
             }
-            for (f, src) in &a.copy {
-                let target = src.split_once('.').and_then(|(rel, sub)| {
-                    let t = coll.fields.get(rel)?;
-                    let tc = m.collections.get(t.collection.as_deref()?)?;
-                    (t.kind == FieldType::Relation && (tc.fields.contains_key(sub) || sub == "id"))
-                        .then_some(())
-                });
-                if target.is_none() {
-                    self.error(
-                        &path,
-                        format!("`{f}`: `{src}` is not <relation>.<field of its collection>"),
-                    );
-                }
-            }
+            self.copies(m, coll, &path, &a.copy);
             if let Some(src) = a.rule.as_deref().filter(|r| !r.trim().is_empty()) {
                 match plinth_rules::parse(src) {
                     Err(e) => self.error(&path, format!("invalid rule: {e}")),
                     Ok(expr) => self.rule_values(m, coll, &path, &expr),
                 }
+            }
+        }
+    }
+
+    /// Copies (`field: relation.field`) read a field of a relation's collection.
+    pub(crate) fn copies(
+        &mut self,
+        m: &Manifest,
+        coll: &Collection,
+        path: &[&str],
+        copy: &IndexMap<String, String>,
+    ) {
+        for (f, src) in copy {
+            let target = src.split_once('.').and_then(|(rel, sub)| {
+                let t = coll.fields.get(rel)?;
+                let tc = m.collections.get(t.collection.as_deref()?)?;
+                (t.kind == FieldType::Relation && (tc.fields.contains_key(sub) || sub == "id"))
+                    .then_some(())
+            });
+            if !coll.fields.contains_key(f) || target.is_none() {
+                self.error(
+                    path,
+                    format!("`{f}`: `{src}` is not <relation>.<field of its collection>"),
+                );
             }
         }
     }

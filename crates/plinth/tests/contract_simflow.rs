@@ -393,8 +393,10 @@ async fn requests(front: &Front<'_>, cast: &Cast) -> (String, String) {
     }
     assert_eq!(req["status"], "Submitted");
     assert_eq!(req["created_by"], cast.rita.id.as_str(), "from the caller");
-    // Differs from the seed (reported, not asserted): `created_by_name` is stored as ""
-    // (the manifest's default), not the creator's name "Rita Requester".
+    assert_eq!(
+        req["created_by_name"], "Rita Requester",
+        "from the caller's user"
+    );
     for k in ["assigned_to", "assigned_to_name", "estimated_hours"] {
         assert!(req[k].is_null(), "{k}: {}", r.body);
     }
@@ -506,51 +508,50 @@ async fn assign(front: &Front<'_>, cast: &Cast, r1: &str) {
     );
 }
 
-/// Comments with their author's name and role.
-/// NOT BUILT: the seed's `POST /api/requests/:id/comments {content}` (404, "No action
-/// `comments`"); comments are made through the generic `POST /api/comments
-/// {request_id, content}`, which answers the seed's `{comment}`.
+/// `POST /requests/:id/comments {content}`: comments with their author's name and role.
 async fn comments(front: &Front<'_>, cast: &Cast, r1: &str) {
+    let path = format!("/requests/{r1}/comments");
     let r = front
         .post(
-            "/comments",
+            &path,
             &cast.rita.token,
-            json!({"request_id": r1, "content": "Any news on the mesh?"}),
+            json!({"content": "Any news on the mesh?"}),
         )
         .await;
     let c = one(&r, 201, "comment", COMMENT);
-    assert_eq!(c["request_id"], r1);
+    assert_eq!(c["request_id"], r1, "from the path");
     assert_eq!(c["author_id"], cast.rita.id.as_str());
     assert_eq!(c["author_name"], "Rita Requester");
     assert_eq!(c["author_role"], "REQUESTER");
     assert_eq!(c["content"], "Any news on the mesh?");
     let r = front
-        .post(
-            "/comments",
-            &cast.ed.token,
-            json!({"request_id": r1, "content": "Meshing today"}),
-        )
+        .post(&path, &cast.ed.token, json!({"content": "Meshing today"}))
         .await;
     let c = one(&r, 201, "comment", COMMENT);
     assert_eq!(c["author_name"], "Ed Engineer");
     assert_eq!(c["author_role"], "ENGINEER");
-    // Someone who cannot see the request cannot comment on it; empty comments are refused.
+    // Someone who cannot see the request does not find it; empty comments are refused,
+    // and so is a body naming another request.
     let r = front
-        .post(
-            "/comments",
-            &cast.rob.token,
-            json!({"request_id": r1, "content": "Me too"}),
-        )
+        .post(&path, &cast.rob.token, json!({"content": "Me too"}))
         .await;
-    assert_object_error(&r, 403, "FORBIDDEN");
+    assert_object_error(&r, 404, "NOT_FOUND");
     let r = front
-        .post(
-            "/comments",
-            &cast.rita.token,
-            json!({"request_id": r1, "content": ""}),
-        )
+        .post(&path, &cast.rita.token, json!({"content": ""}))
         .await;
     assert_object_error(&r, 400, "VALIDATION_ERROR");
+    let other = json!({"content": "x", "request_id": uuid::Uuid::nil().to_string()});
+    let r = front.post(&path, &cast.rita.token, other).await;
+    assert_object_error(&r, 400, "VALIDATION_ERROR");
+    // GET /requests/:id/comments lists them.
+    let r = front.get(&path, &cast.ed.token).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        r.body["comments"].as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        r.body
+    );
 
     // GET /requests/:id: `{request, comments}`, oldest first, as each may see it.
     for who in [&cast.rita, &cast.ed, &cast.max] {

@@ -38,6 +38,7 @@ async fn simflow_crud_walkthrough(env: TestEnv) {
         let rec = &r.body["request"];
         assert_eq!(rec["status"], "Submitted", "default applied");
         assert_eq!(rec["created_by"], user_id.as_str());
+        assert_eq!(rec["created_by_name"], "Ada", "copied from the user in the unit");
         assert!(rec["created_at"].as_str().is_some_and(|t| t.ends_with('Z')));
         assert_eq!(rec["created_at"], rec["updated_at"]);
         ids.push(rec["id"].as_str().expect("id").to_owned());

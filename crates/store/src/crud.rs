@@ -229,7 +229,8 @@ impl Store {
 
     /// Copy a field of related records into record `id`, read in the same statement:
     /// `UPDATE t SET name = (SELECT name FROM users WHERE users.id = t.assigned_to) WHERE
-    /// id = ? RETURNING *`. Each copy is `(field, relation, related table, related field)`;
+    /// id = ? RETURNING *` (kept as it was when there is no related record). Each copy is
+    /// `(field, relation, related table, related field)`;
     /// a missing record fails the unit with [`Miss::NotFound`].
     pub fn copy_related_step(
         &self,
@@ -244,9 +245,11 @@ impl Store {
             read.column(col(rfield)).from(col(rtable)).and_where(
                 Expr::col((col(rtable), col("id"))).equals((col(&table.name), col(relation))),
             );
+            // No related record (a null relation) leaves the field as it was.
+            let read = Expr::SubQuery(None, Box::new(read.into_sub_query_statement()));
             q.value(
                 col(field),
-                Expr::SubQuery(None, Box::new(read.into_sub_query_statement())),
+                Expr::from(Func::coalesce([read, Expr::col(col(field))])),
             );
         }
         q.and_where(Expr::col(col("id")).eq(self.bind(table, "id", &Value::Uuid(id))))

@@ -63,7 +63,9 @@ pub(crate) fn router(app: Arc<AppService>, trust_proxy: bool) -> Router {
         )
         .route(
             "/{collection}/{id}/{action}",
-            post(transition::handle).patch(transition::set_state),
+            post(transition::handle)
+                .patch(transition::set_state)
+                .get(transition::list_under),
         );
     for path in app.aggregate_paths() {
         let path: std::sync::Arc<str> = path.into();

@@ -139,7 +139,10 @@ impl ApiError {
 
     /// Write the error in an app's style.
     pub fn render(&self, style: ErrorStyle, request_id: Option<&str>) -> Response {
-        let details: Option<Value> = (!self.details.is_empty()).then(|| json!(self.details));
+        let details: Option<Value> = (!self.details.is_empty()).then(|| match style {
+            ErrorStyle::Object => object_details(&self.details),
+            ErrorStyle::String => json!(self.details),
+        });
         let body = match style {
             ErrorStyle::Object => {
                 let mut error = json!({
@@ -173,6 +176,26 @@ impl ApiError {
         }
         res
     }
+}
+
+/// The `object` style's `details`, an object as the seeds' error envelope has it, in the
+/// shape of Zod's `flatten()` (what their TypeScript frontends already read): messages by
+/// field (wire name or query parameter) under `fieldErrors`, and the body's own under
+/// `formErrors`. Fields keep the order they were found in.
+fn object_details(details: &[FieldError]) -> Value {
+    let mut fields = serde_json::Map::new();
+    let mut form = Vec::new();
+    for d in details {
+        if d.field.is_empty() {
+            form.push(json!(d.message));
+            continue;
+        }
+        let messages = fields.entry(d.field.clone()).or_insert_with(|| json!([]));
+        if let Value::Array(list) = messages {
+            list.push(json!(d.message));
+        }
+    }
+    json!({"fieldErrors": fields, "formErrors": form})
 }
 
 impl IntoResponse for ApiError {

@@ -117,11 +117,15 @@ fn pascal(name: &str) -> String {
 
 fn error_schema(style: ErrorStyle) -> Value {
     let details = json!({"type": "array", "items": {"type": "object", "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}});
+    let messages = json!({"type": "array", "items": {"type": "string"}});
+    let flattened = json!({"type": "object", "properties": {
+        "fieldErrors": {"type": "object", "additionalProperties": messages},
+        "formErrors": messages}});
     match style {
         ErrorStyle::Object => json!({"type": "object", "properties": {
             "success": {"const": false},
             "error": {"type": "object", "required": ["code", "message"], "properties": {
-                "code": {"type": "string"}, "message": {"type": "string"}, "details": details,
+                "code": {"type": "string"}, "message": {"type": "string"}, "details": flattened,
                 "timestamp": {"type": "string", "format": "date-time"}, "requestId": {"type": ["string", "null"]}}}}}),
         ErrorStyle::String => json!({"type": "object", "properties": {
             "success": {"const": false}, "error": {"type": "string"}, "code": {"type": "string"},

@@ -264,12 +264,7 @@ async fn cost_trend_equals_direct_sql(env: TestEnv) {
         )
         .await;
     assert_object_error(&bad, 400, "VALIDATION_ERROR");
-    let fields: Vec<&str> = bad.body["error"]["details"]
-        .as_array()
-        .expect("details")
-        .iter()
-        .filter_map(|d| d["field"].as_str())
-        .collect();
+    let fields = common::error_fields(&bad);
     assert_eq!(fields, ["bucket", "from", "interval"], "{}", bad.body);
     app.stop().await;
 }

@@ -5,8 +5,8 @@
 //! errors `{success: false, error: {code, message, timestamp}}`), with the app mounted at
 //! its default `/clouddrift` and at `/` (the frontend's own paths), on both databases.
 //!
-//! Error `details` are not asserted (their shape is about to change). Drift de-duplication
-//! is tested elsewhere.
+//! Error `details` follow Zod's `flatten()` (`{fieldErrors, formErrors}`). Drift
+//! de-duplication is tested elsewhere.
 
 mod common;
 
@@ -404,11 +404,21 @@ async fn drifts(front: &Front<'_>, scanner: &str, emma: &Signed, vic: &Signed) -
     assert_object_error(&r, 401, "UNAUTHENTICATED");
     // Bad input is a 400 (unknown severity, no title).
     let bad = json!({"resource_id": "x", "resource_type": "t", "severity": "urgent"});
-    assert_object_error(
-        &front.post("/drifts", scanner, bad).await,
-        400,
-        "VALIDATION_ERROR",
+    let r = front.post("/drifts", scanner, bad).await;
+    assert_object_error(&r, 400, "VALIDATION_ERROR");
+    // The seed's `details` is an object: field messages in Zod's flatten() shape.
+    let details = &r.body["error"]["details"];
+    assert_eq!(
+        common::error_fields(&r),
+        ["title", "severity"],
+        "{}",
+        r.body
     );
+    assert!(
+        details["fieldErrors"]["severity"][0].is_string(),
+        "{details}"
+    );
+    assert_eq!(details["formErrors"], json!([]), "{details}");
 
     // The list: newest first, every drift for any signed-in user.
     let all = front.get("/drifts", &vic.token).await;

@@ -5,7 +5,7 @@
 //! `{success: false, error: {code, message, timestamp}}`), with the app mounted at its
 //! default `/simflow` and at `/` (the frontend's own paths), on both databases.
 //!
-//! Error `details` are not asserted (their shape is about to change).
+//! Error `details` are tested in `contract_clouddrift.rs` and `bad_input.rs`.
 
 mod common;
 

@@ -38,7 +38,10 @@ async fn simflow_crud_walkthrough(env: TestEnv) {
         let rec = &r.body["request"];
         assert_eq!(rec["status"], "Submitted", "default applied");
         assert_eq!(rec["created_by"], user_id.as_str());
-        assert_eq!(rec["created_by_name"], "Ada", "copied from the user in the unit");
+        assert_eq!(
+            rec["created_by_name"], "Ada",
+            "copied from the user in the unit"
+        );
         assert!(rec["created_at"].as_str().is_some_and(|t| t.ends_with('Z')));
         assert_eq!(rec["created_at"], rec["updated_at"]);
         ids.push(rec["id"].as_str().expect("id").to_owned());
@@ -135,14 +138,14 @@ async fn uniqueness_and_relations(env: TestEnv) {
     );
     let dup = app.post("/simflow/api/users", body).await;
     assert_object_error(&dup, 409, "CONFLICT");
-    assert_eq!(dup.body["error"]["details"][0]["field"], "email");
+    assert_eq!(common::error_fields(&dup)[0], "email");
 
     let ghost = uuid::Uuid::now_v7().to_string();
     let bad_ref = app
         .post("/simflow/api/requests", json!({"title": "t", "description": "d", "vendor": "v", "priority": "Low", "assigned_to": ghost}))
         .await;
     assert_object_error(&bad_ref, 400, "VALIDATION_ERROR");
-    assert_eq!(bad_ref.body["error"]["details"][0]["field"], "assigned_to");
+    assert_eq!(common::error_fields(&bad_ref)[0], "assigned_to");
     let total = app.get("/simflow/api/requests").await;
     assert_eq!(
         total.body["meta"]["total"], 0,

@@ -64,7 +64,7 @@ async fn expand_relations(env: TestEnv) {
 
     let bad = app.get("/simflow/api/requests?expand=title").await;
     assert_object_error(&bad, 400, "VALIDATION_ERROR");
-    assert_eq!(bad.body["error"]["details"][0]["field"], "expand");
+    assert_eq!(common::error_fields(&bad)[0], "expand");
     let unknown = app
         .get(&format!("/simflow/api/requests/{id}?limit=3"))
         .await;

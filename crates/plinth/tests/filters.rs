@@ -97,8 +97,8 @@ async fn filter_expressions(env: TestEnv) {
             .get_with("/simflow/api/requests", &[("filter", expr)])
             .await;
         assert_object_error(&r, 400, "VALIDATION_ERROR");
-        assert_eq!(r.body["error"]["details"][0]["field"], "filter");
-        let msg = r.body["error"]["details"][0]["message"]
+        assert_eq!(common::error_fields(&r)[0], "filter");
+        let msg = r.body["error"]["details"]["fieldErrors"]["filter"][0]
             .as_str()
             .unwrap_or_default();
         assert!(msg.contains(says), "{expr}: {msg}");

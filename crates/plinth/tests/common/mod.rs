@@ -481,6 +481,15 @@ pub fn assert_object_error(r: &Reply, status: u16, code: &str) {
     assert!(r.body["error"]["timestamp"].is_string(), "body: {}", r.body);
 }
 
+/// The fields an object-style error's `details` names (`fieldErrors`, Zod's flatten
+/// shape), in the order found.
+pub fn error_fields(r: &Reply) -> Vec<String> {
+    r.body["error"]["details"]["fieldErrors"]
+        .as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
 /// Assert the string-style error envelope with `code` and `status`.
 pub fn assert_string_error(r: &Reply, status: u16, code: &str) {
     assert_eq!(r.status.as_u16(), status, "body: {}", r.body);

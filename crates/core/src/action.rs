@@ -61,9 +61,13 @@ impl AppService {
             let copies = self.copies(coll, &a.copy)?;
             at = unit.push(self.store.copy_related_step(&coll.table, id, &copies));
         }
+        self.update_trigger_steps(ctx, coll, id, &mut unit)?;
         unit.push(self.action_audit(ctx, coll, id, name, &fields)?);
         if let Some(log) = &a.log {
-            unit.push(self.log_step(ctx, log, id, body)?);
+            unit.push(self.log_step(ctx, log, id, body)?.0);
+        }
+        if let Some(topic) = &a.emit {
+            unit.push(self.emit_step(ctx, topic, &coll.name, id)?);
         }
         match self.apply_for_record(ctx, unit, at).await? {
             Some(rec) => Ok(rec),
@@ -78,7 +82,7 @@ impl AppService {
         log: &plinth_manifest::Log,
         id: Uuid,
         body: &J,
-    ) -> Result<plinth_store::Step, CoreError> {
+    ) -> Result<(plinth_store::Step, Uuid), CoreError> {
         let target = self.any_collection(&log.collection).ok_or_else(|| {
             CoreError::Store(StoreError::UnknownCollection(log.collection.clone()))
         })?;
@@ -97,9 +101,11 @@ impl AppService {
         let row =
             self.validator
                 .record(&target.name, &target.def, &J::Object(fields), Mode::Create)?;
-        Ok(self
+        let logged = Uuid::now_v7();
+        let step = self
             .store
-            .insert_step(&target.table, Uuid::now_v7(), &row, ctx.now)?)
+            .insert_step(&target.table, logged, &row, ctx.now)?;
+        Ok((step, logged))
     }
 
     /// `(field, relation, related table, related field)` for each copy.

@@ -25,6 +25,8 @@ pub struct CollectionHandle {
     pub(crate) own_rules: std::collections::HashMap<String, crate::access::Rule>,
     /// The `when` of each `on_create` trigger, parsed, in order (`None`: every create).
     pub(crate) triggers: Vec<Option<plinth_rules::Expr>>,
+    /// The `when` of each `on_update` trigger, parsed, in order (`None`: every update).
+    pub(crate) update_triggers: Vec<Option<plinth_rules::Expr>>,
 }
 
 impl CollectionHandle {

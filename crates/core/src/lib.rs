@@ -18,6 +18,7 @@ mod limits;
 mod nested;
 mod read;
 mod transition;
+mod triggers;
 mod write;
 
 use std::sync::Arc;
@@ -79,16 +80,8 @@ impl AppService {
                 public: manifest.collections.contains_key(name),
                 rules: access::compile(def.rules.as_ref()),
                 own_rules: access::compile_own(def),
-                triggers: def
-                    .on_create
-                    .iter()
-                    .map(|t| {
-                        t.when
-                            .as_deref()
-                            .filter(|w| !w.trim().is_empty())
-                            .and_then(|w| plinth_rules::parse(w).ok())
-                    })
-                    .collect(),
+                triggers: triggers::parse_when(&def.on_create),
+                update_triggers: triggers::parse_when(&def.on_update),
             };
             collections.insert(name.clone(), Arc::new(handle));
         }

@@ -59,9 +59,13 @@ impl AppService {
                 .update_where_step(&coll.table, &Filter::And(parts), &row, ctx.now)
                 .expect_one(Miss::Conflict),
         );
+        self.update_trigger_steps(ctx, coll, id, &mut unit)?;
         unit.push(self.transition_audit(ctx, coll, id, name, t, body)?);
         if let Some(log) = &t.log {
-            unit.push(self.log_step(ctx, log, id, body)?);
+            unit.push(self.log_step(ctx, log, id, body)?.0);
+        }
+        if let Some(topic) = &t.emit {
+            unit.push(self.emit_step(ctx, topic, &coll.name, id)?);
         }
         match self.apply_for_record(ctx, unit, at).await? {
             Some(rec) => Ok(rec),

@@ -87,7 +87,7 @@ impl AppService {
         }
         for (t, when) in coll.def.on_create.iter().zip(&coll.triggers) {
             if self.triggered(ctx, coll, when.as_ref(), &row)? {
-                unit.push(self.log_step(ctx, &t.log, id, &body)?);
+                self.create_trigger_steps(ctx, coll, t, id, &body, &mut unit)?;
             }
         }
         unit.extend(self.audit_write(ctx, coll, id, "create", Some(&row))?);
@@ -162,6 +162,7 @@ impl AppService {
         let mut unit = WriteUnit::new();
         unit.extend(self.audit_write(ctx, coll, id, "update", Some(&row))?);
         let at = unit.push(step);
+        self.update_trigger_steps(ctx, coll, id, &mut unit)?;
         let outs = self.apply_writes(ctx, coll, unit, &row).await?;
         returned(outs, at)
     }

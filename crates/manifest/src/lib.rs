@@ -12,6 +12,7 @@ mod locate;
 mod model;
 mod system;
 mod transitions;
+mod triggers;
 
 pub use aggregates::{relative_secs, Aggregate, Bucket, BucketSize, Measure, MeasureFn, Param};
 pub use check::{parse, ManifestError, ManifestErrors};
@@ -22,7 +23,8 @@ pub use model::{
     Naming, OnDelete, Rules, Timestamps,
 };
 pub use system::{is_system, with_system, RATE_LIMITS, USERS};
-pub use transitions::{Action, Log, Transition, Trigger};
+pub use transitions::{Action, Log, Transition};
+pub use triggers::{is_topic, Trigger};
 
 /// Names no collection or field may take: they are system columns or list query words.
 pub const RESERVED_FIELD_NAMES: &[&str] = &[

@@ -176,6 +176,10 @@ pub struct Collection {
     /// Records inserted with a create, when it satisfies their rule (docs/workflows.md).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub on_create: Vec<crate::Trigger>,
+    /// Triggers run after every update, transition and action of a record, on the record
+    /// as updated, in the same unit.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub on_update: Vec<crate::Trigger>,
 }
 
 /// Access rules of a collection, one expression per operation (the `filter=` language

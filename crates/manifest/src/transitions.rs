@@ -35,6 +35,9 @@ pub struct Transition {
     /// A record to insert with the change (an activity entry).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log: Option<Log>,
+    /// A named event written to the outbox with the change (`drift:approved`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emit: Option<String>,
 }
 
 /// A record a transition or action inserts in the same unit: values are literals,
@@ -46,18 +49,6 @@ pub struct Log {
     pub collection: String,
     /// Its fields.
     pub fields: IndexMap<String, serde_json::Value>,
-}
-
-/// A record inserted with every create that satisfies `when` (CloudDrift's alert for a
-/// critical drift), in the same unit.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct Trigger {
-    /// A rule on the new record (absent: every create).
-    #[serde(default)]
-    pub when: Option<String>,
-    /// The record to insert; values may also be `"@record.<field>"` of the new record.
-    pub log: Log,
 }
 
 fn status() -> String {
@@ -89,24 +80,12 @@ pub struct Action {
     /// A record to insert with the change (an activity entry).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log: Option<Log>,
+    /// A named event written to the outbox with the change (`drift:approved`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emit: Option<String>,
 }
 
 impl Checker<'_> {
-    /// Create triggers: a rule that parses, and a log into real fields.
-    pub(crate) fn triggers(&mut self, m: &Manifest, cname: &str, coll: &Collection) {
-        for (i, t) in coll.on_create.iter().enumerate() {
-            let n = i.to_string();
-            let path = ["collections", cname, "on_create", n.as_str()];
-            self.log(m, &path, Some(&t.log));
-            if let Some(src) = t.when.as_deref().filter(|r| !r.trim().is_empty()) {
-                match plinth_rules::parse(src) {
-                    Err(e) => self.error(&path, format!("invalid `when`: {e}")),
-                    Ok(expr) => self.rule_values(m, coll, &path, &expr),
-                }
-            }
-        }
-    }
-
     /// A log names a collection and its fields.
     pub(crate) fn log(&mut self, m: &Manifest, path: &[&str], log: Option<&Log>) {
         let Some(log) = log else { return };
@@ -132,6 +111,7 @@ impl Checker<'_> {
         for (aname, a) in &coll.actions {
             let path = ["collections", cname, "actions", aname.as_str()];
             self.log(m, &path, a.log.as_ref());
+            self.topic(&path, a.emit.as_deref());
             // A path segment, not SQL: `mark-read` is fine.
             if !is_identifier(&aname.replace('-', "_")) || coll.transitions.contains_key(aname) {
                 self.error(
@@ -188,6 +168,7 @@ impl Checker<'_> {
         for (tname, t) in &coll.transitions {
             let path = ["collections", cname, "transitions", tname.as_str()];
             self.log(m, &path, t.log.as_ref());
+            self.topic(&path, t.emit.as_deref());
             if !is_identifier(tname) {
                 self.error(
                     &path,

@@ -5,7 +5,6 @@
 //! Identifiers come from a checked manifest and values are always bound as parameters.
 
 mod aggregate;
-mod audit;
 mod bind;
 mod crud;
 mod ddl;
@@ -15,6 +14,7 @@ mod error;
 mod executor;
 mod expand;
 mod filter;
+mod from_record;
 mod migrate;
 mod postgres;
 mod sqlite;

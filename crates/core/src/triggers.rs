@@ -1,0 +1,190 @@
+//! Triggers and events in a write unit: `on_create` and `on_update` triggers insert related
+//! records (`log`) and write named events to the outbox (`emit`), and transitions and
+//! actions emit theirs, all in the change's own unit. Realtime publishes outbox events after
+//! commit, so a rolled-back change never announces anything.
+
+use plinth_context::Ctx;
+use plinth_manifest::Trigger;
+use plinth_records::{format_timestamp, Filter, Mode, Row};
+use plinth_store::{Step, StoreError, WriteUnit};
+use serde_json::{json, Map, Value as J};
+use uuid::Uuid;
+
+use crate::action::caller_value;
+use crate::{AppService, CollectionHandle, CoreError};
+
+/// The outbox system collection.
+const OUTBOX: &str = "_plinth_outbox";
+
+/// Each trigger's `when`, parsed (`None`: always).
+pub(crate) fn parse_when(list: &[Trigger]) -> Vec<Option<plinth_rules::Expr>> {
+    list.iter()
+        .map(|t| {
+            t.when
+                .as_deref()
+                .filter(|w| !w.trim().is_empty())
+                .and_then(|w| plinth_rules::parse(w).ok())
+        })
+        .collect()
+}
+
+impl AppService {
+    /// The outbox row of event `topic` about record `id` of `collection`.
+    fn event_row(
+        &self,
+        topic: &str,
+        collection: &str,
+        id: Uuid,
+        ctx: &Ctx,
+    ) -> Result<Row, CoreError> {
+        let outbox = self.outbox()?;
+        let entry = json!({"topic": topic, "collection": collection, "record_id": id.to_string(),
+            "payload": {"request_id": ctx.request_id}});
+        Ok(self
+            .validator
+            .record(OUTBOX, &outbox.def, &entry, Mode::Create)?)
+    }
+
+    fn outbox(&self) -> Result<&std::sync::Arc<CollectionHandle>, CoreError> {
+        self.any_collection(OUTBOX)
+            .ok_or_else(|| CoreError::Store(StoreError::UnknownCollection(OUTBOX.into())))
+    }
+
+    /// A step writing event `topic` about record `id` of `collection` to the outbox.
+    pub(crate) fn emit_step(
+        &self,
+        ctx: &Ctx,
+        topic: &str,
+        collection: &str,
+        id: Uuid,
+    ) -> Result<Step, CoreError> {
+        let row = self.event_row(topic, collection, id, ctx)?;
+        Ok(self
+            .store
+            .insert_step(&self.outbox()?.table, Uuid::now_v7(), &row, ctx.now)?)
+    }
+
+    /// A create trigger that fired: its log and its event (about the logged record when
+    /// there is one).
+    pub(crate) fn create_trigger_steps(
+        &self,
+        ctx: &Ctx,
+        coll: &CollectionHandle,
+        t: &Trigger,
+        id: Uuid,
+        body: &J,
+        unit: &mut WriteUnit,
+    ) -> Result<(), CoreError> {
+        let mut about = (coll.name.as_str(), id);
+        if let Some(log) = &t.log {
+            let (step, logged) = self.log_step(ctx, log, id, body)?;
+            unit.push(step);
+            about = (log.collection.as_str(), logged);
+        }
+        if let Some(topic) = &t.emit {
+            unit.push(self.emit_step(ctx, topic, about.0, about.1)?);
+        }
+        Ok(())
+    }
+
+    /// The steps of `coll`'s update triggers for record `id`, to follow its update in the
+    /// unit: each inserts only if the record, as updated, satisfies the trigger's `when`.
+    pub(crate) fn update_trigger_steps(
+        &self,
+        ctx: &Ctx,
+        coll: &CollectionHandle,
+        id: Uuid,
+        unit: &mut WriteUnit,
+    ) -> Result<(), CoreError> {
+        for (t, when) in coll.def.on_update.iter().zip(&coll.update_triggers) {
+            let cond = match when {
+                None => None,
+                Some(expr) => match self.when_filter(ctx, coll, expr)? {
+                    Filter::Const(false) => continue,
+                    Filter::Const(true) => None,
+                    f => Some(f),
+                },
+            };
+            let mut about = (coll.name.as_str(), id);
+            if let Some(log) = &t.log {
+                let target = self.any_collection(&log.collection).ok_or_else(|| {
+                    CoreError::Store(StoreError::UnknownCollection(log.collection.clone()))
+                })?;
+                let mut consts = Map::new();
+                let mut columns = Vec::new();
+                for (f, v) in &log.fields {
+                    match v.as_str() {
+                        Some(s) if s.starts_with("@record.") => {
+                            columns.push((f.clone(), s["@record.".len()..].to_owned()));
+                        }
+                        Some("@id") => {
+                            consts.insert(target.wire(f).to_owned(), J::String(id.to_string()));
+                        }
+                        _ => {
+                            consts.insert(target.wire(f).to_owned(), caller_value(ctx, v));
+                        }
+                    }
+                }
+                // Fields read from the record are not in `consts`: checked as a partial row,
+                // the database enforces the rest.
+                let row = self.validator.record(
+                    &target.name,
+                    &target.def,
+                    &J::Object(consts),
+                    Mode::Update,
+                )?;
+                let logged = Uuid::now_v7();
+                unit.push(self.store.insert_from_step(
+                    &target.table,
+                    logged,
+                    &row,
+                    &columns,
+                    &coll.table,
+                    id,
+                    cond.as_ref(),
+                    ctx.now,
+                )?);
+                about = (log.collection.as_str(), logged);
+            }
+            if let Some(topic) = &t.emit {
+                let row = self.event_row(topic, about.0, about.1, ctx)?;
+                unit.push(self.store.insert_from_step(
+                    &self.outbox()?.table,
+                    Uuid::now_v7(),
+                    &row,
+                    &[],
+                    &coll.table,
+                    id,
+                    cond.as_ref(),
+                    ctx.now,
+                )?);
+            }
+        }
+        Ok(())
+    }
+
+    /// A trigger's `when` with the caller's values and `@now` put in.
+    fn when_filter(
+        &self,
+        ctx: &Ctx,
+        coll: &CollectionHandle,
+        expr: &plinth_rules::Expr,
+    ) -> Result<Filter, CoreError> {
+        let (id, role) = crate::access::caller_values(ctx);
+        let now = format_timestamp(&ctx.now);
+        let vars = |name: &str| match name {
+            "auth.id" => Some(id.clone()),
+            "auth.role" => Some(role.clone()),
+            "now" => Some(J::String(now.clone())),
+            _ => None,
+        };
+        self.validator
+            .rule(&coll.name, &coll.def, expr, &vars)
+            .map_err(|e| {
+                CoreError::Store(StoreError::Config(format!(
+                    "on_update of `{}`: {e}",
+                    coll.name
+                )))
+            })
+    }
+}

@@ -83,6 +83,19 @@ impl AppService {
         id: Uuid,
         body: &J,
     ) -> Result<(plinth_store::Step, Uuid), CoreError> {
+        self.log_step_for(ctx, log, id, body, None)
+    }
+
+    /// The record a `log:` inserts, for one record `each` of its `each` collection (JSON of
+    /// stored names) when it has one.
+    pub(crate) fn log_step_for(
+        &self,
+        ctx: &Ctx,
+        log: &plinth_manifest::Log,
+        id: Uuid,
+        body: &J,
+        each: Option<&J>,
+    ) -> Result<(plinth_store::Step, Uuid), CoreError> {
         let target = self.any_collection(&log.collection).ok_or_else(|| {
             CoreError::Store(StoreError::UnknownCollection(log.collection.clone()))
         })?;
@@ -94,6 +107,9 @@ impl AppService {
                 Some(s) if s.starts_with("@record.") => {
                     body.get(&s["@record.".len()..]).cloned().unwrap_or(J::Null)
                 }
+                Some(s) if s.starts_with("@each.") => each
+                    .and_then(|e| e.get(&s["@each.".len()..]).cloned())
+                    .unwrap_or(J::Null),
                 _ => caller_value(ctx, v),
             };
             fields.insert(target.wire(f).to_owned(), value);

@@ -64,9 +64,11 @@ impl AppService {
             .insert_step(&self.outbox()?.table, Uuid::now_v7(), &row, ctx.now)?)
     }
 
-    /// A create trigger that fired: its log and its event (about the logged record when
-    /// there is one).
-    pub(crate) fn create_trigger_steps(
+    /// A create trigger that fired: its log and its event (about each logged record when
+    /// there is a log). A log with `each` inserts one record per record of that collection
+    /// as it is when the unit is built (one read before the unit: a record added
+    /// meanwhile gets none).
+    pub(crate) async fn create_trigger_steps(
         &self,
         ctx: &Ctx,
         coll: &CollectionHandle,
@@ -75,14 +77,35 @@ impl AppService {
         body: &J,
         unit: &mut WriteUnit,
     ) -> Result<(), CoreError> {
-        let mut about = (coll.name.as_str(), id);
-        if let Some(log) = &t.log {
-            let (step, logged) = self.log_step(ctx, log, id, body)?;
+        let Some(log) = &t.log else {
+            if let Some(topic) = &t.emit {
+                unit.push(self.emit_step(ctx, topic, &coll.name, id)?);
+            }
+            return Ok(());
+        };
+        let each = match &log.each {
+            None => vec![None],
+            Some(name) => {
+                let each = self
+                    .any_collection(name)
+                    .ok_or_else(|| CoreError::Store(StoreError::UnknownCollection(name.clone())))?;
+                let fields: Vec<String> = log
+                    .fields
+                    .values()
+                    .filter_map(|v| v.as_str()?.strip_prefix("@each.").map(str::to_owned))
+                    .collect();
+                let rows = self.store.scan(ctx, &each.table, &fields).await?;
+                rows.iter()
+                    .map(|r| Some(serde_json::to_value(r).unwrap_or_default()))
+                    .collect()
+            }
+        };
+        for one in &each {
+            let (step, logged) = self.log_step_for(ctx, log, id, body, one.as_ref())?;
             unit.push(step);
-            about = (log.collection.as_str(), logged);
-        }
-        if let Some(topic) = &t.emit {
-            unit.push(self.emit_step(ctx, topic, about.0, about.1)?);
+            if let Some(topic) = &t.emit {
+                unit.push(self.emit_step(ctx, topic, &log.collection, logged)?);
+            }
         }
         Ok(())
     }

@@ -87,7 +87,8 @@ impl AppService {
         }
         for (t, when) in coll.def.on_create.iter().zip(&coll.triggers) {
             if self.triggered(ctx, coll, when.as_ref(), &row)? {
-                self.create_trigger_steps(ctx, coll, t, id, &body, &mut unit)?;
+                self.create_trigger_steps(ctx, coll, t, id, &body, &mut unit)
+                    .await?;
             }
         }
         unit.extend(self.audit_write(ctx, coll, id, "create", Some(&row))?);

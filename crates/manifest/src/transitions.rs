@@ -49,6 +49,10 @@ pub struct Log {
     pub collection: String,
     /// Its fields.
     pub fields: IndexMap<String, serde_json::Value>,
+    /// Insert one record for each record of this collection (create triggers only), with
+    /// `"@each.<field>"` values: CloudDrift's alert for every user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub each: Option<String>,
 }
 
 fn status() -> String {
@@ -88,7 +92,37 @@ pub struct Action {
 impl Checker<'_> {
     /// A log names a collection and its fields.
     pub(crate) fn log(&mut self, m: &Manifest, path: &[&str], log: Option<&Log>) {
+        self.log_each(m, path, log, false);
+    }
+
+    /// A log, which may insert one record per record of another collection (`each`) when
+    /// `each_ok` (create triggers).
+    pub(crate) fn log_each(
+        &mut self,
+        m: &Manifest,
+        path: &[&str],
+        log: Option<&Log>,
+        each_ok: bool,
+    ) {
         let Some(log) = log else { return };
+        match (&log.each, each_ok) {
+            (Some(_), false) => self.error(path, "`each` is for create triggers only"),
+            (Some(each), true) => {
+                let coll = m.collections.get(each);
+                if coll.is_none() {
+                    self.error(path, format!("each: unknown collection `{each}`"));
+                }
+                for v in log.fields.values().filter_map(|v| v.as_str()) {
+                    let Some(f) = v.strip_prefix("@each.") else {
+                        continue;
+                    };
+                    if f != "id" && !coll.is_some_and(|c| c.fields.contains_key(f)) {
+                        self.error(path, format!("`{v}` is not a field of `{each}`"));
+                    }
+                }
+            }
+            (None, _) => {}
+        }
         let Some(target) = m.collections.get(&log.collection) else {
             self.error(
                 path,

@@ -47,7 +47,7 @@ impl Checker<'_> {
                 if t.log.is_none() && t.emit.is_none() {
                     self.error(&path, "a trigger needs `log`, `emit` or both");
                 }
-                self.log(m, &path, t.log.as_ref());
+                self.log_each(m, &path, t.log.as_ref(), key == "on_create");
                 self.topic(&path, t.emit.as_deref());
                 if let Some(src) = t.when.as_deref().filter(|r| !r.trim().is_empty()) {
                     match plinth_rules::parse(src) {

@@ -638,7 +638,7 @@ async fn alerts_and_metrics(
     a: &str,
     b: &str,
 ) {
-    // An alert for Vic alone, beside the broadcast one of the critical drift.
+    // An alert for Vic alone, beside his own copy of the critical drift's alert.
     let body = json!({"drift_id": b, "user_id": vic.id, "title": "Drift rejected", "message": "Instance type will be reverted", "severity": "warning"});
     let r = front.post("/alerts", scanner, body).await;
     let mine = text(&one(&r, 201, ALERT)["id"]);
@@ -646,22 +646,20 @@ async fn alerts_and_metrics(
 
     let r = front.get("/alerts", &vic.token).await;
     let items = list(&r, ALERT);
-    assert_eq!(items.len(), 2, "own and broadcast: {}", r.body);
+    assert_eq!(items.len(), 2, "both his own: {}", r.body);
     assert_eq!(
         r.body["meta"],
         json!({"total": 2, "limit": 50, "offset": 0})
     );
     assert_eq!(items[0]["id"], mine.as_str(), "newest first: {}", r.body);
-    let broadcast = text(&items[1]["id"]);
+    let vics_critical = text(&items[1]["id"]);
     assert_eq!(items[1]["drift_id"], a);
-    assert!(items[1]["user_id"].is_null(), "{}", r.body);
+    assert_eq!(items[1]["user_id"], vic.id.as_str(), "{}", r.body);
     let r = front.get("/alerts", &emma.token).await;
-    assert_eq!(
-        ids(list(&r, ALERT)),
-        [broadcast.as_str()],
-        "not Vic's: {}",
-        r.body
-    );
+    let emmas = list(&r, ALERT);
+    assert_eq!(emmas.len(), 1, "her own copy only: {}", r.body);
+    assert_eq!(emmas[0]["user_id"], emma.id.as_str());
+    assert_ne!(emmas[0]["id"], vics_critical.as_str());
     let r = front.get("/alerts?is_read=false&limit=1", &vic.token).await;
     assert_eq!(list(&r, ALERT).len(), 1, "{}", r.body);
     assert_eq!(r.body["meta"], json!({"total": 2, "limit": 1, "offset": 0}));
@@ -694,10 +692,10 @@ async fn alerts_and_metrics(
     let cost = s["total_cost"].as_f64().expect("total_cost");
     assert!((cost - 138.25).abs() < 1e-9, "{s}");
     let s = summary(emma.token.clone()).await;
-    assert_eq!(s["unread_alerts"], 1, "only the broadcast one: {s}");
+    assert_eq!(s["unread_alerts"], 1, "her copy of the critical alert: {s}");
 
-    // Mark read: one's own alert; someone else's is not there; a broadcast alert is one
-    // row for everyone, so only an admin marks it (docs/workflows.md).
+    // Mark read: one's own alerts (each user has their own copy of a critical drift's
+    // alert); someone else's is not there.
     let r = front
         .call(
             Method::POST,
@@ -719,6 +717,27 @@ async fn alerts_and_metrics(
         )
         .await;
     assert_object_error(&r, 404, "NOT_FOUND");
+    let read_critical = format!("/alerts/{vics_critical}/mark-read");
+    let r = front
+        .call(Method::POST, &read_critical, Some(&emma.token), None)
+        .await;
+    assert_object_error(&r, 404, "NOT_FOUND");
+    let r = front
+        .call(Method::POST, &read_critical, Some(&vic.token), None)
+        .await;
+    assert_eq!(one(&r, 200, ALERT)["is_read"], true, "{}", r.body);
+    let s = summary(vic.token.clone()).await;
+    assert_eq!(s["unread_alerts"], 0, "{s}");
+    let r = front.get("/alerts?is_read=false", &vic.token).await;
+    assert!(list(&r, ALERT).is_empty(), "{}", r.body);
+    // Emma's copy is still unread: read state is per user.
+    let s = summary(emma.token.clone()).await;
+    assert_eq!(s["unread_alerts"], 1, "{s}");
+    // A broadcast alert (no recipient, posted by the scanner) is one row for everyone:
+    // only an admin marks it.
+    let note = json!({"title": "Scan done", "message": "3 drifts", "severity": "info"});
+    let r = front.post("/alerts", scanner, note).await;
+    let broadcast = text(&one(&r, 201, ALERT)["id"]);
     let read_broadcast = format!("/alerts/{broadcast}/mark-read");
     let r = front
         .call(Method::POST, &read_broadcast, Some(&vic.token), None)
@@ -728,10 +747,6 @@ async fn alerts_and_metrics(
         .call(Method::POST, &read_broadcast, Some(&ada.token), None)
         .await;
     assert_eq!(one(&r, 200, ALERT)["is_read"], true, "{}", r.body);
-    let s = summary(vic.token.clone()).await;
-    assert_eq!(s["unread_alerts"], 0, "{s}");
-    let r = front.get("/alerts?is_read=false", &vic.token).await;
-    assert!(list(&r, ALERT).is_empty(), "{}", r.body);
 
     // Cost over time, by the frontend's from/to/interval.
     let trend = |query: &'static str| async move {

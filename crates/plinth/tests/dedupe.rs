@@ -46,6 +46,14 @@ async fn post(app: &TestApp, token: &str, body: Value) -> common::Reply {
 async fn repeats_answer_the_recent_drift(env: TestEnv) {
     let app = env.spawn(&["clouddrift"]).await;
     let scanner = app.service_token("clouddrift", "SERVICE").await;
+    // One user, so a critical drift's trigger inserts one alert.
+    app.user_token(
+        "clouddrift",
+        "vic@example.com",
+        "viewer",
+        json!({"name": "Vic"}),
+    )
+    .await;
     let first = post(&app, &scanner, drift("arn:bucket", "aws_s3_bucket")).await;
     assert_eq!(first.status, 201, "{}", first.body);
     let id = first.body["data"]["id"].clone();
@@ -75,6 +83,14 @@ async fn repeats_answer_the_recent_drift(env: TestEnv) {
 async fn concurrent_repeats_insert_once(env: TestEnv) {
     let app = std::sync::Arc::new(env.spawn(&["clouddrift"]).await);
     let scanner = app.service_token("clouddrift", "SERVICE").await;
+    // One user, so a critical drift's trigger inserts one alert.
+    app.user_token(
+        "clouddrift",
+        "vic@example.com",
+        "viewer",
+        json!({"name": "Vic"}),
+    )
+    .await;
     let mut calls = tokio::task::JoinSet::new();
     for _ in 0..16 {
         let (app, token) = (app.clone(), scanner.clone());

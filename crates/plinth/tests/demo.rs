@@ -146,7 +146,7 @@ fn text<'a>(record: &'a Value, field: &str) -> &'a str {
 }
 
 /// What a demo shows: drifts of every severity in every status, reviewed ones with their
-/// review and audit entry, read and unread alerts (one broadcast "Critical drift" per
+/// review and audit entry, read and unread alerts (one "Critical drift" per user per
 /// critical drift, as the create trigger raises), costs on at least a week of days; Sim-Flow
 /// requests in every state, assigned and not, each with comments or activity that agree
 /// with its state. Read over HTTP as the apps' demo admin and manager.
@@ -212,13 +212,18 @@ async fn demo_data_covers_every_state(env: TestEnv) {
         alerts.iter().any(|a| a["user_id"].is_string()),
         "no per-user alert"
     );
+    // As the create trigger raises them: one "Critical drift" alert per user.
+    let users = list(&app, &format!("{cd}/users?limit=100"), "data").await;
+    let everyone: BTreeSet<&str> = users.iter().map(|u| text(u, "id")).collect();
     for d in drifts.iter().filter(|d| d["severity"] == "critical") {
-        let raised = alerts
+        let raised: Vec<&str> = alerts
             .iter()
-            .filter(|a| a["drift_id"] == d["id"] && a["user_id"].is_null())
-            .filter(|a| a["title"] == "Critical drift")
-            .count();
-        assert_eq!(raised, 1, "broadcast Critical drift alerts of {d}");
+            .filter(|a| a["drift_id"] == d["id"] && a["title"] == "Critical drift")
+            .map(|a| text(a, "user_id"))
+            .collect();
+        let owners: BTreeSet<&str> = raised.iter().copied().collect();
+        assert_eq!(raised.len(), everyone.len(), "Critical drift alerts of {d}");
+        assert_eq!(owners, everyone, "one per user: {d}");
     }
 
     let costs = list(&app, &format!("{cd}/cost_metrics?limit=500"), "data").await;

@@ -173,6 +173,14 @@ async fn clouddrift_seed_endpoints(env: TestEnv) {
     let api = "/clouddrift/api/v1";
     // The scanner creates drifts with its service token; a viewer reads them.
     let scanner = app.service_token("clouddrift", "SERVICE").await;
+    let (_, viewer) = app
+        .user_token(
+            "clouddrift",
+            "vic@example.com",
+            "viewer",
+            json!({"name": "Vic"}),
+        )
+        .await;
     for (title, severity) in [("Public bucket", "critical"), ("Tag missing", "info")] {
         let body = json!({"title": title, "resource_id": format!("arn:{title}"), "resource_type": "aws_s3_bucket", "severity": severity});
         let r = app
@@ -199,14 +207,6 @@ async fn clouddrift_seed_endpoints(env: TestEnv) {
         .await;
     common::assert_object_error(&r, 400, "VALIDATION_ERROR");
     assert!(r.body.to_string().contains("reviewed_at"), "{}", r.body);
-    let (_, viewer) = app
-        .user_token(
-            "clouddrift",
-            "vic@example.com",
-            "viewer",
-            json!({"name": "Vic"}),
-        )
-        .await;
     app.act_as("clouddrift", &viewer);
     let page = app
         .get(&format!(

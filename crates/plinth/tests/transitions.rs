@@ -223,12 +223,15 @@ async fn racing_transitions_one_wins(env: TestEnv) {
     }
 }
 
-/// `on_create`: a critical drift inserts a broadcast alert in its own unit; others do not.
+/// `on_create`: a critical drift inserts an alert for every user in its own unit; others
+/// do not.
 async fn critical_drifts_raise_an_alert(env: TestEnv) {
     let app = env.spawn(&["clouddrift"]).await;
     let Cast {
         scanner,
         vic: viewer,
+        vic_id,
+        emma_id,
         ..
     } = cast(&app).await;
     let critical = drift(&app, &scanner, "Open security group").await;
@@ -250,7 +253,26 @@ async fn critical_drifts_raise_an_alert(env: TestEnv) {
     assert_eq!(list[0]["drift_id"], critical.as_str());
     assert_eq!(list[0]["message"], "Open security group");
     assert_eq!(list[0]["severity"], "critical");
-    assert!(list[0]["user_id"].is_null(), "broadcast");
+    assert_eq!(list[0]["user_id"], vic_id.as_str(), "Vic's own");
+    // One per user, each their own.
+    let all = app
+        .send(
+            Method::GET,
+            &format!("{API}/alerts?sort=user_id"),
+            Some(&scanner),
+            None,
+        )
+        .await;
+    let mut owners: Vec<&str> = all.body["data"]
+        .as_array()
+        .expect("alerts")
+        .iter()
+        .filter_map(|a| a["user_id"].as_str())
+        .collect();
+    owners.sort_unstable();
+    let mut want = [emma_id.as_str(), vic_id.as_str()];
+    want.sort_unstable();
+    assert_eq!(owners, want, "{}", all.body);
     app.stop().await;
 }
 
@@ -282,17 +304,19 @@ async fn alerts_are_marked_read_by_their_recipient(env: TestEnv) {
         let app = &app;
         async move { app.send(Method::POST, &path, Some(&token), None).await }
     };
-    // Someone else's alert is not there for Emma; the broadcast one is not Vic's to mark.
+    // Someone else's alert is not there for Emma; a broadcast one (no recipient) is not
+    // Vic's to mark.
     assert_object_error(&read(&emma, &mine).await, 404, "NOT_FOUND");
-    let all = app
+    let note = json!({"title": "Scan done", "message": "m", "severity": "info"});
+    let r = app
         .send(
-            Method::GET,
-            &format!("{API}/alerts?user_id=null"),
-            Some(&vic),
-            None,
+            Method::POST,
+            &format!("{API}/alerts"),
+            Some(&scanner),
+            Some(note),
         )
         .await;
-    let broadcast = all.body["data"][0]["id"]
+    let broadcast = r.body["data"]["id"]
         .as_str()
         .expect("broadcast alert")
         .to_owned();

@@ -123,6 +123,33 @@ impl Store {
         })
     }
 
+    /// `id` and `columns` of every record of `table` (for fan-out to all of a small
+    /// collection, e.g. one alert per user), in id order.
+    pub async fn scan(
+        &self,
+        ctx: &Ctx,
+        table: &Table,
+        columns: &[String],
+    ) -> Result<Vec<Record>, StoreError> {
+        let mut names = vec!["id".to_owned()];
+        names.extend(columns.iter().filter(|c| *c != "id").cloned());
+        let shape: Vec<(&str, FieldType)> = names
+            .iter()
+            .map(|n| (n.as_str(), table.kind(n).unwrap_or(FieldType::Text)))
+            .collect();
+        let mut q = Query::select();
+        q.columns(names.iter().map(|n| col(n)))
+            .from(col(&table.name))
+            .order_by(col("id"), Order::Asc);
+        let db = &self.inner.db;
+        db.query(
+            db.build(&q),
+            std::sync::Arc::new(plinth_records::Shape::plain(&shape)),
+        )
+        .await
+        .inspect_err(|e| log_failure(ctx, e))
+    }
+
     /// Apply a write unit atomically; one output per step, in order.
     pub async fn apply(&self, ctx: &Ctx, unit: WriteUnit) -> Result<Vec<StepOut>, StoreError> {
         tracing::debug!(request_id = %ctx.request_id, steps = unit.len(), "apply write unit");

@@ -311,6 +311,12 @@ async fn auth(front: &Front<'_>) -> Signed {
     shape(&me.body["data"]["user"], USER);
     assert_eq!(me.body["data"]["user"]["id"], first.id.as_str());
     assert_eq!(me.body["data"]["user"]["role"], "engineer");
+    // Sign-in keeps the seed's users.last_login_at.
+    assert!(
+        me.body["data"]["user"]["last_login_at"].is_string(),
+        "{}",
+        me.body
+    );
     for hidden in ["password_hash", "password", "failed_logins"] {
         assert!(
             me.body["data"]["user"].get(hidden).is_none(),

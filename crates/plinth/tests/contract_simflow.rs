@@ -639,7 +639,8 @@ async fn statuses(front: &Front<'_>, cast: &Cast, r1: &str, r2: &str) {
     assert_eq!(ids(list(&r, "requests", REQUEST)), [r1], "{}", r.body);
 }
 
-/// The activity entries the actions wrote, each with who and what, refused ones none.
+/// The activity entries the create, comments and actions wrote, each with who and what,
+/// refused ones none.
 async fn activity(front: &Front<'_>, cast: &Cast, r1: &str) {
     let path = format!("/activity_log?request_id={r1}&sort=created_at,id");
     for who in [&cast.rita, &cast.max] {
@@ -657,7 +658,10 @@ async fn activity(front: &Front<'_>, cast: &Cast, r1: &str) {
         assert_eq!(
             got,
             [
+                ("created", cast.rita.id.as_str()),
                 ("assigned", cast.max.id.as_str()),
+                ("commented", cast.rita.id.as_str()),
+                ("commented", cast.ed.id.as_str()),
                 ("started", cast.ed.id.as_str()),
                 ("completed", cast.ed.id.as_str()),
                 ("reopened", cast.rita.id.as_str()),
@@ -668,7 +672,7 @@ async fn activity(front: &Front<'_>, cast: &Cast, r1: &str) {
         );
         assert!(entries.iter().all(|e| e["request_id"] == r1), "{}", r.body);
         assert_eq!(
-            entries[0]["details"],
+            entries[1]["details"],
             json!({"engineerId": cast.ed.id, "estimatedHours": 12}),
             "{}",
             r.body

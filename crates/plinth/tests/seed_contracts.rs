@@ -146,11 +146,11 @@ async fn simflow_seed_endpoints(env: TestEnv) {
         .collect();
     assert_eq!(
         actions,
-        ["assigned", "started", "completed"],
+        ["created", "commented", "assigned", "started", "completed"],
         "{}",
         log.body
     );
-    assert_eq!(log.body["activity_log"][0]["details"]["estimatedHours"], 8);
+    assert_eq!(log.body["activity_log"][2]["details"]["estimatedHours"], 8);
     let users = app.get(&format!("{api}/users")).await;
     assert_eq!(users.body["users"].as_array().map(Vec::len), Some(4));
     let engineers = app

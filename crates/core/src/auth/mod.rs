@@ -156,15 +156,25 @@ impl AppService {
             .get("failed_logins")
             .and_then(J::as_i64)
             .unwrap_or_default();
+        let mut sets = Vec::new();
         if failed > 0 {
-            let clear = vec![
-                ("failed_logins".to_owned(), Value::Int(0)),
-                ("locked_until".to_owned(), Value::Null),
-            ];
+            sets.push(("failed_logins".to_owned(), Value::Int(0)));
+            sets.push(("locked_until".to_owned(), Value::Null));
+        }
+        // An app whose users declare `last_login_at` (CloudDrift) gets it kept by sign-in.
+        let tracks_login = users
+            .def
+            .fields
+            .get("last_login_at")
+            .is_some_and(|f| f.kind == plinth_manifest::FieldType::Timestamp);
+        if tracks_login {
+            sets.push(("last_login_at".to_owned(), Value::Timestamp(ctx.now)));
+        }
+        if !sets.is_empty() {
             let me = eq("id", Value::Uuid(user_id));
             unit.push(
                 self.store
-                    .update_where_step(&users.table, &me, &clear, ctx.now),
+                    .update_where_step(&users.table, &me, &sets, ctx.now),
             );
         }
         let (session, refresh_token) =

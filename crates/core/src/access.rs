@@ -304,7 +304,7 @@ impl crate::AppService {
         unit: plinth_store::WriteUnit,
         at: usize,
     ) -> Result<Option<plinth_records::Record>, CoreError> {
-        match self.store.apply(ctx, unit).await {
+        match self.commit(ctx, unit).await {
             Ok(outs) => outs
                 .into_iter()
                 .nth(at)

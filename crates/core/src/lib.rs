@@ -14,6 +14,7 @@ mod collection;
 mod dedupe;
 mod demo;
 mod error;
+mod events;
 mod limits;
 mod nested;
 mod read;
@@ -33,6 +34,7 @@ pub use auth::{SignedIn, SERVICE_TOKEN_PREFIX};
 pub use collection::CollectionHandle;
 pub use demo::DemoError;
 pub use error::CoreError;
+pub use events::{Event, RecordOp};
 pub use limits::{Group, Limit, Limits};
 pub use plinth_records::Record;
 pub use plinth_store::Page;
@@ -59,6 +61,8 @@ pub struct AppService {
     limits: Limits,
     /// Named aggregates by path.
     aggregates: IndexMap<String, aggregate::CompiledAggregate>,
+    /// Committed changes, for realtime (docs/realtime.md).
+    events: tokio::sync::broadcast::Sender<Event>,
 }
 
 impl AppService {
@@ -95,6 +99,7 @@ impl AppService {
         let aggregates = aggregate::compile(&schema, &validator)?;
         Ok(AppService {
             aggregates,
+            events: events::channel(),
             name: manifest.name.as_str().into(),
             validator,
             schema,

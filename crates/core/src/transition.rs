@@ -68,7 +68,10 @@ impl AppService {
             unit.push(self.emit_step(ctx, topic, &coll.name, id)?);
         }
         match self.apply_for_record(ctx, unit, at).await? {
-            Some(rec) => Ok(rec),
+            Some(rec) => {
+                self.announce_record(&coll.name, &rec, crate::RecordOp::Updated);
+                Ok(rec)
+            }
             None => Err(self.why_not(ctx, coll, id, t, name).await),
         }
     }

@@ -93,7 +93,11 @@ impl AppService {
         }
         unit.extend(self.audit_write(ctx, coll, id, "create", Some(&row))?);
         match self.apply_writes(ctx, coll, unit, &row).await {
-            Ok(outs) => returned(outs, at).map(Created::New),
+            Ok(outs) => {
+                let rec = returned(outs, at)?;
+                self.announce_record(&coll.name, &rec, crate::RecordOp::Created);
+                Ok(Created::New(rec))
+            }
             Err(CoreError::Store(StoreError::Found(existing))) => self
                 .existing(ctx, coll, *existing)
                 .await
@@ -165,7 +169,9 @@ impl AppService {
         let at = unit.push(step);
         self.update_trigger_steps(ctx, coll, id, &mut unit)?;
         let outs = self.apply_writes(ctx, coll, unit, &row).await?;
-        returned(outs, at)
+        let rec = returned(outs, at)?;
+        self.announce_record(&coll.name, &rec, crate::RecordOp::Updated);
+        Ok(rec)
     }
 
     /// Delete record `id`.
@@ -188,9 +194,13 @@ impl AppService {
         let mut unit = WriteUnit::new();
         unit.extend(self.audit_write(ctx, coll, id, "delete", None)?);
         unit.push(step);
-        match self.store.apply(ctx, unit).await {
+        match self.commit(ctx, unit).await {
             Err(StoreError::InvalidReference { .. }) => Err(CoreError::StillReferenced),
-            other => other.map(drop).map_err(CoreError::from),
+            Err(e) => Err(CoreError::from(e)),
+            Ok(_) => {
+                self.announce(&coll.name, id, crate::RecordOp::Deleted);
+                Ok(())
+            }
         }
     }
 
@@ -202,7 +212,7 @@ impl AppService {
         unit: WriteUnit,
         row: &Row,
     ) -> Result<Vec<StepOut>, CoreError> {
-        match self.store.apply(ctx, unit).await {
+        match self.commit(ctx, unit).await {
             Ok(outs) => Ok(outs),
             Err(StoreError::Conflict { fields }) => Err(CoreError::Duplicate {
                 fields: fields.iter().map(|f| coll.wire(f).to_owned()).collect(),

@@ -52,7 +52,7 @@ impl Store {
         q
     }
 
-    fn returning_all(table: &Table) -> sea_query::ReturningClause {
+    pub(crate) fn returning_all(table: &Table) -> sea_query::ReturningClause {
         Query::returning().columns(table.shape.columns.iter().map(|c| col(&c.name)))
     }
 

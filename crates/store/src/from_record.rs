@@ -84,8 +84,16 @@ impl Store {
             .into_table(Alias::new(target.name()))
             .columns(names)
             .select_from(select)
-            .map_err(|e| StoreError::Database(e.to_string()))?;
-        Ok(Step::new(self.inner.db.build(&insert), Expect::Any, None))
+            .map_err(|e| StoreError::Database(e.to_string()))?
+            // What was inserted, if anything (an update trigger's event is announced only
+            // when its row was written).
+            .returning(Self::returning_all(target));
+        let step = Step::new(
+            self.inner.db.build(&insert),
+            Expect::Any,
+            Some(target.shape.clone()),
+        );
+        Ok(step)
     }
 
     /// Insert into `target` a record with the values of `row`, plus in `changes` the object

@@ -1,0 +1,130 @@
+//! Committed changes announced to realtime: record events (a record created, updated or
+//! deleted through the app service) and named events (the rows a unit wrote to the
+//! outbox, read back from the unit's own output). Both are sent only after the unit
+//! commits, so a rolled-back change never reaches a subscriber. One in-process channel per
+//! app; a subscriber that falls too far behind is told it lagged.
+
+use std::sync::Arc;
+
+use plinth_context::Ctx;
+use plinth_store::{StepOut, StoreError, WriteUnit};
+use serde_json::Value as J;
+use tokio::sync::broadcast;
+use uuid::Uuid;
+
+use crate::AppService;
+
+/// Events kept for subscribers that are behind, per app, before they count as lagging.
+pub(crate) const BUFFER: usize = 1024;
+
+/// What happened to a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordOp {
+    /// Inserted.
+    Created,
+    /// Changed (an update, a transition or an action).
+    Updated,
+    /// Removed.
+    Deleted,
+}
+
+impl RecordOp {
+    /// The word clients see (`create`, `update`, `delete`, as PocketBase names them).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordOp::Created => "create",
+            RecordOp::Updated => "update",
+            RecordOp::Deleted => "delete",
+        }
+    }
+}
+
+/// A committed change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// Unique and time-ordered (the outbox row's id for named events).
+    pub id: Uuid,
+    /// A record event, or `None` for a named one.
+    pub op: Option<RecordOp>,
+    /// A named event's name (`drift:approved`); empty for record events.
+    pub topic: Arc<str>,
+    /// The collection of the record it is about.
+    pub collection: Arc<str>,
+    /// The record it is about.
+    pub record_id: Uuid,
+}
+
+/// The sending side, created with the app.
+pub(crate) fn channel() -> broadcast::Sender<Event> {
+    broadcast::channel(BUFFER).0
+}
+
+impl AppService {
+    /// Receive the app's committed changes from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    /// Apply `unit`, then announce the outbox rows it wrote.
+    pub(crate) async fn commit(
+        &self,
+        ctx: &Ctx,
+        unit: WriteUnit,
+    ) -> Result<Vec<StepOut>, StoreError> {
+        let outs = self.store.apply(ctx, unit).await?;
+        if self.events.receiver_count() > 0 {
+            if let Some(outbox) = self.any_collection("_plinth_outbox") {
+                let shape = outbox.table.shape();
+                let rows = outs.iter().filter_map(|o| match o {
+                    StepOut::Rows(rows) => Some(rows),
+                    StepOut::Count(_) => None,
+                });
+                for r in rows.flatten().filter(|r| Arc::ptr_eq(r.shape(), shape)) {
+                    if let Some(e) = named_event(r) {
+                        // No receiver left is fine: nobody is listening.
+                        let _ = self.events.send(e);
+                    }
+                }
+            }
+        }
+        Ok(outs)
+    }
+
+    /// Announce a record event (after its unit committed).
+    pub(crate) fn announce(&self, collection: &str, id: Uuid, op: RecordOp) {
+        if self.events.receiver_count() == 0 {
+            return;
+        }
+        let _ = self.events.send(Event {
+            id: Uuid::now_v7(),
+            op: Some(op),
+            topic: "".into(),
+            collection: collection.into(),
+            record_id: id,
+        });
+    }
+
+    /// [`AppService::announce`] for a record as returned by a write.
+    pub(crate) fn announce_record(
+        &self,
+        collection: &str,
+        rec: &plinth_records::Record,
+        op: RecordOp,
+    ) {
+        if let Some(id) = rec.id().and_then(|s| Uuid::parse_str(s).ok()) {
+            self.announce(collection, id, op);
+        }
+    }
+}
+
+/// The event an outbox row tells of.
+fn named_event(row: &plinth_records::Record) -> Option<Event> {
+    let text = |k: &str| row.get(k).and_then(J::as_str).map(str::to_owned);
+    Some(Event {
+        id: Uuid::parse_str(&text("id")?).ok()?,
+        op: None,
+        topic: text("topic")?.into(),
+        collection: text("collection")?.into(),
+        record_id: Uuid::parse_str(&text("record_id")?).ok()?,
+    })
+}

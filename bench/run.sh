@@ -9,6 +9,7 @@
 # Writes bench/results.md; raw wrk outputs and server logs go to bench/work/ (git-ignored).
 # Knobs for a quick try (the committed results use the defaults):
 #     BENCH_DURATION=10s BENCH_RUNS=3 BENCH_ROWS=10000 BENCH_WARMUP=3s BENCH_LOGINS=100
+#     BENCH_DRIFTS=2000 (drifts seeded per wf-approve run, warm-up included)
 # Before each measured run it waits (up to BENCH_QUIET_WAIT=300 one-second samples) until other
 # processes use less than BENCH_QUIET_PCT=15% of the CPU, and notes in results.md when they don't.
 # BENCH_FROM_HEAD=1 builds Plinth from a clean export of HEAD (git archive into bench/work/src)
@@ -28,6 +29,7 @@ RUNS=${BENCH_RUNS:-3}
 ROWS=${BENCH_ROWS:-10000}
 WARMUP=${BENCH_WARMUP:-3s}
 LOGINS=${BENCH_LOGINS:-100}
+DRIFTS=${BENCH_DRIFTS:-2000}
 THREADS=2
 CONNS=32
 LOGIN_CONNS=4 # logins are argon2-bound: a few connections keep both cores busy
@@ -48,6 +50,9 @@ PB_PASSWORD=bench-password-123
 # The signed-in (non-manager) user of the auth scenarios, on PocketBase and on Plinth.
 USER_EMAIL=bench-user@example.com
 USER_PASSWORD=bench-user-pass-123
+# The engineer who approves drifts in wf-approve (Plinth only; CloudDrift's reviewer role).
+ENGINEER_EMAIL=bench-engineer@example.com
+ENGINEER_PASSWORD=bench-engineer-pass-123
 # The create body, read from the wrk script so the pre-check posts exactly what wrk posts.
 CREATE_BODY=$(sed -n "s/^wrk\.body = '\(.*\)'\$/\1/p" "$BENCH/create.lua")
 
@@ -61,6 +66,9 @@ declare -A GET_URL=() LIST_URL=() CREATE_URL=() CREATE_STATUS=()
 # The auth scenarios: rule-checked reads of `guarded`, and where/how the bench user signs in.
 declare -A GET_AUTH_URL=() LIST_AUTH_URL=() LOGIN_URL=() LOGIN_BODY=() REFRESH_URL=()
 declare -A AUTH_OK=()      # servers whose auth pre-checks passed (the floor: its plain reads)
+# The workflow writes (Plinth only): the drifts collection, the scanner's service token, the
+# engineer's sign-in, and the servers whose workflow pre-check passed.
+declare -A DRIFTS_URL=() SERVICE_TOKEN=() ENGINEER_LOGIN_BODY=() WF_OK=()
 READY=()                   # servers that started, were seeded and answered the pre-checks
 SERVER_PID=""              # the server being measured (its CPU use doesn't count as "others")
 TMP_DIRS=()
@@ -271,14 +279,18 @@ ready() { # name; pre-checks a started, seeded server and adds it to READY (or s
 }
 
 # In this order; creates come after the reads so the reads see exactly the seeded rows, and the
-# report-only sign-in scenarios (Plinth only) come last.
-SCENARIOS=(get list get-auth list-auth create refresh login login-seq)
+# report-only sign-in scenarios (Plinth only) come last. A comma joins scenarios into one group
+# measured in the same rounds: the report-only workflow writes (Plinth only) follow the plain
+# creates of each round, so a workflow write's cost in plain creates divides figures measured
+# within about a minute of each other.
+SCENARIOS=(get list get-auth list-auth create,wf-create,wf-approve refresh login login-seq)
 
 takes_part() { # name scenario
     is_ready "$1" || return 1
     case $2 in
     get-auth | list-auth) [[ -n ${AUTH_OK[$1]:-} ]] ;;
     refresh | login | login-seq) [[ $1 == plinth-* && -n ${AUTH_OK[$1]:-} ]] ;;
+    wf-create | wf-approve) [[ $1 == plinth-* && -n ${WF_OK[$1]:-} ]] ;;
     *) return 0 ;;
     esac
 }
@@ -316,6 +328,22 @@ scenario_args() { # name scenario label; sets URL and EXTRA, signing in afresh w
         export BENCH_LOGIN_BODY=${LOGIN_BODY[$name]}
         EXTRA=(-c$LOGIN_CONNS -s "$BENCH/login.lua")
         ;;
+    wf-create)
+        # New resources every request: a prefix no earlier run of this server used.
+        URL=${DRIFTS_URL[$name]}
+        export BENCH_WF_PREFIX=$name-$label-$(date +%s%N)
+        EXTRA=(-H "Authorization: Bearer ${SERVICE_TOKEN[$name]}" -s "$BENCH/wf-create.lua")
+        ;;
+    wf-approve)
+        # The run's own drifts, all pending, seeded before the runs; a fresh engineer token.
+        URL=${DRIFTS_URL[$name]}
+        export BENCH_DRIFT_IDS=$RAW/$name/drifts-$label.txt BENCH_WRK_THREADS=$THREADS \
+            BENCH_DRIFTS_PATH=/${DRIFTS_URL[$name]#http://*/}
+        [[ -s $BENCH_DRIFT_IDS ]] || return 1
+        token=$("$PY" "$BENCH/auth.py" login "${LOGIN_URL[$name]}" "${ENGINEER_LOGIN_BODY[$name]}" token) ||
+            return 1
+        EXTRA=(-H "Authorization: Bearer $token" -s "$BENCH/wf-approve.lua")
+        ;;
     esac
 }
 
@@ -332,7 +360,7 @@ measure() { # name scenario label duration
         return 0
     fi
     if ! scenario_args "$name" "$sc" "$label"; then
-        fail "$name $sc $label: could not sign the bench user in"
+        fail "$name $sc $label: could not sign in (or no seeded drifts for it)"
         return 0
     fi
     wrk_run "$name" "$sc" "$label" "$URL" -t$THREADS -c$CONNS -d"$duration" --latency "${EXTRA[@]}"
@@ -340,33 +368,39 @@ measure() { # name scenario label duration
 
 is_ready() { local n; for n in "${READY[@]}"; do [[ $n == "$1" ]] && return 0; done; return 1; }
 
-run_interleaved() { # for each scenario: warm every server up, then RUNS rotated rounds
-    local sc r i k name pct order
-    for sc in "${SCENARIOS[@]}"; do
-        for name in "${ALL_SERVERS[@]}"; do
-            takes_part "$name" "$sc" || continue
-            [[ $sc == login-seq ]] && continue # warmed up by the login scenario just before
-            measure "$name" "$sc" warmup "$WARMUP"
+run_interleaved() { # for each group of scenarios: warm every server up, then RUNS rotated rounds
+    local group sc r i k name pct order members
+    for group in "${SCENARIOS[@]}"; do
+        IFS=, read -r -a members <<<"$group"
+        for sc in "${members[@]}"; do
+            for name in "${ALL_SERVERS[@]}"; do
+                takes_part "$name" "$sc" || continue
+                [[ $sc == login-seq ]] && continue # warmed up by the login scenario just before
+                measure "$name" "$sc" warmup "$WARMUP"
+            done
         done
         for ((r = 1; r <= RUNS; r++)); do
-            # Round r starts (r-1) places further along the server list (wrapping around).
-            order=()
-            for ((i = 0; i < ${#ALL_SERVERS[@]}; i++)); do
-                k=$(((r - 1 + i) % ${#ALL_SERVERS[@]}))
-                if takes_part "${ALL_SERVERS[$k]}" "$sc"; then order+=("${ALL_SERVERS[$k]}"); fi
-            done
-            ((${#order[@]} > 0)) || continue
-            echo "$sc $r ${order[*]}" >>"$RAW/order.txt"
-            log "$sc round $r: ${order[*]}"
-            for name in "${order[@]}"; do
-                SERVER_PID=${PIDS[$name]}
-                wait_quiet "$name $sc run$r"
-                measure "$name" "$sc" "run$r" "$DURATION"
-                # Something that started during the run is usually still running just after it.
-                pct=$(others_busy_pct)
-                ((pct < QUIET_PCT)) ||
-                    note "$name $sc run$r: other processes used $pct% CPU right after the run; it may have been disturbed"
-                SERVER_PID=""
+            # Round r of each scenario of the group, one after the other.
+            for sc in "${members[@]}"; do
+                # Round r starts (r-1) places further along the server list (wrapping around).
+                order=()
+                for ((i = 0; i < ${#ALL_SERVERS[@]}; i++)); do
+                    k=$(((r - 1 + i) % ${#ALL_SERVERS[@]}))
+                    if takes_part "${ALL_SERVERS[$k]}" "$sc"; then order+=("${ALL_SERVERS[$k]}"); fi
+                done
+                ((${#order[@]} > 0)) || continue
+                echo "$sc $r ${order[*]}" >>"$RAW/order.txt"
+                log "$sc round $r: ${order[*]}"
+                for name in "${order[@]}"; do
+                    SERVER_PID=${PIDS[$name]}
+                    wait_quiet "$name $sc run$r"
+                    measure "$name" "$sc" "run$r" "$DURATION"
+                    # Something that started during the run is usually still running just after it.
+                    pct=$(others_busy_pct)
+                    ((pct < QUIET_PCT)) ||
+                        note "$name $sc run$r: other processes used $pct% CPU right after the run; it may have been disturbed"
+                    SERVER_PID=""
+                done
             done
         done
     done
@@ -467,6 +501,15 @@ start_plinth() { # name port [database_url]
         --email "$USER_EMAIL" --password "$USER_PASSWORD" --role USER --name "Bench User") 2>"$LOGS/$name.user.log" |
         tail -n1 | awk '{print $NF}')
     [[ -n $uid ]] || { fail "$name: plinth user create failed (see ${LOGS#"$ROOT"/}/$name.user.log)"; return 1; }
+    # The workflow writes' callers: an engineer (approves) and the scanner's service token (creates).
+    (cd "$dir" && plinth_env "$dir" "$port" "$db_url" && "$PLINTH_RUN_BIN" user create --app bench \
+        --email "$ENGINEER_EMAIL" --password "$ENGINEER_PASSWORD" --role engineer --name "Bench Engineer") \
+        >/dev/null 2>>"$LOGS/$name.user.log" ||
+        { fail "$name: plinth user create (engineer) failed (see ${LOGS#"$ROOT"/}/$name.user.log)"; return 1; }
+    SERVICE_TOKEN[$name]=$( (cd "$dir" && plinth_env "$dir" "$port" "$db_url" && "$PLINTH_RUN_BIN" token create \
+        --app bench --role SERVICE --name bench-scanner) 2>>"$LOGS/$name.user.log" | tail -n1 | awk '{print $NF}')
+    [[ ${SERVICE_TOKEN[$name]} == pst_* ]] ||
+        { fail "$name: plinth token create failed (see ${LOGS#"$ROOT"/}/$name.user.log)"; return 1; }
     log "$name: starting"
     (
         cd "$dir"
@@ -496,6 +539,29 @@ start_plinth() { # name port [database_url]
     GET_AUTH_URL[$name]=$base/bench/api/guarded/$id
     LIST_AUTH_URL[$name]="$base/bench/api/guarded?limit=20"
     precheck_auth "$name" || true
+    setup_plinth_workflow "$name" "$base" || true
+}
+
+setup_plinth_workflow() { # name base; the wf-create and wf-approve scenarios' drifts and checks
+    local name=$1 base=$2 label token summary r labels=(warmup)
+    for ((r = 1; r <= RUNS; r++)); do labels+=("run$r"); done
+    DRIFTS_URL[$name]=$base/bench/api/drifts
+    ENGINEER_LOGIN_BODY[$name]="{\"email\":\"$ENGINEER_EMAIL\",\"password\":\"$ENGINEER_PASSWORD\"}"
+    token=$("$PY" "$BENCH/auth.py" login "${LOGIN_URL[$name]}" "${ENGINEER_LOGIN_BODY[$name]}" token) ||
+        { fail "$name: the engineer could not sign in"; return 1; }
+    summary=$("$PY" "$BENCH/tool.py" wf-check "$base/bench/api" "${SERVICE_TOKEN[$name]}" "$token" \
+        "$name-check" 2>&1) || { fail "$name: $summary"; return 1; }
+    log "$name: workflow pre-check: $summary"
+    # wf-approve: DRIFTS pending drifts of its own for every run (warm-up included), each for
+    # its own resource, created as the scanner creates them (service token, dedupe, audit, and
+    # an alert for the critical third).
+    log "$name: seeding $DRIFTS drifts for each of ${#labels[@]} wf-approve runs"
+    for label in "${labels[@]}"; do
+        "$PY" "$BENCH/tool.py" seed "${DRIFTS_URL[$name]}" "$DRIFTS" 201 --drifts "$name-seed-$label" \
+            --header "Authorization: Bearer ${SERVICE_TOKEN[$name]}" --ids "$RAW/$name/drifts-$label.txt" \
+            >/dev/null || { fail "$name: seeding drifts failed"; return 1; }
+    done
+    WF_OK[$name]=1
 }
 
 start_plinth_pg() {
@@ -539,7 +605,7 @@ done
 export META_DATE META_NPROC META_CPU META_MEM META_OS META_COMMIT META_DIRTY META_RUSTC \
     META_PB_VERSION META_PG_VERSION META_WRK_VERSION META_ROWS META_RUNS META_WRK_CMD META_WARMUP \
     META_PATH_GET META_PATH_LIST META_PATH_CREATE META_QUIET_PCT META_PATH_GET_AUTH META_PATH_LIST_AUTH \
-    META_LOGINS META_LOGIN_CONNS
+    META_LOGINS META_LOGIN_CONNS META_DRIFTS
 META_QUIET_PCT=$QUIET_PCT
 META_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
 META_NPROC=$(nproc)
@@ -558,6 +624,7 @@ META_WRK_CMD="wrk ${WRK_ARGS[*]} URL"
 META_WARMUP="wrk -t$THREADS -c$CONNS -d$WARMUP --latency"
 META_LOGINS=$LOGINS
 META_LOGIN_CONNS=$LOGIN_CONNS
+META_DRIFTS=$DRIFTS
 META_PATH_GET='floor `/r/<id>`, PocketBase `/api/collections/requests/records/<id>`, Plinth `/bench/api/requests/<id>` (the first seeded record)'
 META_PATH_LIST='floor `/r?limit=20&offset=0`, PocketBase `/api/collections/requests/records?perPage=20`, Plinth `/bench/api/requests?limit=20` (each server'"'"'s default order, total included)'
 META_PATH_CREATE='floor `POST /r`, PocketBase `POST /api/collections/requests/records` (answers 200), Plinth `POST /bench/api/requests` (201); body and headers in `bench/create.lua`'

@@ -2,7 +2,14 @@
 """Helpers for bench/run.sh (standard library only).
 
     tool.py seed URL N EXPECT_STATUS [--extra JSON] [--header 'NAME: VALUE'] [--concurrency C]
+                 [--drifts PREFIX] [--ids FILE]
         POST N records to URL over C keep-alive connections; print the id of the first one.
+        --drifts: CloudDrift drifts (bench/app.yaml) instead of requests, each for its own
+        resource (PREFIX-<i>); --ids: write every created id to FILE, one a line.
+    tool.py wf-check BASE SERVICE_TOKEN ENGINEER_TOKEN PREFIX
+        the workflow of bench/app.yaml's `drifts` works as the wf-create and wf-approve
+        scenarios expect (201 then a dedupe 200, its alert and audit entries, approve and
+        reopen answering 200 with the drift, a second approve 409); exit 1 with the reason.
     tool.py pb-setup BASE EMAIL PASSWORD
         authenticate as PocketBase superuser, create the public `requests` collection.
         (The auth scenarios' set-up and sign-ins are in auth.py.)
@@ -42,6 +49,25 @@ def seed_body(i, extra):
     return json.dumps(body).encode()
 
 
+SEVERITIES = ["critical", "warning", "info"]
+
+
+def drift_body(i, prefix, severity=None):
+    """A CloudDrift drift for its own resource (`PREFIX-<i>`)."""
+    rid = f"{prefix}-{i}"
+    return json.dumps({
+        "title": f"Public S3 bucket ACL {rid}",
+        "description": "Bucket ACL grants public read; the declared state is private.",
+        "resource_id": f"arn:aws:s3:::{rid}",
+        "resource_type": "aws_s3_bucket",
+        "provider": "aws",
+        "region": "eu-west-1",
+        "severity": severity or SEVERITIES[i % 3],
+        "expected_state": {"acl": "private", "versioning": True},
+        "actual_state": {"acl": "public-read", "versioning": True},
+    }).encode()
+
+
 def find_id(doc):
     """The record id: top-level `id`, or the `id` of the one nested record object."""
     if isinstance(doc, dict):
@@ -55,7 +81,7 @@ def find_id(doc):
 
 def seed(argv):
     url, n, expect = argv[0], int(argv[1]), int(argv[2])
-    extra, conc = {}, 8
+    extra, conc, drifts, ids_file = {}, 8, None, None
     headers = {"Content-Type": "application/json"}
     rest = argv[3:]
     while rest:
@@ -66,6 +92,10 @@ def seed(argv):
             headers[k.strip()] = v.strip()
         elif rest[0] == "--concurrency":
             conc = int(rest[1])
+        elif rest[0] == "--drifts":
+            drifts = rest[1]
+        elif rest[0] == "--ids":
+            ids_file = rest[1]
         else:
             sys.exit(f"seed: unknown option {rest[0]}")
         rest = rest[2:]
@@ -73,6 +103,7 @@ def seed(argv):
     counter = iter(range(n))
     lock = threading.Lock()
     first = {}
+    ids = []
     errors = []
 
     def worker():
@@ -82,14 +113,19 @@ def seed(argv):
                 i = next(counter, None)
             if i is None:
                 break
-            conn.request("POST", u.path, body=seed_body(i, extra), headers=headers)
+            body = drift_body(i, drifts) if drifts else seed_body(i, extra)
+            conn.request("POST", u.path, body=body, headers=headers)
             resp = conn.getresponse()
             data = resp.read()
             if resp.status != expect:
                 errors.append(f"record {i}: HTTP {resp.status}: {data[:300]!r}")
                 break
-            if i == 0:
-                first["id"] = find_id(json.loads(data))
+            if i == 0 or ids_file:
+                rid = find_id(json.loads(data))
+                with lock:
+                    ids.append(rid)
+                if i == 0:
+                    first["id"] = rid
         conn.close()
 
     threads = [threading.Thread(target=worker) for _ in range(conc)]
@@ -101,7 +137,78 @@ def seed(argv):
         sys.exit("seed failed: " + errors[0])
     if not first.get("id"):
         sys.exit("seed: no id in the first response")
+    if ids_file:
+        if len(ids) != n or not all(ids):
+            sys.exit(f"seed: {len([i for i in ids if i])} ids for {n} records")
+        Path(ids_file).write_text("\n".join(ids) + "\n")
     print(first["id"])
+
+
+def wf_check(argv):
+    """The workflow the wf-create and wf-approve scenarios measure does what they assume."""
+    base, service, engineer, prefix = argv
+    u = urllib.parse.urlsplit(base)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+    path = u.path.rstrip("/") + "/drifts"
+
+    def call(method, p, token, body=None):
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        conn.request(method, p, body=body, headers=headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        try:
+            doc = json.loads(data) if data else None
+        except ValueError:
+            doc = None
+        return resp.status, doc, data
+
+    def expect(what, got, want, data):
+        if got != want:
+            sys.exit(f"wf-check: {what} answered {got}, expected {want}: {data[:300]!r}")
+
+    def drift_of(doc):
+        d = doc.get("drift") if isinstance(doc, dict) else None
+        if not isinstance(d, dict):
+            sys.exit(f"wf-check: no `drift` in {json.dumps(doc)[:300]}")
+        return d
+
+    body = drift_body(0, prefix, "critical")
+    st, doc, data = call("POST", path, None, body)
+    if st not in (401, 403):
+        sys.exit(f"wf-check: an anonymous create answered {st}, expected 401 or 403")
+    st, doc, data = call("POST", path, service, body)
+    expect("create by the service token", st, 201, data)
+    drift = drift_of(doc)
+    did = drift["id"]
+    if drift.get("status") != "pending":
+        sys.exit(f"wf-check: a new drift is {drift.get('status')!r}, expected pending")
+    st, doc, data = call("POST", path, service, body)
+    expect("the same create again (dedupe)", st, 200, data)
+    if drift_of(doc)["id"] != did:
+        sys.exit("wf-check: the repeated create answered another drift")
+    st, doc, data = call("POST", f"{path}/{did}/approve", engineer,
+                         b'{"review_comment":"Accepted: matches the change request."}')
+    expect("approve by the engineer", st, 200, data)
+    if drift_of(doc).get("status") != "approved" or drift_of(doc)["id"] != did:
+        sys.exit(f"wf-check: approve answered {data[:300]!r}")
+    st, doc, data = call("POST", f"{path}/{did}/approve", engineer, b"{}")
+    expect("a second approve", st, 409, data)
+    st, doc, data = call("POST", f"{path}/{did}/reopen", engineer, b"{}")
+    expect("reopen by the engineer", st, 200, data)
+    if drift_of(doc).get("status") != "pending":
+        sys.exit(f"wf-check: reopen answered {data[:300]!r}")
+    st, doc, data = call("GET", f"{path}/{did}", service)
+    expect("GET the drift", st, 200, data)
+    alerts, audit = doc.get("alerts"), doc.get("audit_logs")
+    if not isinstance(alerts, list) or len(alerts) != 1 or alerts[0].get("severity") != "critical":
+        sys.exit(f"wf-check: the critical drift has alerts {json.dumps(alerts)[:300]}, expected one")
+    actions = sorted(a.get("action") for a in audit or [])
+    if actions != ["approve", "create", "reopen"]:
+        sys.exit(f"wf-check: the drift's audit entries are {actions}, expected create, approve, reopen")
+    conn.close()
+    print(f"drift {did}: 201, dedupe 200, 1 alert, approve 200, 409, reopen 200, audit {actions}")
 
 
 def pb_setup(argv):
@@ -202,6 +309,11 @@ FLOOR_NOTE = {"get-auth": "floor (plain GET, no auth)", "list-auth": "floor (pla
 # Report-only sign-in figures, Plinth only: (scenario, what).
 AUTH_ONLY = [("refresh", "refreshes"), ("login", "logins")]
 PLINTHS = [("plinth-sqlite", "Plinth SQLite"), ("plinth-pg", "Plinth PostgreSQL")]
+# Report-only workflow writes (#12), Plinth only, measured in the create scenario's rounds:
+# (scenario, what). Target: a workflow write costs at most WF_MAX_COST plain creates.
+WORKFLOW = [("wf-create", "wf-create (drift by service token: dedupe, insert, alert, audit)"),
+            ("wf-approve", "wf-approve (approve / reopen by an engineer: guarded update, audit)")]
+WF_MAX_COST = 2.0
 
 
 def fmt_rps(v):
@@ -255,7 +367,7 @@ def report(argv):
     order = read_order(raw)
     med = {}   # (server, scenario) -> dict
     for server, _ in SERVERS:
-        for sc in [sc for sc, _ in SCENARIOS] + [sc for sc, _ in AUTH_ONLY]:
+        for sc in [sc for sc, _ in SCENARIOS + AUTH_ONLY + WORKFLOW]:
             files = {}
             for f in (raw / server).glob(f"{sc}-run*.txt"):
                 m = re.fullmatch(rf"{sc}-run(\d+)\.txt", f.name)
@@ -384,6 +496,12 @@ def report(argv):
             if m:
                 summary.append((sc, name, m["rps"], m["p99"], rows.get((server, "pocketbase")),
                                 rows.get((server, "floor"))))
+    L += workflow_section(med, order, names, meta)
+    for sc, _ in WORKFLOW:
+        for server, name in PLINTHS:
+            m = med.get((server, sc))
+            if m:
+                summary.append((sc, name, m["rps"], m["p99"], None, None))
     L += sign_in_section(raw, med, meta)
     for sc, what in AUTH_ONLY:
         for server, name in PLINTHS:
@@ -428,6 +546,82 @@ def report(argv):
         print(f"{sc:10} {name:18} {fmt_rps(rps):>9} {fmt_ms(p99):>10} {f(r_pb):>7} {f(r_fl):>7}")
 
 
+def workflow_section(med, order, names, meta):
+    """Report-only workflow writes (#12): wf-create and wf-approve beside Plinth's plain create
+    of the same rounds, and what a workflow write costs in plain creates."""
+    L = ["## Workflow writes (report only, Plinth)", ""]
+    L.append("bench/app.yaml's `drifts` mirror CloudDrift's (dedupe on resource within 24 h, a "
+             "critical drift raising an alert, every change audited into the append-only "
+             "`audit_logs`). **wf-create**: `POST /bench/api/drifts` by a service token "
+             "(`-H 'Authorization: Bearer pst_...'`, `bench/wf-create.lua`), every request a new "
+             "critical drift for a resource not seen before: one unit of the dedupe check "
+             "(PostgreSQL: behind `pg_advisory_xact_lock`), the insert, the alert and the audit "
+             "entry; 201. **wf-approve**: `POST /bench/api/drifts/<id>/approve` (with a review "
+             "comment) on a pending drift and `/reopen` on an approved one, by a signed-in "
+             "engineer (`bench/wf-approve.lua`), over %s drifts seeded for the run (all pending "
+             "at its start) and never two requests in flight on one drift: one unit of the guarded update, the audit entry "
+             "in `audit_logs` (before/after read inside the unit) and Plinth's `_plinth_audit` "
+             "entry; 200 (a 409 would count as non-2xx). Both run `wrk -t2 -c32` in the create "
+             "scenario's rounds, right after every server's plain create of the round, so each "
+             "cost below divides figures measured about a minute apart." % meta.get("drifts", "?"))
+    L.append("")
+    for sc in ("wf-create", "wf-approve"):
+        if order.get(sc):
+            L.append(f"Order ({sc}): " + "; ".join(
+                f"round {n}: " + ", ".join(names.get(s, s) for s in servers)
+                for n, servers in order[sc]) + ".")
+    L.append("")
+    L.append("| | " + " | ".join(n for _, n in PLINTHS) + " |")
+    L.append("|---|" + "--:|" * len(PLINTHS))
+
+    def row(label, cell):
+        L.append(f"| {label} | " + " | ".join(cell(server) for server, _ in PLINTHS) + " |")
+
+    def rps_cell(sc):
+        return lambda server: fmt_rps(med[(server, sc)]["rps"]) if (server, sc) in med else "not run"
+
+    def p99_cell(sc):
+        return lambda server: fmt_ms(med[(server, sc)]["p99"]) if (server, sc) in med else "-"
+
+    def each_cell(sc):
+        def cell(server):
+            m = med.get((server, sc))
+            if not m:
+                return "-"
+            return " / ".join(fmt_rps(v) for v in m["all_rps"]) + f" (non-2xx {m['non2xx']})"
+        return cell
+
+    def costs(server, sc):
+        """[(round, create req/s / sc req/s)] of the same server and round."""
+        a = med.get((server, "create"), {}).get("by_round", {})
+        b = med.get((server, sc), {}).get("by_round", {})
+        return [(n, ratio(a[n], b[n])) for n in sorted(b) if n in a and ratio(a[n], b[n]) is not None]
+
+    row("**create** (plain, the same rounds): req/s (median)", rps_cell("create"))
+    row("create: p99 (median)", p99_cell("create"))
+    for sc, what in WORKFLOW:
+        row(f"**{sc}**: req/s (median)", rps_cell(sc))
+        row(f"{sc}: p99 (median)", p99_cell(sc))
+        row(f"{sc}: req/s of each round", each_cell(sc))
+
+        def verdict(server, sc=sc):
+            c = median_or_none([v for _, v in costs(server, sc)])
+            if c is None:
+                return "-"
+            ok = "met" if c <= WF_MAX_COST else "not met"
+            return f"**{c:.2f}x** ({ok}: at most {WF_MAX_COST:g}x)"
+        row(f"**cost of a {sc} in plain creates** (create req/s / {sc} req/s, median of "
+            "per-round ratios)", verdict)
+        row(f"cost of a {sc}, each round",
+            lambda server, sc=sc: " / ".join(f"{v:.2f}" for _, v in costs(server, sc)) or "-")
+    L.append("")
+    L.append(f"Target (#12): a workflow write costs at most {WF_MAX_COST:g}x a plain create, i.e. "
+             f"its req/s is at least {1 / WF_MAX_COST:g}x the plain create's on the same backend "
+             "(the plain create is `POST /bench/api/requests`, anonymous, no triggers or audit).")
+    L.append("")
+    return L
+
+
 def sign_in_section(raw, med, meta):
     """Report-only sign-in figures (no targets, no PocketBase): refresh and login throughput,
     sequential login latency."""
@@ -470,7 +664,7 @@ def main():
         sys.exit(__doc__)
     cmd, argv = sys.argv[1], sys.argv[2:]
     {"seed": seed, "pb-setup": pb_setup, "check-total": check_total, "check-wrk": check_wrk,
-     "report": report}.get(
+     "wf-check": wf_check, "report": report}.get(
         cmd, lambda _: sys.exit(__doc__))(argv)
 
 

@@ -11,6 +11,16 @@ use std::sync::Arc;
 
 use crate::error::{ApiError, ErrorCode};
 
+/// The error of a body that could not be read: too large (413), or broken off.
+fn read_failed(e: BytesRejection) -> ApiError {
+    match e {
+        BytesRejection::FailedToBufferBody(FailedToBufferBody::LengthLimitError(_)) => {
+            ApiError::new(ErrorCode::PayloadTooLarge, "The request body is too large")
+        }
+        _ => ApiError::new(ErrorCode::Validation, "The request body could not be read"),
+    }
+}
+
 /// A JSON request body: `application/json`, within the size limit, well-formed.
 pub(crate) struct JsonBody(pub serde_json::Value);
 
@@ -33,12 +43,7 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
                 "Expected a request body with Content-Type: application/json",
             ));
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| match e {
-            BytesRejection::FailedToBufferBody(FailedToBufferBody::LengthLimitError(_)) => {
-                ApiError::new(ErrorCode::PayloadTooLarge, "The request body is too large")
-            }
-            _ => ApiError::new(ErrorCode::Validation, "The request body could not be read"),
-        })?;
+        let bytes = Bytes::from_request(req, state).await.map_err(read_failed)?;
         serde_json::from_slice(&bytes)
             .map(JsonBody)
             .map_err(|e| ApiError::new(ErrorCode::Validation, format!("Malformed JSON: {e}")))
@@ -52,14 +57,16 @@ impl<S: Send + Sync> FromRequest<S> for MaybeJsonBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let empty = req.headers().get(CONTENT_TYPE).is_none()
-            && req
-                .headers()
-                .get(axum::http::header::CONTENT_LENGTH)
-                .is_none_or(|v| v.as_bytes() == b"0");
-        if empty {
+        let (parts, body) = req.into_parts();
+        let bytes = Bytes::from_request(Request::from_parts(parts.clone(), body), state)
+            .await
+            .map_err(read_failed)?;
+        // No body at all, even when a client library adds `Content-Type: application/json`
+        // to every request: no input.
+        if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(MaybeJsonBody(serde_json::Value::Null));
         }
+        let req = Request::from_parts(parts, axum::body::Body::from(bytes));
         JsonBody::from_request(req, state)
             .await
             .map(|JsonBody(v)| MaybeJsonBody(v))

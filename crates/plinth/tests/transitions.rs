@@ -130,6 +130,18 @@ async fn approve_and_reject_drifts(env: TestEnv) {
     let r = act(&app, Some(&eng), &id, "reject", Some(json!({}))).await;
     assert_object_error(&r, 400, "VALIDATION_ERROR");
     assert!(r.body.to_string().contains("review_comment"), "{}", r.body);
+    // An empty body sent as JSON (as client libraries do) is no input, not malformed JSON.
+    let empty = app
+        .client
+        .post(format!("{}{API}/drifts/{id}/reject", app.base))
+        .header("authorization", format!("Bearer {eng}"))
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .expect("sent");
+    let r = TestApp::reply(empty).await;
+    assert_object_error(&r, 400, "VALIDATION_ERROR");
+    assert!(r.body.to_string().contains("review_comment"), "{}", r.body);
     // The status moves only through transitions.
     let r = app
         .send(

@@ -17,6 +17,8 @@ use tokio_postgres::{NoTls, Row};
 use plinth_records::{format_timestamp, Record, Shape};
 
 use crate::unit::Sql;
+use futures_util::future::join_all;
+
 use crate::unit::{check, Counting, Expect, Step, StepOut, Total, WriteUnit, ESTIMATE_FROM};
 use crate::StoreError;
 
@@ -109,27 +111,44 @@ fn decode(row: &Row, shape: &Arc<Shape>) -> Result<Record, StoreError> {
     Ok(Record::new(shape.clone(), values))
 }
 
-/// Run one step on a client or transaction.
+/// Run one step on a client or transaction and check its expectation.
 async fn run_step(c: &impl GenericClient, step: &Step) -> Result<StepOut, StoreError> {
-    let (sql, values) = &step.sql;
-    let out = if step.script {
-        c.batch_execute(sql).await?;
-        StepOut::Count(0)
-    } else {
-        let stmt = c.prepare_cached(sql).await?;
+    let out = run_unchecked(c, step).await?;
+    check(step, &out)?;
+    Ok(out)
+}
+
+/// Run one step on a client or transaction.
+async fn run_unchecked(c: &impl GenericClient, step: &Step) -> Result<StepOut, StoreError> {
+    if step.script {
+        c.batch_execute(&step.sql.0).await?;
+        return Ok(StepOut::Count(0));
+    }
+    let stmt = c.prepare_cached(&step.sql.0).await?;
+    run_prepared(c, step, &stmt).await
+}
+
+/// Run a step whose statement is prepared. The request is sent when the future is first
+/// polled, before it waits for anything, so futures polled in order are run in order.
+async fn run_prepared(
+    c: &impl GenericClient,
+    step: &Step,
+    stmt: &tokio_postgres::Statement,
+) -> Result<StepOut, StoreError> {
+    let values = &step.sql.1;
+    let out = {
         let p = params(values);
         match &step.returning {
             Some(shape) => StepOut::Rows(
-                c.query(&stmt, &refs(&p))
+                c.query(stmt, &refs(&p))
                     .await?
                     .iter()
                     .map(|r| decode(r, shape))
                     .collect::<Result<_, _>>()?,
             ),
-            None => StepOut::Count(c.execute(&stmt, &refs(&p)).await?),
+            None => StepOut::Count(c.execute(stmt, &refs(&p)).await?),
         }
     };
-    check(step, &out)?;
     Ok(out)
 }
 
@@ -281,9 +300,32 @@ impl PgDb {
         }
         let tx = client.transaction().await?;
         let mut outs = Vec::with_capacity(unit.steps.len());
-        for step in &unit.steps {
-            // An error drops `tx`, which rolls the whole unit back.
-            outs.push(run_step(&tx, step).await?);
+        if unit.steps.iter().any(|s| s.script) {
+            // DDL: a later statement may name a table an earlier one creates, so each is
+            // sent only once the one before it has run.
+            for step in &unit.steps {
+                // An error drops `tx`, which rolls the whole unit back.
+                outs.push(run_step(&tx, step).await?);
+            }
+        } else {
+            // Pipelined: every statement is sent at once and the server runs them in
+            // order, one round trip instead of one per step. Statements are prepared first
+            // (a prepare that waits for its answer would let later steps overtake it). A
+            // failed statement aborts the transaction, so the ones after it change
+            // nothing; expectations are checked in order afterwards, and any failure drops
+            // `tx`, rolling the unit back.
+            let prepared = join_all(unit.steps.iter().map(|s| tx.prepare_cached(&s.sql.0))).await;
+            let stmts = prepared.into_iter().collect::<Result<Vec<_>, _>>()?;
+            let runs = unit
+                .steps
+                .iter()
+                .zip(&stmts)
+                .map(|(step, stmt)| run_prepared(&tx, step, stmt));
+            for (step, out) in unit.steps.iter().zip(join_all(runs).await) {
+                let out = out?;
+                check(step, &out)?;
+                outs.push(out);
+            }
         }
         tx.commit().await?;
         Ok(outs)

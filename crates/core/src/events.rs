@@ -65,6 +65,17 @@ impl AppService {
         self.events.subscribe()
     }
 
+    /// Becomes true when the server shuts down, so open streams can end (a graceful
+    /// shutdown waits for every response to finish).
+    pub fn closing(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.closing.subscribe()
+    }
+
+    /// Tell open streams to end.
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
     /// Apply `unit`, then announce the outbox rows it wrote.
     pub(crate) async fn commit(
         &self,

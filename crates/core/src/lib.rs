@@ -63,6 +63,8 @@ pub struct AppService {
     aggregates: IndexMap<String, aggregate::CompiledAggregate>,
     /// Committed changes, for realtime (docs/realtime.md).
     events: tokio::sync::broadcast::Sender<Event>,
+    /// Set at shutdown: open realtime streams end.
+    closing: tokio::sync::watch::Sender<bool>,
 }
 
 impl AppService {
@@ -100,6 +102,7 @@ impl AppService {
         Ok(AppService {
             aggregates,
             events: events::channel(),
+            closing: tokio::sync::watch::Sender::new(false),
             name: manifest.name.as_str().into(),
             validator,
             schema,

@@ -98,6 +98,15 @@ impl AppService {
         Ok(page)
     }
 
+    /// Whether the caller may list any record of `coll` at all (realtime's delete events,
+    /// whose record is gone).
+    pub async fn may_list(&self, ctx: &Ctx, coll: &CollectionHandle) -> Result<bool, CoreError> {
+        Ok(!matches!(
+            self.access(ctx, coll, Op::List, None).await?,
+            Access::Denied
+        ))
+    }
+
     /// One record by id (text: anything not a UUID names no record); `query` may hold
     /// `expand` only.
     pub async fn view(

@@ -29,6 +29,10 @@ pub struct Running {
 impl Running {
     /// Stop accepting connections; in-flight requests finish.
     pub fn shutdown(&self) {
+        // Open event streams end first; graceful shutdown waits for every response.
+        for (_, app) in &self.apps {
+            app.close();
+        }
         self.shutdown.send_replace(true);
     }
 

@@ -5,6 +5,7 @@ mod auth;
 mod create;
 mod delete;
 mod list;
+mod realtime;
 mod transition;
 mod update;
 mod view;
@@ -54,6 +55,7 @@ pub(crate) fn router(app: Arc<AppService>, trust_proxy: bool) -> Router {
             "/auth/sessions/{id}",
             axum::routing::delete(auth::revoke_session),
         )
+        .route("/realtime", get(realtime::sse))
         .route("/{collection}", get(list::handle).post(create::handle))
         .route(
             "/{collection}/{id}",

@@ -1,0 +1,180 @@
+//! Realtime over Server-Sent Events (`GET {base}/realtime`), through CloudDrift: a viewer
+//! receives the record and named events of changes they may see, in commit order, and
+//! not an alert meant for someone else; a refused change sends nothing. On both databases.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{TestApp, TestEnv};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+both!(sse_delivers_what_the_subscriber_may_see);
+
+const API: &str = "/clouddrift/api/v1";
+
+/// An open event stream.
+struct Stream {
+    res: reqwest::Response,
+    buf: String,
+}
+
+impl Stream {
+    /// Open `path` (under the app's API) with an optional bearer token.
+    async fn open(app: &TestApp, path: &str, token: Option<&str>) -> Stream {
+        let mut req = app.client.get(format!("{}{API}{path}", app.base));
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let res = req.send().await.expect("stream opens");
+        assert_eq!(res.status(), 200);
+        let kind = res.headers()["content-type"]
+            .to_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(kind.starts_with("text/event-stream"), "{kind}");
+        Stream {
+            res,
+            buf: String::new(),
+        }
+    }
+
+    /// The next event: (name, data), skipping keep-alive comments; fails after 10 s.
+    async fn next(&mut self) -> (String, Value) {
+        loop {
+            if let Some(end) = self.buf.find("\n\n") {
+                let block: String = self.buf.drain(..end + 2).collect();
+                let (mut name, mut data) = (String::new(), String::new());
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("event:") {
+                        name = v.trim().to_owned();
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push_str(v.trim());
+                    }
+                }
+                if name.is_empty() && data.is_empty() {
+                    continue;
+                }
+                return (name, serde_json::from_str(&data).expect("JSON data"));
+            }
+            let chunk = tokio::time::timeout(Duration::from_secs(10), self.res.chunk())
+                .await
+                .expect("an event within 10 s")
+                .expect("stream readable")
+                .expect("stream still open");
+            self.buf.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+}
+
+async fn sse_delivers_what_the_subscriber_may_see(env: TestEnv) {
+    let app = env.spawn(&["clouddrift"]).await;
+    let scanner = app.service_token("clouddrift", "SERVICE").await;
+    let (emma_id, emma) = app
+        .user_token(
+            "clouddrift",
+            "emma@example.com",
+            "engineer",
+            json!({"name": "Emma"}),
+        )
+        .await;
+    let (vic_id, vic) = app
+        .user_token(
+            "clouddrift",
+            "vic@example.com",
+            "viewer",
+            json!({"name": "Vic"}),
+        )
+        .await;
+    // Bad subscriptions are a 400 before any stream opens.
+    let bad = app
+        .send(
+            Method::GET,
+            &format!("{API}/realtime?collections=nope"),
+            Some(&vic),
+            None,
+        )
+        .await;
+    common::assert_object_error(&bad, 400, "VALIDATION_ERROR");
+    let q = "/realtime?collections=drifts,alerts&events=drift:created,drift:approved";
+    let mut seen = Stream::open(&app, q, Some(&vic)).await;
+    // EventSource cannot send headers: the token may come in the query.
+    let mut emmas = Stream::open(
+        &app,
+        &format!("/realtime?collections=alerts&token={emma}"),
+        None,
+    )
+    .await;
+
+    let body = json!({"title": "Open bucket", "resource_id": "r-1", "resource_type": "t", "severity": "warning"});
+    let d = app
+        .send(
+            Method::POST,
+            &format!("{API}/drifts"),
+            Some(&scanner),
+            Some(body),
+        )
+        .await;
+    let id = d.body["data"]["id"].as_str().expect("id").to_owned();
+    // A change's named events come first, then its record event.
+    let (name, m) = seen.next().await;
+    assert_eq!(name, "drift:created");
+    assert_eq!(m["event"], "drift:created");
+    assert_eq!(m["record"]["id"], id.as_str());
+    let (name, m) = seen.next().await;
+    assert_eq!(name, "drifts:create");
+    assert_eq!(m["action"], "create");
+    assert_eq!(m["collection"], "drifts");
+    assert_eq!(m["record"]["id"], id.as_str());
+    assert_eq!(m["record"]["title"], "Open bucket");
+
+    // Approved: the update and the named event. Approving again is refused: nothing sent.
+    let approve = format!("{API}/drifts/{id}/approve");
+    let r = app.send(Method::POST, &approve, Some(&emma), None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = app.send(Method::POST, &approve, Some(&emma), None).await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert_eq!(seen.next().await.0, "drift:approved");
+    let (name, m) = seen.next().await;
+    assert_eq!(name, "drifts:update");
+    assert_eq!(m["record"]["status"], "approved");
+
+    // An alert for Emma reaches Emma, not Vic; Vic's next event is his own alert.
+    for user in [&emma_id, &vic_id] {
+        let alert = json!({"drift_id": id, "user_id": user, "title": "t", "message": "m", "severity": "info"});
+        let r = app
+            .send(
+                Method::POST,
+                &format!("{API}/alerts"),
+                Some(&scanner),
+                Some(alert),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let (name, m) = seen.next().await;
+    assert_eq!(name, "alerts:create");
+    assert_eq!(m["record"]["user_id"], vic_id.as_str(), "not Emma's: {m}");
+    let (_, m) = emmas.next().await;
+    assert_eq!(m["record"]["user_id"], emma_id.as_str());
+
+    // A delete reaches those who may list the collection, with the id only.
+    let r = app
+        .send(
+            Method::DELETE,
+            &format!("{API}/drifts/{id}"),
+            Some(&scanner),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let (name, m) = seen.next().await;
+    assert_eq!(name, "drifts:delete");
+    assert_eq!(m["record"], json!({"id": id}));
+    // Shutting down ends open streams (it would otherwise wait for them forever).
+    tokio::time::timeout(Duration::from_secs(10), app.stop())
+        .await
+        .expect("shutdown with open streams");
+    drop((seen, emmas));
+}

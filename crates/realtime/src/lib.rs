@@ -1,0 +1,126 @@
+//! Realtime: which committed changes a subscriber receives, and as what message. Every
+//! message passes the subscriber's own view rule (a record event is a view of the record
+//! by the subscriber, so a client never receives a record it could not GET, and hidden
+//! fields stay out as in any response). Transports (SSE, WebSocket) live in the HTTP crate
+//! and call these.
+
+use plinth_core::{AppService, CoreError, Ctx, Event, RecordOp};
+use plinth_records::{FieldError, ValidationError};
+use serde_json::{json, Value as J};
+
+/// What one client subscribed to: record events of collections, and named events.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Subscription {
+    /// Collections whose record events (create, update, delete) it wants.
+    pub collections: Vec<String>,
+    /// Named events it wants (`drift:approved`).
+    pub events: Vec<String>,
+}
+
+/// Comma-separated names, blanks dropped.
+fn names(raw: &str) -> impl Iterator<Item = String> + '_ {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+impl Subscription {
+    /// From query pairs `collections=drifts,alerts` and `events=drift:created`; unknown
+    /// collections, malformed event names and other parameters are refused.
+    pub fn from_query(
+        app: &AppService,
+        query: &[(String, String)],
+    ) -> Result<Self, ValidationError> {
+        let mut sub = Subscription::default();
+        let mut details = Vec::new();
+        for (key, raw) in query {
+            match key.as_str() {
+                "collections" => {
+                    for c in names(raw) {
+                        match app.collection(&c) {
+                            Some(_) => sub.collections.push(c),
+                            None => details.push(FieldError::new(
+                                "collections",
+                                format!("unknown collection `{c}`"),
+                            )),
+                        }
+                    }
+                }
+                "events" => {
+                    for e in names(raw) {
+                        match plinth_manifest::is_topic(&e) {
+                            true => sub.events.push(e),
+                            false => details.push(FieldError::new(
+                                "events",
+                                format!("`{e}` is not an event name"),
+                            )),
+                        }
+                    }
+                }
+                // The access token, for clients that cannot set headers (EventSource).
+                "token" => {}
+                other => details.push(FieldError::new(other, "is not a query parameter here")),
+            }
+        }
+        if sub.collections.is_empty() && sub.events.is_empty() && details.is_empty() {
+            details.push(FieldError::new(
+                "collections",
+                "subscribe to at least one collection or event",
+            ));
+        }
+        match details.is_empty() {
+            true => Ok(sub),
+            false => Err(ValidationError { details }),
+        }
+    }
+
+    /// Whether the event is one this subscription asked for.
+    pub fn wants(&self, e: &Event) -> bool {
+        match e.op {
+            Some(_) => self.collections.iter().any(|c| **c == *e.collection),
+            None => self.events.iter().any(|t| **t == *e.topic),
+        }
+    }
+}
+
+/// The name of an event on the wire: a named event's own, `<collection>:<action>` for a
+/// record event.
+pub fn event_name(e: &Event) -> String {
+    match e.op {
+        Some(op) => format!("{}:{}", e.collection, op.as_str()),
+        None => e.topic.to_string(),
+    }
+}
+
+/// The message `ctx`'s caller receives for `event`, or `None` when they may not see its
+/// record (a record event: `{"action", "collection", "record"}`; a named event:
+/// `{"event", "collection", "record"}`). A deleted record is gone, so its event carries
+/// only the id and reaches those who may list the collection.
+pub async fn message(app: &AppService, ctx: &Ctx, event: &Event) -> Result<Option<J>, CoreError> {
+    let Some(coll) = app.collection(&event.collection) else {
+        return Ok(None);
+    };
+    let id = event.record_id.to_string();
+    let (key, value) = match event.op {
+        Some(op) => ("action", J::String(op.as_str().to_owned())),
+        None => ("event", J::String(event.topic.to_string())),
+    };
+    let record = if event.op == Some(RecordOp::Deleted) {
+        match app.may_list(ctx, coll).await? {
+            true => json!({ "id": id }),
+            false => return Ok(None),
+        }
+    } else {
+        match app.view(ctx, coll, &id, &[]).await {
+            Ok(rec) => serde_json::to_value(&rec).unwrap_or_default(),
+            Err(
+                CoreError::NotFound(_) | CoreError::Unauthenticated(_) | CoreError::Forbidden(_),
+            ) => return Ok(None),
+            Err(e) => return Err(e),
+        }
+    };
+    Ok(Some(
+        json!({ key: value, "collection": coll.name, "record": record }),
+    ))
+}

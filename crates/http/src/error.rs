@@ -137,13 +137,13 @@ impl ApiError {
         err
     }
 
-    /// Write the error in an app's style.
-    pub fn render(&self, style: ErrorStyle, request_id: Option<&str>) -> Response {
+    /// The error's JSON body in an app's style.
+    pub fn body(&self, style: ErrorStyle, request_id: Option<&str>) -> Value {
         let details: Option<Value> = (!self.details.is_empty()).then(|| match style {
             ErrorStyle::Object => object_details(&self.details),
             ErrorStyle::String => json!(self.details),
         });
-        let body = match style {
+        match style {
             ErrorStyle::Object => {
                 let mut error = json!({
                     "code": self.code.as_str(),
@@ -168,7 +168,12 @@ impl ApiError {
                 }
                 body
             }
-        };
+        }
+    }
+
+    /// Write the error in an app's style.
+    pub fn render(&self, style: ErrorStyle, request_id: Option<&str>) -> Response {
+        let body = self.body(style, request_id);
         let mut res = (self.status(), axum::Json(body)).into_response();
         if let Some(secs) = self.retry_after {
             res.headers_mut()

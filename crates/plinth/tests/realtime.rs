@@ -1,6 +1,7 @@
-//! Realtime over Server-Sent Events (`GET {base}/realtime`), through CloudDrift: a viewer
-//! receives the record and named events of changes they may see, in commit order, and
-//! not an alert meant for someone else; a refused change sends nothing. On both databases.
+//! Realtime over Server-Sent Events (`GET {base}/realtime`) and the WebSocket protocol
+//! (`GET {base}/realtime/ws`), through CloudDrift: a viewer receives the record and named
+//! events of changes they may see, in commit order, and not an alert meant for someone
+//! else; a refused change sends nothing. On both databases.
 
 mod common;
 
@@ -10,7 +11,10 @@ use common::{TestApp, TestEnv};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-both!(sse_delivers_what_the_subscriber_may_see);
+both!(
+    sse_delivers_what_the_subscriber_may_see,
+    websocket_protocol_delivers_what_the_caller_may_see
+);
 
 const API: &str = "/clouddrift/api/v1";
 
@@ -177,4 +181,130 @@ async fn sse_delivers_what_the_subscriber_may_see(env: TestEnv) {
         .await
         .expect("shutdown with open streams");
     drop((seen, emmas));
+}
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Send one JSON message.
+async fn ws_send(ws: &mut Ws, m: Value) {
+    use futures_util::SinkExt;
+    let text = tokio_tungstenite::tungstenite::Message::text(m.to_string());
+    ws.send(text).await.expect("sent");
+}
+
+/// The next JSON message (pings skipped); fails after 10 s.
+async fn ws_next(ws: &mut Ws) -> Value {
+    use futures_util::StreamExt;
+    loop {
+        let m = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("a message within 10 s")
+            .expect("socket open")
+            .expect("readable");
+        if let tokio_tungstenite::tungstenite::Message::Text(t) = m {
+            return serde_json::from_str(t.as_str()).expect("JSON");
+        }
+    }
+}
+
+async fn websocket_protocol_delivers_what_the_caller_may_see(env: TestEnv) {
+    let app = env.spawn(&["clouddrift"]).await;
+    let scanner = app.service_token("clouddrift", "SERVICE").await;
+    let (emma_id, _) = app
+        .user_token(
+            "clouddrift",
+            "emma@example.com",
+            "engineer",
+            json!({"name": "Emma"}),
+        )
+        .await;
+    let (vic_id, vic) = app
+        .user_token(
+            "clouddrift",
+            "vic@example.com",
+            "viewer",
+            json!({"name": "Vic"}),
+        )
+        .await;
+    let url = format!("{}{API}/realtime/ws", app.base.replacen("http", "ws", 1));
+    let (mut ws, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("connects");
+    // Errors come in the app's style; every request is answered by its id.
+    ws_send(
+        &mut ws,
+        json!({"type": "subscribe", "id": "bad", "collections": ["nope"]}),
+    )
+    .await;
+    let e = ws_next(&mut ws).await;
+    assert_eq!(e["type"], "error", "{e}");
+    assert_eq!(e["id"], "bad");
+    assert_eq!(e["error"]["success"], false, "{e}");
+    assert_eq!(e["error"]["error"]["code"], "VALIDATION_ERROR", "{e}");
+    ws_send(&mut ws, json!({"type": "auth", "token": "not-a-token"})).await;
+    assert_eq!(
+        ws_next(&mut ws).await["error"]["error"]["code"],
+        "UNAUTHENTICATED"
+    );
+    ws_send(&mut ws, json!({"type": "auth", "id": 1, "token": vic})).await;
+    assert_eq!(ws_next(&mut ws).await, json!({"type": "ack", "id": 1}));
+    let subscribe = json!({"type": "subscribe", "id": "s1", "collections": ["drifts", "alerts"], "events": ["drift:created"]});
+    ws_send(&mut ws, subscribe).await;
+    assert_eq!(ws_next(&mut ws).await, json!({"type": "ack", "id": "s1"}));
+
+    let body = json!({"title": "Open bucket", "resource_id": "r-1", "resource_type": "t", "severity": "warning"});
+    let d = app
+        .send(
+            Method::POST,
+            &format!("{API}/drifts"),
+            Some(&scanner),
+            Some(body),
+        )
+        .await;
+    let id = d.body["data"]["id"].as_str().expect("id").to_owned();
+    let m = ws_next(&mut ws).await;
+    assert_eq!(
+        (&m["type"], &m["subscription"], &m["name"]),
+        (&json!("event"), &json!("s1"), &json!("drift:created")),
+        "{m}"
+    );
+    assert_eq!(m["record"]["id"], id.as_str());
+    let m = ws_next(&mut ws).await;
+    assert_eq!(m["name"], "drifts:create", "{m}");
+    assert_eq!(m["action"], "create");
+    // An alert for Emma is not Vic's to see; his own is.
+    for user in [&emma_id, &vic_id] {
+        let alert = json!({"drift_id": id, "user_id": user, "title": "t", "message": "m", "severity": "info"});
+        let r = app
+            .send(
+                Method::POST,
+                &format!("{API}/alerts"),
+                Some(&scanner),
+                Some(alert),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let m = ws_next(&mut ws).await;
+    assert_eq!(m["name"], "alerts:create", "{m}");
+    assert_eq!(m["record"]["user_id"], vic_id.as_str(), "not Emma's: {m}");
+    // Unsubscribed: nothing more for s1; ping answers pong.
+    ws_send(&mut ws, json!({"type": "unsubscribe", "id": "s1"})).await;
+    assert_eq!(ws_next(&mut ws).await, json!({"type": "ack", "id": "s1"}));
+    let r = app
+        .send(
+            Method::DELETE,
+            &format!("{API}/drifts/{id}"),
+            Some(&scanner),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204);
+    ws_send(&mut ws, json!({"type": "ping", "id": 2})).await;
+    assert_eq!(ws_next(&mut ws).await, json!({"type": "pong", "id": 2}));
+    // Shutting down closes open sockets rather than waiting for them.
+    tokio::time::timeout(Duration::from_secs(10), app.stop())
+        .await
+        .expect("shutdown with an open socket");
 }

@@ -6,6 +6,7 @@ mod create;
 mod delete;
 mod list;
 mod realtime;
+mod realtime_ws;
 mod transition;
 mod update;
 mod view;
@@ -56,6 +57,7 @@ pub(crate) fn router(app: Arc<AppService>, trust_proxy: bool) -> Router {
             axum::routing::delete(auth::revoke_session),
         )
         .route("/realtime", get(realtime::sse))
+        .route("/realtime/ws", get(realtime_ws::upgrade))
         .route("/{collection}", get(list::handle).post(create::handle))
         .route(
             "/{collection}/{id}",

@@ -1,0 +1,182 @@
+//! `GET {base}/realtime/ws`: the realtime WebSocket, a small JSON protocol
+//! (docs/realtime.md). Client messages: `auth` (an access token), `subscribe` (an id, and
+//! collections and/or named events), `unsubscribe`, `ping`. The server answers each with
+//! `ack` (or `pong`), or `error` in the app's error style, and sends `event` messages for
+//! each subscription, each a view of its record by the caller.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::response::Response;
+use plinth_core::{Ctx, Event};
+use plinth_realtime::{event_name, message, Subscription};
+use serde_json::{json, Value as J};
+use tokio::sync::broadcast::error::RecvError;
+
+use super::App;
+use crate::error::{ApiError, ErrorCode};
+use crate::extract::{QueryPairs, ReqCtx};
+
+/// How often the server pings, so a dead peer is noticed.
+const PING_EVERY: Duration = Duration::from_secs(30);
+
+pub(crate) async fn upgrade(
+    app: App,
+    ReqCtx(mut ctx): ReqCtx,
+    QueryPairs(pairs): QueryPairs,
+    ws: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    if let Some((_, token)) = pairs.iter().find(|(k, _)| k == "token") {
+        ctx.caller = app.authenticate(&ctx, token.trim()).await?;
+    }
+    Ok(ws.on_upgrade(move |socket| Session::new(app, ctx).run(socket)))
+}
+
+/// One connection: its caller and subscriptions.
+struct Session {
+    app: App,
+    ctx: Ctx,
+    subs: HashMap<String, Subscription>,
+}
+
+impl Session {
+    fn new(app: App, ctx: Ctx) -> Self {
+        Session {
+            app,
+            ctx,
+            subs: HashMap::new(),
+        }
+    }
+
+    fn error(&self, id: &J, e: ApiError) -> J {
+        let style = self.app.manifest().errors;
+        json!({"type": "error", "id": id, "error": e.body(style, Some(&self.ctx.request_id))})
+    }
+
+    /// Answer one client message.
+    async fn handle(&mut self, text: &str) -> J {
+        let msg: J = match serde_json::from_str(text) {
+            Ok(m) => m,
+            Err(e) => {
+                let err = ApiError::new(ErrorCode::Validation, format!("Malformed JSON: {e}"));
+                return self.error(&J::Null, err);
+            }
+        };
+        let id = msg.get("id").cloned().unwrap_or(J::Null);
+        let ack = json!({"type": "ack", "id": id});
+        match msg.get("type").and_then(J::as_str) {
+            Some("ping") => json!({"type": "pong", "id": id}),
+            Some("auth") => {
+                let token = msg.get("token").and_then(J::as_str).unwrap_or_default();
+                match self.app.authenticate(&self.ctx, token).await {
+                    Ok(caller) => {
+                        self.ctx.caller = caller;
+                        ack
+                    }
+                    Err(e) => self.error(&id, e.into()),
+                }
+            }
+            Some("subscribe") => {
+                let Some(key) = id.as_str().filter(|s| !s.is_empty()) else {
+                    let err = ApiError::new(ErrorCode::Validation, "a subscription needs an `id`");
+                    return self.error(&id, err);
+                };
+                let list = |k: &str| {
+                    let names = msg.get(k).and_then(J::as_array).into_iter().flatten();
+                    names.filter_map(J::as_str).collect::<Vec<_>>().join(",")
+                };
+                let query = [
+                    ("collections".to_owned(), list("collections")),
+                    ("events".to_owned(), list("events")),
+                ];
+                match Subscription::from_query(&self.app, &query) {
+                    Ok(sub) => {
+                        self.subs.insert(key.to_owned(), sub);
+                        ack
+                    }
+                    Err(e) => self.error(&id, e.into()),
+                }
+            }
+            Some("unsubscribe") => match id.as_str().and_then(|k| self.subs.remove(k)) {
+                Some(_) => ack,
+                None => self.error(&id, ApiError::not_found("No such subscription")),
+            },
+            _ => {
+                let err = ApiError::new(
+                    ErrorCode::Validation,
+                    "`type` is auth, subscribe, unsubscribe or ping",
+                );
+                self.error(&id, err)
+            }
+        }
+    }
+
+    /// The `event` messages of `e`, one per subscription that wants it and may see it.
+    async fn deliver(&self, e: &Event) -> Vec<J> {
+        let wanting: Vec<&String> = self
+            .subs
+            .iter()
+            .filter(|(_, s)| s.wants(e))
+            .map(|(k, _)| k)
+            .collect();
+        if wanting.is_empty() {
+            return Vec::new();
+        }
+        let Ok(Some(m)) = message(&self.app, &self.ctx, e).await else {
+            return Vec::new();
+        };
+        wanting
+            .into_iter()
+            .map(|k| {
+                let mut out = json!({"type": "event", "subscription": k, "id": e.id.to_string(),
+                    "name": event_name(e)});
+                if let (Some(o), J::Object(fields)) = (out.as_object_mut(), &m) {
+                    o.extend(fields.clone());
+                }
+                out
+            })
+            .collect()
+    }
+
+    async fn run(mut self, mut socket: WebSocket) {
+        let mut events = self.app.subscribe();
+        let mut closing = self.app.closing();
+        let mut ping = tokio::time::interval(PING_EVERY);
+        ping.reset();
+        loop {
+            let out: Vec<J> = tokio::select! {
+                incoming = socket.recv() => match incoming {
+                    Some(Ok(Message::Text(text))) => vec![self.handle(text.as_str()).await],
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                    Some(Ok(_)) => continue,
+                },
+                e = events.recv() => match e {
+                    Ok(e) => self.deliver(&e).await,
+                    Err(RecvError::Lagged(missed)) => {
+                        let bye = json!({"type": "error", "error": {"code": "LAGGED", "missed": missed}});
+                        let _ = socket.send(Message::text(bye.to_string())).await;
+                        let _ = socket.send(Message::Close(None)).await;
+                        return;
+                    }
+                    Err(RecvError::Closed) => return,
+                },
+                () = async { let _ = closing.wait_for(|c| *c).await; } => {
+                    let _ = socket.send(Message::Close(None)).await;
+                    return;
+                }
+                _ = ping.tick() => {
+                    if socket.send(Message::Ping(Default::default())).await.is_err() {
+                        return;
+                    }
+                    continue;
+                }
+            };
+            for m in out {
+                if socket.send(Message::text(m.to_string())).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}

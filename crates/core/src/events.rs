@@ -59,6 +59,84 @@ pub(crate) fn channel() -> broadcast::Sender<Event> {
     broadcast::channel(BUFFER).0
 }
 
+/// An event as it crosses between nodes (a `NOTIFY` payload, well under its 8000 bytes).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Wire {
+    id: Uuid,
+    op: Option<String>,
+    topic: String,
+    collection: String,
+    record_id: Uuid,
+}
+
+impl From<&Event> for Wire {
+    fn from(e: &Event) -> Self {
+        Wire {
+            id: e.id,
+            op: e.op.map(|o| o.as_str().to_owned()),
+            topic: e.topic.to_string(),
+            collection: e.collection.to_string(),
+            record_id: e.record_id,
+        }
+    }
+}
+
+impl Wire {
+    fn event(self) -> Event {
+        let op = match self.op.as_deref() {
+            Some("create") => Some(RecordOp::Created),
+            Some("update") => Some(RecordOp::Updated),
+            Some("delete") => Some(RecordOp::Deleted),
+            _ => None,
+        };
+        Event {
+            id: self.id,
+            op,
+            topic: self.topic.into(),
+            collection: self.collection.into(),
+            record_id: self.record_id,
+        }
+    }
+}
+
+/// On a database several nodes may share (PostgreSQL), events go out through it and come
+/// back, from every node, through a listener into `local`: the sender of payloads to
+/// notify, drained in order and in batches by one task. `None` on SQLite (one node: events
+/// go straight to `local`).
+pub(crate) async fn bus(
+    store: &plinth_store::Store,
+    local: &broadcast::Sender<Event>,
+) -> Result<Option<tokio::sync::mpsc::UnboundedSender<String>>, StoreError> {
+    let Some(mut incoming) = store.listen().await? else {
+        return Ok(None);
+    };
+    let local = local.clone();
+    tokio::spawn(async move {
+        while let Some(payload) = incoming.recv().await {
+            if let Ok(w) = serde_json::from_str::<Wire>(&payload) {
+                let _ = local.send(w.event());
+            }
+        }
+    });
+    let (tx, mut outgoing) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let store = store.clone();
+    tokio::spawn(async move {
+        while let Some(first) = outgoing.recv().await {
+            let mut batch = vec![first];
+            while batch.len() < 500 {
+                match outgoing.try_recv() {
+                    Ok(p) => batch.push(p),
+                    Err(_) => break,
+                }
+            }
+            if let Err(e) = store.notify(&batch).await {
+                tracing::warn!(error = %e, lost = batch.len(), "events not sent to other nodes");
+            }
+        }
+    });
+    Ok(Some(tx))
+}
+
 impl AppService {
     /// Receive the app's committed changes from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
@@ -76,6 +154,27 @@ impl AppService {
         self.closing.send_replace(true);
     }
 
+    /// Send a committed change on: through the database to every node, or straight to
+    /// this node's subscribers.
+    fn publish(&self, e: Event) {
+        match &self.bus {
+            Some(bus) => {
+                if let Ok(payload) = serde_json::to_string(&Wire::from(&e)) {
+                    let _ = bus.send(payload);
+                }
+            }
+            // No receiver left is fine: nobody is listening.
+            None => {
+                let _ = self.events.send(e);
+            }
+        }
+    }
+
+    /// Whether anyone may be listening (on a shared database: some node might be).
+    fn heard(&self) -> bool {
+        self.bus.is_some() || self.events.receiver_count() > 0
+    }
+
     /// Apply `unit`, then announce the outbox rows it wrote.
     pub(crate) async fn commit(
         &self,
@@ -83,7 +182,7 @@ impl AppService {
         unit: WriteUnit,
     ) -> Result<Vec<StepOut>, StoreError> {
         let outs = self.store.apply(ctx, unit).await?;
-        if self.events.receiver_count() > 0 {
+        if self.heard() {
             if let Some(outbox) = self.any_collection("_plinth_outbox") {
                 let shape = outbox.table.shape();
                 let rows = outs.iter().filter_map(|o| match o {
@@ -92,8 +191,7 @@ impl AppService {
                 });
                 for r in rows.flatten().filter(|r| Arc::ptr_eq(r.shape(), shape)) {
                     if let Some(e) = named_event(r) {
-                        // No receiver left is fine: nobody is listening.
-                        let _ = self.events.send(e);
+                        self.publish(e);
                     }
                 }
             }
@@ -103,10 +201,10 @@ impl AppService {
 
     /// Announce a record event (after its unit committed).
     pub(crate) fn announce(&self, collection: &str, id: Uuid, op: RecordOp) {
-        if self.events.receiver_count() == 0 {
+        if !self.heard() {
             return;
         }
-        let _ = self.events.send(Event {
+        self.publish(Event {
             id: Uuid::now_v7(),
             op: Some(op),
             topic: "".into(),

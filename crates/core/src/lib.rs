@@ -65,6 +65,8 @@ pub struct AppService {
     events: tokio::sync::broadcast::Sender<Event>,
     /// Set at shutdown: open realtime streams end.
     closing: tokio::sync::watch::Sender<bool>,
+    /// Payloads to notify other nodes of, on a shared database (`events::bus`).
+    bus: Option<tokio::sync::mpsc::UnboundedSender<String>>,
 }
 
 impl AppService {
@@ -99,9 +101,12 @@ impl AppService {
             access::check(&validator, name, def).map_err(StoreError::Config)?;
         }
         let aggregates = aggregate::compile(&schema, &validator)?;
+        let events = events::channel();
+        let bus = events::bus(&store, &events).await?;
         Ok(AppService {
             aggregates,
-            events: events::channel(),
+            events,
+            bus,
             closing: tokio::sync::watch::Sender::new(false),
             name: manifest.name.as_str().into(),
             validator,

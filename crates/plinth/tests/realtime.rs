@@ -308,3 +308,48 @@ async fn websocket_protocol_delivers_what_the_caller_may_see(env: TestEnv) {
         .await
         .expect("shutdown with an open socket");
 }
+
+/// Two `plinth` nodes on one PostgreSQL: a change made through one reaches subscribers on
+/// the other (PostgreSQL only: SQLite is one node).
+#[tokio::test]
+async fn two_nodes_share_events_on_postgres() {
+    let Some(env) = TestEnv::new(common::Backend::Postgres) else {
+        return;
+    };
+    let config = env.config(&[("clouddrift", None)]);
+    let a = env.start(&config).await.expect("node A starts");
+    let b = env.start(&config).await.expect("node B starts");
+    assert_ne!(a.base, b.base);
+    let scanner = a.service_token("clouddrift", "SERVICE").await;
+    let (_, vic) = a
+        .user_token(
+            "clouddrift",
+            "vic@example.com",
+            "viewer",
+            json!({"name": "Vic"}),
+        )
+        .await;
+    let mut on_b = Stream::open(&b, "/realtime?collections=drifts", Some(&vic)).await;
+    let mut on_a = Stream::open(&a, "/realtime?collections=drifts", Some(&vic)).await;
+    let body = json!({"title": "Open bucket", "resource_id": "r-1", "resource_type": "t", "severity": "info"});
+    let d = a
+        .send(
+            Method::POST,
+            &format!("{API}/drifts"),
+            Some(&scanner),
+            Some(body),
+        )
+        .await;
+    assert_eq!(d.status, 201, "{}", d.body);
+    for stream in [&mut on_b, &mut on_a] {
+        let (name, m) = stream.next().await;
+        assert_eq!(name, "drifts:create");
+        assert_eq!(m["record"]["id"], d.body["data"]["id"]);
+    }
+    tokio::time::timeout(Duration::from_secs(10), async {
+        a.stop().await;
+        b.stop().await;
+    })
+    .await
+    .expect("both stop");
+}

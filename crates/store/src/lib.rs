@@ -16,6 +16,7 @@ mod expand;
 mod filter;
 mod from_record;
 mod migrate;
+mod notify;
 mod postgres;
 mod sqlite;
 mod table;

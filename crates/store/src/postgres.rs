@@ -27,8 +27,10 @@ const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// A pool of connections to one schema.
 pub(crate) struct PgDb {
-    pool: Pool,
-    schema: String,
+    pub(crate) pool: Pool,
+    pub(crate) schema: String,
+    /// How to connect, for the connection that listens for other nodes' events.
+    pub(crate) config: Box<tokio_postgres::Config>,
 }
 
 /// The session-level advisory lock that serialises schema changes to one app schema across
@@ -162,7 +164,7 @@ impl PgDb {
             "-c search_path={schema} -c client_min_messages=warning"
         ));
         let mgr = Manager::from_config(
-            cfg,
+            cfg.clone(),
             NoTls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
@@ -182,6 +184,7 @@ impl PgDb {
         let db = PgDb {
             pool,
             schema: schema.to_owned(),
+            config: Box::new(cfg),
         };
         // Under the lock: two nodes creating the schema at once can both miss it and one
         // then fails on the catalog's unique index.

@@ -12,6 +12,7 @@ mod openapi_aggregates;
 mod openapi_auth;
 mod ops;
 mod respond;
+mod socketio;
 
 use std::sync::Arc;
 
@@ -54,5 +55,12 @@ pub fn listener_router(mounts: &[Mount], options: &HttpOptions) -> Router {
         router = router.fallback(|| async { ApiError::not_found("No such route") });
     }
     let apps = mounts.iter().map(|m| m.app.clone()).collect();
-    layers::wrap(router.merge(ops::router(apps)), options)
+    let mut router = router.merge(ops::router(apps));
+    // Socket.IO answers at the app's mount (`/clouddrift/socket.io/`, or `/socket.io/` at
+    // the root), where the seeds' clients look for it, not under the API base.
+    for m in mounts {
+        let path = format!("{}/socket.io", m.prefix.trim_end_matches('/'));
+        router = router.layer(socketio::layer(m.app.clone(), path));
+    }
+    layers::wrap(router, options)
 }

@@ -13,7 +13,7 @@ use serde_json::{json, Value as J};
 pub struct Subscription {
     /// Collections whose record events (create, update, delete) it wants.
     pub collections: Vec<String>,
-    /// Named events it wants (`drift:approved`).
+    /// Named events it wants (`drift:approved`; `*`: all).
     pub events: Vec<String>,
 }
 
@@ -49,7 +49,7 @@ impl Subscription {
                 }
                 "events" => {
                     for e in names(raw) {
-                        match plinth_manifest::is_topic(&e) {
+                        match e == "*" || plinth_manifest::is_topic(&e) {
                             true => sub.events.push(e),
                             false => details.push(FieldError::new(
                                 "events",
@@ -79,7 +79,7 @@ impl Subscription {
     pub fn wants(&self, e: &Event) -> bool {
         match e.op {
             Some(_) => self.collections.iter().any(|c| **c == *e.collection),
-            None => self.events.iter().any(|t| **t == *e.topic),
+            None => self.events.iter().any(|t| t == "*" || **t == *e.topic),
         }
     }
 }

@@ -1,0 +1,158 @@
+//! Socket.IO at `<mount>/socket.io/` (socketioxide), so the seeds' `socket.io-client`
+//! connects unchanged: `io(url, {auth: {token}})`. A connected socket receives every named
+//! event of the app (`drift:created`, `drift:approved`, ...) it may see, emitted under the
+//! event's name with `{event, collection, record}`; `subscribe` / `unsubscribe` messages
+//! (`{collections, events}`, acknowledged) change what it receives. Every message passes
+//! the caller's view rule, as for SSE and the WebSocket (docs/realtime.md).
+
+use std::sync::{Arc, Mutex};
+
+use plinth_core::{AppService, Ctx};
+use plinth_realtime::{event_name, message, Subscription};
+use serde_json::{json, Value as J};
+use socketioxide::extract::{AckSender, Data, SocketRef, TryData};
+use socketioxide::layer::SocketIoLayer;
+use socketioxide::SocketIo;
+use tokio::sync::broadcast::error::RecvError;
+
+/// A socket's caller and what it receives.
+struct State {
+    ctx: Ctx,
+    sub: Mutex<Subscription>,
+}
+
+/// Why a connection is refused (sent to the client as `connect_error`).
+#[derive(Debug)]
+struct Refused(String);
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The Socket.IO layer of `app` answering at `path` (`<mount>/socket.io`), and its task
+/// that delivers the app's events to connected sockets.
+pub(crate) fn layer(app: Arc<AppService>, path: String) -> SocketIoLayer {
+    let (layer, io) = SocketIo::builder().req_path(path).build_layer();
+    let auth_app = app.clone();
+    let authenticate = move |s: SocketRef, TryData(auth): TryData<J>| {
+        let app = auth_app.clone();
+        async move {
+            let mut ctx = Ctx::new(
+                app.name().clone(),
+                s.id.to_string(),
+                plinth_core::Caller::Anonymous,
+            );
+            let token = auth
+                .ok()
+                .and_then(|a| a.get("token")?.as_str().map(str::to_owned));
+            if let Some(token) = token {
+                ctx.caller = app
+                    .authenticate(&ctx, token.trim())
+                    .await
+                    .map_err(|e| Refused(e.to_string()))?;
+            }
+            let all = Subscription {
+                collections: Vec::new(),
+                events: vec!["*".to_owned()],
+            };
+            let state = Arc::new(State {
+                ctx,
+                sub: Mutex::new(all),
+            });
+            s.extensions.insert(state);
+            Ok::<(), Refused>(())
+        }
+    };
+    let msg_app = app.clone();
+    let on_connect = move |s: SocketRef| {
+        let app = msg_app.clone();
+        async move {
+            for (name, add) in [("subscribe", true), ("unsubscribe", false)] {
+                let app = app.clone();
+                s.on(
+                    name,
+                    move |s: SocketRef, Data(body): Data<J>, ack: AckSender| {
+                        let app = app.clone();
+                        async move {
+                            let answer = change(&app, &s, &body, add);
+                            let _ = ack.send(&answer);
+                        }
+                    },
+                );
+            }
+        }
+    };
+    io.ns(
+        "/",
+        socketioxide::handler::ConnectHandler::with(on_connect, authenticate),
+    );
+    tokio::spawn(deliver(app, io));
+    layer
+}
+
+/// Apply a `subscribe` or `unsubscribe` message; the acknowledgement.
+fn change(app: &AppService, s: &SocketRef, body: &J, add: bool) -> J {
+    let Some(state) = s.extensions.get::<Arc<State>>() else {
+        return json!({"ok": false});
+    };
+    let list = |k: &str| {
+        let names = body.get(k).and_then(J::as_array).into_iter().flatten();
+        names.filter_map(J::as_str).collect::<Vec<_>>().join(",")
+    };
+    let query = [
+        ("collections".to_owned(), list("collections")),
+        ("events".to_owned(), list("events")),
+    ];
+    let asked = match Subscription::from_query(app, &query) {
+        Ok(sub) => sub,
+        Err(e) => return json!({"ok": false, "error": e.details}),
+    };
+    let Ok(mut sub) = state.sub.lock() else {
+        return json!({"ok": false});
+    };
+    if add {
+        sub.collections.extend(asked.collections);
+        sub.events.extend(asked.events);
+    } else {
+        sub.collections.retain(|c| !asked.collections.contains(c));
+        sub.events.retain(|e| !asked.events.contains(e));
+    }
+    json!({"ok": true, "collections": sub.collections, "events": sub.events})
+}
+
+/// Send each committed change to every socket that wants it and may see it.
+async fn deliver(app: Arc<AppService>, io: SocketIo) {
+    let mut events = app.subscribe();
+    let mut closing = app.closing();
+    loop {
+        let e = tokio::select! {
+            e = events.recv() => e,
+            _ = closing.changed() => {
+                io.close().await;
+                return;
+            }
+        };
+        let e = match e {
+            Ok(e) => e,
+            Err(RecvError::Lagged(missed)) => {
+                tracing::warn!(missed, "socket.io: events dropped (slow delivery)");
+                continue;
+            }
+            Err(RecvError::Closed) => return,
+        };
+        for s in io.sockets() {
+            let Some(state) = s.extensions.get::<Arc<State>>() else {
+                continue;
+            };
+            let wants = state.sub.lock().map(|sub| sub.wants(&e)).unwrap_or(false);
+            if !wants {
+                continue;
+            }
+            if let Ok(Some(m)) = message(&app, &state.ctx, &e).await {
+                let _ = s.emit(event_name(&e), &m);
+            }
+        }
+    }
+}

@@ -21,6 +21,8 @@ pub enum Caller {
         role: String,
         /// The session the access token belongs to (logout revokes it).
         session: Option<Uuid>,
+        /// When the access token expires (seconds since the epoch), if it does.
+        expires: Option<i64>,
     },
     /// A machine caller with a service token.
     Service {

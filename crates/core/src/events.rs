@@ -54,9 +54,37 @@ pub struct Event {
     pub record_id: Uuid,
 }
 
-/// The sending side, created with the app.
-pub(crate) fn channel() -> broadcast::Sender<Event> {
-    broadcast::channel(BUFFER).0
+/// Recent events kept for clients that reconnect (`Last-Event-ID`).
+pub(crate) const RECENT: usize = 10_000;
+
+/// The name of the internal event that ends the streams of a revoked session.
+pub const SESSION_REVOKED: &str = "_plinth:session-revoked";
+
+/// An app's events on this node: the live channel and the most recent ones.
+pub(crate) struct Hub {
+    tx: broadcast::Sender<Event>,
+    recent: std::sync::Mutex<std::collections::VecDeque<Event>>,
+}
+
+impl Hub {
+    pub(crate) fn new() -> Arc<Hub> {
+        Arc::new(Hub {
+            tx: broadcast::channel(BUFFER).0,
+            recent: std::sync::Mutex::new(std::collections::VecDeque::with_capacity(RECENT)),
+        })
+    }
+
+    /// Keep the event for resumers, then send it live (in this order, so a resumer that
+    /// subscribes and then reads the recent ones misses nothing).
+    fn deliver(&self, e: Event) {
+        if let Ok(mut recent) = self.recent.lock() {
+            if recent.len() == RECENT {
+                recent.pop_front();
+            }
+            recent.push_back(e.clone());
+        }
+        let _ = self.tx.send(e);
+    }
 }
 
 /// An event as it crosses between nodes (a `NOTIFY` payload, well under its 8000 bytes).
@@ -105,7 +133,7 @@ impl Wire {
 /// go straight to `local`).
 pub(crate) async fn bus(
     store: &plinth_store::Store,
-    local: &broadcast::Sender<Event>,
+    local: &Arc<Hub>,
 ) -> Result<Option<tokio::sync::mpsc::UnboundedSender<String>>, StoreError> {
     let Some(mut incoming) = store.listen().await? else {
         return Ok(None);
@@ -114,7 +142,7 @@ pub(crate) async fn bus(
     tokio::spawn(async move {
         while let Some(payload) = incoming.recv().await {
             if let Ok(w) = serde_json::from_str::<Wire>(&payload) {
-                let _ = local.send(w.event());
+                local.deliver(w.event());
             }
         }
     });
@@ -140,7 +168,53 @@ pub(crate) async fn bus(
 impl AppService {
     /// Receive the app's committed changes from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.events.subscribe()
+        self.events.tx.subscribe()
+    }
+
+    /// Receive the changes after event `last` (those still kept, then live ones), or `None`
+    /// when `last` is no longer among the recent events (the client must reload).
+    pub fn resume(&self, last: Uuid) -> Option<(Vec<Event>, broadcast::Receiver<Event>)> {
+        let rx = self.events.tx.subscribe();
+        let recent = self.events.recent.lock().ok()?;
+        let at = recent.iter().position(|e| e.id == last)?;
+        Some((recent.iter().skip(at + 1).cloned().collect(), rx))
+    }
+
+    /// Apply a unit that may revoke sessions or service tokens, then announce each one it
+    /// revoked (the rows it returns with `revoked_at` set), so their streams end.
+    pub(crate) async fn apply_revoking(
+        &self,
+        ctx: &Ctx,
+        unit: WriteUnit,
+    ) -> Result<Vec<StepOut>, StoreError> {
+        let outs = self.store.apply(ctx, unit).await?;
+        let rows = outs.iter().filter_map(|o| match o {
+            StepOut::Rows(rows) => Some(rows),
+            StepOut::Count(_) => None,
+        });
+        for r in rows.flatten() {
+            let revoked = r.get("revoked_at").is_some_and(|v| !v.is_null());
+            if let Some(id) = r
+                .id()
+                .and_then(|s| Uuid::parse_str(s).ok())
+                .filter(|_| revoked)
+            {
+                self.announce_revoked(id);
+            }
+        }
+        Ok(outs)
+    }
+
+    /// Announce that session or service token `id` was revoked: streams signed in with it
+    /// end.
+    fn announce_revoked(&self, id: Uuid) {
+        self.publish(Event {
+            id: Uuid::now_v7(),
+            op: None,
+            topic: SESSION_REVOKED.into(),
+            collection: "_plinth_sessions".into(),
+            record_id: id,
+        });
     }
 
     /// Becomes true when the server shuts down, so open streams can end (a graceful
@@ -163,16 +237,13 @@ impl AppService {
                     let _ = bus.send(payload);
                 }
             }
-            // No receiver left is fine: nobody is listening.
-            None => {
-                let _ = self.events.send(e);
-            }
+            None => self.events.deliver(e),
         }
     }
 
     /// Whether anyone may be listening (on a shared database: some node might be).
     fn heard(&self) -> bool {
-        self.bus.is_some() || self.events.receiver_count() > 0
+        self.bus.is_some() || self.events.tx.receiver_count() > 0
     }
 
     /// Apply `unit`, then announce the outbox rows it wrote.

@@ -34,7 +34,7 @@ pub use auth::{SignedIn, SERVICE_TOKEN_PREFIX};
 pub use collection::CollectionHandle;
 pub use demo::DemoError;
 pub use error::CoreError;
-pub use events::{Event, RecordOp};
+pub use events::{Event, RecordOp, SESSION_REVOKED};
 pub use limits::{Group, Limit, Limits};
 pub use plinth_records::Record;
 pub use plinth_store::Page;
@@ -62,7 +62,7 @@ pub struct AppService {
     /// Named aggregates by path.
     aggregates: IndexMap<String, aggregate::CompiledAggregate>,
     /// Committed changes, for realtime (docs/realtime.md).
-    events: tokio::sync::broadcast::Sender<Event>,
+    events: std::sync::Arc<events::Hub>,
     /// Set at shutdown: open realtime streams end.
     closing: tokio::sync::watch::Sender<bool>,
     /// Payloads to notify other nodes of, on a shared database (`events::bus`).
@@ -101,7 +101,7 @@ impl AppService {
             access::check(&validator, name, def).map_err(StoreError::Config)?;
         }
         let aggregates = aggregate::compile(&schema, &validator)?;
-        let events = events::channel();
+        let events = events::Hub::new();
         let bus = events::bus(&store, &events).await?;
         Ok(AppService {
             aggregates,

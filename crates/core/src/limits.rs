@@ -177,6 +177,7 @@ mod tests {
             id,
             role: "USER".into(),
             session: None,
+            expires: None,
         };
         assert_eq!(key(Group::Api, &user, "10.0.0.1"), format!("api:user:{id}"));
         assert_eq!(key(Group::Auth, &user, "10.0.0.1"), "auth:ip:10.0.0.1");

@@ -8,7 +8,7 @@
 use std::sync::{Arc, Mutex};
 
 use plinth_core::{AppService, Ctx};
-use plinth_realtime::{event_name, message, Subscription};
+use plinth_realtime::{ends, event_name, expires_in, message, Subscription};
 use serde_json::{json, Value as J};
 use socketioxide::extract::{AckSender, Data, SocketRef, TryData};
 use socketioxide::layer::SocketIoLayer;
@@ -126,12 +126,27 @@ fn change(app: &AppService, s: &SocketRef, body: &J, add: bool) -> J {
 async fn deliver(app: Arc<AppService>, io: SocketIo) {
     let mut events = app.subscribe();
     let mut closing = app.closing();
+    let mut expiry_check = tokio::time::interval(std::time::Duration::from_secs(5));
     loop {
         let e = tokio::select! {
             e = events.recv() => e,
             _ = closing.changed() => {
                 io.close().await;
                 return;
+            }
+            _ = expiry_check.tick() => {
+                // Sockets whose access token has expired are disconnected.
+                for s in io.sockets() {
+                    let expired = s
+                        .extensions
+                        .get::<Arc<State>>()
+                        .and_then(|st| expires_in(&st.ctx))
+                        .is_some_and(|left| left.is_zero());
+                    if expired {
+                        let _ = s.disconnect();
+                    }
+                }
+                continue;
             }
         };
         let e = match e {
@@ -146,6 +161,10 @@ async fn deliver(app: Arc<AppService>, io: SocketIo) {
             let Some(state) = s.extensions.get::<Arc<State>>() else {
                 continue;
             };
+            if ends(&state.ctx, &e) {
+                let _ = s.disconnect();
+                continue;
+            }
             let wants = state.sub.lock().map(|sub| sub.wants(&e)).unwrap_or(false);
             if !wants {
                 continue;

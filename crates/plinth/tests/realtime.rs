@@ -13,7 +13,8 @@ use serde_json::{json, Value};
 
 both!(
     sse_delivers_what_the_subscriber_may_see,
-    websocket_protocol_delivers_what_the_caller_may_see
+    websocket_protocol_delivers_what_the_caller_may_see,
+    sse_resumes_and_ends_with_its_session
 );
 
 const API: &str = "/clouddrift/api/v1";
@@ -27,9 +28,17 @@ struct Stream {
 impl Stream {
     /// Open `path` (under the app's API) with an optional bearer token.
     async fn open(app: &TestApp, path: &str, token: Option<&str>) -> Stream {
+        Self::resume(app, path, token, None).await
+    }
+
+    /// Open `path`, resuming after event `last` (`Last-Event-ID`) when given.
+    async fn resume(app: &TestApp, path: &str, token: Option<&str>, last: Option<&str>) -> Stream {
         let mut req = app.client.get(format!("{}{API}{path}", app.base));
         if let Some(t) = token {
             req = req.header("authorization", format!("Bearer {t}"));
+        }
+        if let Some(id) = last {
+            req = req.header("last-event-id", id);
         }
         let res = req.send().await.expect("stream opens");
         assert_eq!(res.status(), 200);
@@ -46,21 +55,37 @@ impl Stream {
 
     /// The next event: (name, data), skipping keep-alive comments; fails after 10 s.
     async fn next(&mut self) -> (String, Value) {
+        let (name, data, _) = self.next_with_id().await;
+        (name, data)
+    }
+
+    /// Whether the server ended the stream (within 10 s).
+    async fn ended(&mut self) -> bool {
+        let chunk = tokio::time::timeout(Duration::from_secs(10), self.res.chunk())
+            .await
+            .expect("the end within 10 s");
+        matches!(chunk, Ok(None))
+    }
+
+    /// The next event with its id.
+    async fn next_with_id(&mut self) -> (String, Value, String) {
         loop {
             if let Some(end) = self.buf.find("\n\n") {
                 let block: String = self.buf.drain(..end + 2).collect();
-                let (mut name, mut data) = (String::new(), String::new());
+                let (mut name, mut data, mut id) = (String::new(), String::new(), String::new());
                 for line in block.lines() {
                     if let Some(v) = line.strip_prefix("event:") {
                         name = v.trim().to_owned();
                     } else if let Some(v) = line.strip_prefix("data:") {
                         data.push_str(v.trim());
+                    } else if let Some(v) = line.strip_prefix("id:") {
+                        id = v.trim().to_owned();
                     }
                 }
                 if name.is_empty() && data.is_empty() {
                     continue;
                 }
-                return (name, serde_json::from_str(&data).expect("JSON data"));
+                return (name, serde_json::from_str(&data).expect("JSON data"), id);
             }
             let chunk = tokio::time::timeout(Duration::from_secs(10), self.res.chunk())
                 .await
@@ -352,4 +377,96 @@ async fn two_nodes_share_events_on_postgres() {
     })
     .await
     .expect("both stop");
+}
+
+/// Resuming after a drop (`Last-Event-ID`): what was missed comes first, then live events;
+/// an id no longer kept is said so. A stream ends when its session is revoked (logout)
+/// and when its access token expires.
+async fn sse_resumes_and_ends_with_its_session(env: TestEnv) {
+    let mut config = env.config(&[("clouddrift", None)]);
+    let secret = "a-test-secret-of-enough-length-0123456789";
+    if let Some(app) = config.apps.get_mut("clouddrift") {
+        app.token_secret = Some(secret.to_owned().into());
+    }
+    let app = env.start(&config).await.expect("starts");
+    let scanner = app.service_token("clouddrift", "SERVICE").await;
+    let (vic_id, vic) = app
+        .user_token(
+            "clouddrift",
+            "vic@example.com",
+            "viewer",
+            json!({"name": "Vic"}),
+        )
+        .await;
+    let drift = |n: u32| {
+        let body = json!({"title": format!("Drift {n}"), "resource_id": format!("r-{n}"), "resource_type": "t", "severity": "info"});
+        let (app, scanner) = (&app, &scanner);
+        async move {
+            let r = app
+                .send(
+                    Method::POST,
+                    &format!("{API}/drifts"),
+                    Some(scanner),
+                    Some(body),
+                )
+                .await;
+            assert_eq!(r.status, 201, "{}", r.body);
+        }
+    };
+    let path = "/realtime?collections=drifts";
+    let mut first = Stream::open(&app, path, Some(&vic)).await;
+    drift(1).await;
+    let (_, m, seen) = first.next_with_id().await;
+    assert_eq!(m["record"]["title"], "Drift 1");
+    drop(first);
+    // While away: two drifts. Back with the last id: both, in order, then live ones.
+    drift(2).await;
+    drift(3).await;
+    let mut back = Stream::resume(&app, path, Some(&vic), Some(&seen)).await;
+    for n in [2, 3] {
+        assert_eq!(back.next().await.1["record"]["title"], format!("Drift {n}"));
+    }
+    drift(4).await;
+    assert_eq!(back.next().await.1["record"]["title"], "Drift 4");
+    // An id the app no longer keeps (or never sent): said so, then live.
+    let unknown = uuid::Uuid::now_v7().to_string();
+    let mut lost = Stream::resume(&app, path, Some(&vic), Some(&unknown)).await;
+    let (name, m) = lost.next().await;
+    assert_eq!(
+        (name.as_str(), &m["error"]),
+        ("error", &json!("resume_window_passed"))
+    );
+    // Logout revokes the session: its stream ends.
+    let r = app
+        .send(
+            Method::POST,
+            &format!("{API}/auth/logout"),
+            Some(&vic),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let (name, m) = back.next().await;
+    assert_eq!((name.as_str(), &m["error"]), ("error", &json!("revoked")));
+    assert!(back.ended().await);
+    // A token that expires in a second: the stream ends with it.
+    let keys = plinth_auth::TokenKeys::new(
+        "clouddrift",
+        secret.to_owned().into(),
+        Duration::from_secs(1),
+    );
+    let vic_uuid = uuid::Uuid::parse_str(&vic_id).expect("uuid");
+    let now = chrono::Utc::now().timestamp();
+    let short = keys
+        .issue(vic_uuid, "viewer", uuid::Uuid::now_v7(), now)
+        .expect("token");
+    let mut brief = Stream::open(&app, path, Some(&short)).await;
+    let (name, m) = brief.next().await;
+    assert_eq!(
+        (name.as_str(), &m["error"]),
+        ("error", &json!("token_expired"))
+    );
+    assert!(brief.ended().await);
+    drop((back, lost));
+    app.stop().await;
 }

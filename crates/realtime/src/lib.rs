@@ -4,7 +4,9 @@
 //! fields stay out as in any response). Transports (SSE, WebSocket) live in the HTTP crate
 //! and call these.
 
-use plinth_core::{AppService, CoreError, Ctx, Event, RecordOp};
+use std::time::Duration;
+
+use plinth_core::{AppService, Caller, CoreError, Ctx, Event, RecordOp, SESSION_REVOKED};
 use plinth_records::{FieldError, ValidationError};
 use serde_json::{json, Value as J};
 
@@ -123,4 +125,36 @@ pub async fn message(app: &AppService, ctx: &Ctx, event: &Event) -> Result<Optio
     Ok(Some(
         json!({ key: value, "collection": coll.name, "record": record }),
     ))
+}
+
+/// Whether `e` ends the streams of `ctx`'s caller: their session (or service token) was
+/// revoked.
+pub fn ends(ctx: &Ctx, e: &Event) -> bool {
+    if &*e.topic != SESSION_REVOKED {
+        return false;
+    }
+    match &ctx.caller {
+        Caller::User {
+            session: Some(s), ..
+        } => *s == e.record_id,
+        Caller::Service { id, .. } => *id == e.record_id,
+        _ => false,
+    }
+}
+
+/// How long from now until the caller's access token expires, when it does: a stream
+/// signed in with it ends then (the client reconnects with a fresh token).
+pub fn expires_in(ctx: &Ctx) -> Option<Duration> {
+    match &ctx.caller {
+        Caller::User {
+            expires: Some(exp), ..
+        } => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            let left = u64::try_from(*exp).unwrap_or(0).saturating_sub(now);
+            Some(Duration::from_secs(left))
+        }
+        _ => None,
+    }
 }

@@ -134,7 +134,7 @@ impl AppService {
             });
         }
         unit.push(self.stamp_step(ctx, self.sessions()?, &Filter::And(others), "revoked_at"));
-        self.store.apply(ctx, unit).await?;
+        self.apply_revoking(ctx, unit).await?;
         Ok(())
     }
 }

@@ -82,7 +82,11 @@ impl AppService {
             self.stamp_step(ctx, coll, filter, column)
                 .expect_one(plinth_store::Miss::NotFound),
         );
-        match self.store.apply(ctx, unit).await.map_err(CoreError::from) {
+        match self
+            .apply_revoking(ctx, unit)
+            .await
+            .map_err(CoreError::from)
+        {
             Err(CoreError::NotFound(_)) => Err(CoreError::NotFound(not_found.into())),
             other => other.map(drop),
         }
@@ -248,6 +252,7 @@ impl AppService {
             id: claims.sub,
             role: claims.role,
             session: Some(claims.sid),
+            expires: Some(claims.exp),
         })
     }
 

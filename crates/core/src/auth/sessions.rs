@@ -157,7 +157,7 @@ impl AppService {
     ) -> Result<(), CoreError> {
         let mut unit = WriteUnit::new();
         unit.push(self.stamp_step(ctx, sessions, filter, "revoked_at"));
-        self.store.apply(ctx, unit).await?;
+        self.apply_revoking(ctx, unit).await?;
         Ok(())
     }
 }

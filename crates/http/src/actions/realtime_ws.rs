@@ -10,7 +10,7 @@ use std::time::Duration;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use plinth_core::{Ctx, Event};
-use plinth_realtime::{event_name, message, Subscription};
+use plinth_realtime::{ends, event_name, expires_in, message, Subscription};
 use serde_json::{json, Value as J};
 use tokio::sync::broadcast::error::RecvError;
 
@@ -38,6 +38,10 @@ struct Session {
     app: App,
     ctx: Ctx,
     subs: HashMap<String, Subscription>,
+    /// Missed events a resumed subscription still has to get (`after`), and the ids of
+    /// those sent, so the live copies are skipped.
+    backlog: Vec<J>,
+    replayed: std::collections::HashSet<uuid::Uuid>,
 }
 
 impl Session {
@@ -46,6 +50,8 @@ impl Session {
             app,
             ctx,
             subs: HashMap::new(),
+            backlog: Vec::new(),
+            replayed: std::collections::HashSet::new(),
         }
     }
 
@@ -90,13 +96,31 @@ impl Session {
                     ("collections".to_owned(), list("collections")),
                     ("events".to_owned(), list("events")),
                 ];
-                match Subscription::from_query(&self.app, &query) {
-                    Ok(sub) => {
-                        self.subs.insert(key.to_owned(), sub);
-                        ack
+                let sub = match Subscription::from_query(&self.app, &query) {
+                    Ok(sub) => sub,
+                    Err(e) => return self.error(&id, e.into()),
+                };
+                // `after`: the last event id the client saw; what it missed comes first.
+                if let Some(after) = msg.get("after").and_then(J::as_str) {
+                    let missed = uuid::Uuid::parse_str(after)
+                        .ok()
+                        .and_then(|a| self.app.resume(a).map(|(events, _)| events));
+                    let Some(missed) = missed else {
+                        let err = ApiError::new(
+                            ErrorCode::Conflict,
+                            "Events after `after` are no longer kept: reload, then subscribe",
+                        );
+                        return self.error(&id, err);
+                    };
+                    for e in missed.iter().filter(|e| sub.wants(e)) {
+                        self.replayed.insert(e.id);
+                        if let Ok(Some(m)) = message(&self.app, &self.ctx, e).await {
+                            self.backlog.push(event_message(key, e, &m));
+                        }
                     }
-                    Err(e) => self.error(&id, e.into()),
                 }
+                self.subs.insert(key.to_owned(), sub);
+                ack
             }
             Some("unsubscribe") => match id.as_str().and_then(|k| self.subs.remove(k)) {
                 Some(_) => ack,
@@ -128,14 +152,7 @@ impl Session {
         };
         wanting
             .into_iter()
-            .map(|k| {
-                let mut out = json!({"type": "event", "subscription": k, "id": e.id.to_string(),
-                    "name": event_name(e)});
-                if let (Some(o), J::Object(fields)) = (out.as_object_mut(), &m) {
-                    o.extend(fields.clone());
-                }
-                out
-            })
+            .map(|k| event_message(k, e, &m))
             .collect()
     }
 
@@ -145,13 +162,38 @@ impl Session {
         let mut ping = tokio::time::interval(PING_EVERY);
         ping.reset();
         loop {
+            // The caller may change (`auth`): its token's expiry is read each time round.
+            let deadline = expires_in(&self.ctx);
+            let expiry = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep(d).await,
+                    None => std::future::pending().await,
+                }
+            };
             let out: Vec<J> = tokio::select! {
                 incoming = socket.recv() => match incoming {
-                    Some(Ok(Message::Text(text))) => vec![self.handle(text.as_str()).await],
+                    Some(Ok(Message::Text(text))) => {
+                        let mut out = vec![self.handle(text.as_str()).await];
+                        out.append(&mut self.backlog);
+                        out
+                    }
                     Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
                     Some(Ok(_)) => continue,
                 },
+                () = expiry => {
+                    let bye = json!({"type": "error", "error": {"code": "TOKEN_EXPIRED"}});
+                    let _ = socket.send(Message::text(bye.to_string())).await;
+                    let _ = socket.send(Message::Close(None)).await;
+                    return;
+                }
                 e = events.recv() => match e {
+                    Ok(e) if ends(&self.ctx, &e) => {
+                        let bye = json!({"type": "error", "error": {"code": "REVOKED"}});
+                        let _ = socket.send(Message::text(bye.to_string())).await;
+                        let _ = socket.send(Message::Close(None)).await;
+                        return;
+                    }
+                    Ok(e) if self.replayed.remove(&e.id) => continue,
                     Ok(e) => self.deliver(&e).await,
                     Err(RecvError::Lagged(missed)) => {
                         let bye = json!({"type": "error", "error": {"code": "LAGGED", "missed": missed}});
@@ -179,4 +221,14 @@ impl Session {
             }
         }
     }
+}
+
+/// The `event` message of subscription `key` for event `e` with its message `m`.
+fn event_message(key: &str, e: &Event, m: &J) -> J {
+    let mut out = json!({"type": "event", "subscription": key, "id": e.id.to_string(),
+        "name": event_name(e)});
+    if let (Some(o), J::Object(fields)) = (out.as_object_mut(), m) {
+        o.extend(fields.clone());
+    }
+    out
 }

@@ -241,11 +241,6 @@ impl AppService {
         }
     }
 
-    /// Whether anyone may be listening (on a shared database: some node might be).
-    fn heard(&self) -> bool {
-        self.bus.is_some() || self.events.tx.receiver_count() > 0
-    }
-
     /// Apply `unit`, then announce the outbox rows it wrote.
     pub(crate) async fn commit(
         &self,
@@ -253,17 +248,16 @@ impl AppService {
         unit: WriteUnit,
     ) -> Result<Vec<StepOut>, StoreError> {
         let outs = self.store.apply(ctx, unit).await?;
-        if self.heard() {
-            if let Some(outbox) = self.any_collection("_plinth_outbox") {
-                let shape = outbox.table.shape();
-                let rows = outs.iter().filter_map(|o| match o {
-                    StepOut::Rows(rows) => Some(rows),
-                    StepOut::Count(_) => None,
-                });
-                for r in rows.flatten().filter(|r| Arc::ptr_eq(r.shape(), shape)) {
-                    if let Some(e) = named_event(r) {
-                        self.publish(e);
-                    }
+        // Always, listeners or not: the recent events are kept for clients that resume.
+        if let Some(outbox) = self.any_collection("_plinth_outbox") {
+            let shape = outbox.table.shape();
+            let rows = outs.iter().filter_map(|o| match o {
+                StepOut::Rows(rows) => Some(rows),
+                StepOut::Count(_) => None,
+            });
+            for r in rows.flatten().filter(|r| Arc::ptr_eq(r.shape(), shape)) {
+                if let Some(e) = named_event(r) {
+                    self.publish(e);
                 }
             }
         }
@@ -272,9 +266,6 @@ impl AppService {
 
     /// Announce a record event (after its unit committed).
     pub(crate) fn announce(&self, collection: &str, id: Uuid, op: RecordOp) {
-        if !self.heard() {
-            return;
-        }
         self.publish(Event {
             id: Uuid::now_v7(),
             op: Some(op),

@@ -66,8 +66,13 @@ pub(crate) fn layer(app: Arc<AppService>, path: String) -> SocketIoLayer {
         }
     };
     let msg_app = app.clone();
+    // Wakes the delivery task, which listens to the app's events only while sockets are
+    // connected (an app nobody watches pays nothing per write).
+    let connected = Arc::new(tokio::sync::Notify::new());
+    let wake = connected.clone();
     let on_connect = move |s: SocketRef| {
         let app = msg_app.clone();
+        wake.notify_one();
         async move {
             for (name, add) in [("subscribe", true), ("unsubscribe", false)] {
                 let app = app.clone();
@@ -88,7 +93,7 @@ pub(crate) fn layer(app: Arc<AppService>, path: String) -> SocketIoLayer {
         "/",
         socketioxide::handler::ConnectHandler::with(on_connect, authenticate),
     );
-    tokio::spawn(deliver(app, io));
+    tokio::spawn(deliver(app, io, connected));
     layer
 }
 
@@ -123,13 +128,21 @@ fn change(app: &AppService, s: &SocketRef, body: &J, add: bool) -> J {
 }
 
 /// Send each committed change to every socket that wants it and may see it.
-async fn deliver(app: Arc<AppService>, io: SocketIo) {
-    let mut events = app.subscribe();
+async fn deliver(app: Arc<AppService>, io: SocketIo, connected: Arc<tokio::sync::Notify>) {
+    let mut events: Option<tokio::sync::broadcast::Receiver<plinth_core::Event>> = None;
     let mut closing = app.closing();
     let mut expiry_check = tokio::time::interval(std::time::Duration::from_secs(5));
     loop {
+        let listening = events.is_some();
+        let next = async {
+            match &mut events {
+                Some(rx) => rx.recv().await,
+                None => std::future::pending().await,
+            }
+        };
         let e = tokio::select! {
-            e = events.recv() => e,
+            () = connected.notified(), if !listening => None,
+            e = next => Some(e),
             _ = closing.changed() => {
                 io.close().await;
                 return;
@@ -149,6 +162,10 @@ async fn deliver(app: Arc<AppService>, io: SocketIo) {
                 continue;
             }
         };
+        let Some(e) = e else {
+            events = Some(app.subscribe());
+            continue;
+        };
         let e = match e {
             Ok(e) => e,
             Err(RecvError::Lagged(missed)) => {
@@ -157,6 +174,10 @@ async fn deliver(app: Arc<AppService>, io: SocketIo) {
             }
             Err(RecvError::Closed) => return,
         };
+        if io.sockets().is_empty() {
+            events = None;
+            continue;
+        }
         for s in io.sockets() {
             let Some(state) = s.extensions.get::<Arc<State>>() else {
                 continue;

@@ -9,6 +9,11 @@ use std::sync::Arc;
 use plinth_context::Ctx;
 use plinth_store::{StepOut, StoreError, WriteUnit};
 use serde_json::Value as J;
+
+use crate::access::{Access, Op};
+use crate::read::by_id;
+use crate::CollectionHandle;
+use crate::CoreError;
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
@@ -40,7 +45,7 @@ impl RecordOp {
 }
 
 /// A committed change.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Event {
     /// Unique and time-ordered (the outbox row's id for named events).
     pub id: Uuid,
@@ -52,7 +57,17 @@ pub struct Event {
     pub collection: Arc<str>,
     /// The record it is about.
     pub record_id: Uuid,
+    /// The record as read once for every subscriber of this node, and its JSON.
+    pub(crate) loaded: Arc<tokio::sync::OnceCell<Option<(plinth_records::Record, J)>>>,
 }
+
+impl PartialEq for Event {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+
+impl Eq for Event {}
 
 /// Recent events kept for clients that reconnect (`Last-Event-ID`).
 pub(crate) const RECENT: usize = 10_000;
@@ -123,6 +138,7 @@ impl Wire {
             topic: self.topic.into(),
             collection: self.collection.into(),
             record_id: self.record_id,
+            loaded: Default::default(),
         }
     }
 }
@@ -214,6 +230,7 @@ impl AppService {
             topic: SESSION_REVOKED.into(),
             collection: "_plinth_sessions".into(),
             record_id: id,
+            loaded: Default::default(),
         });
     }
 
@@ -272,6 +289,7 @@ impl AppService {
             topic: "".into(),
             collection: collection.into(),
             record_id: id,
+            loaded: Default::default(),
         });
     }
 
@@ -297,5 +315,55 @@ fn named_event(row: &plinth_records::Record) -> Option<Event> {
         topic: text("topic")?.into(),
         collection: text("collection")?.into(),
         record_id: Uuid::parse_str(&text("record_id")?).ok()?,
+        loaded: Default::default(),
     })
+}
+
+/// Whether a filter reads a related record (those are settled by a query, not in memory).
+fn reads_related(f: &plinth_records::Filter) -> bool {
+    use plinth_records::Filter;
+    match f {
+        Filter::Related { .. } => true,
+        Filter::And(parts) | Filter::Or(parts) => parts.iter().any(reads_related),
+        Filter::Not(inner) => reads_related(inner),
+        _ => false,
+    }
+}
+
+impl AppService {
+    /// The record `e` is about, as `ctx`'s caller may see it (its JSON: wire names, hidden
+    /// fields out), or `None`. The record is read once per event on this node, shared by
+    /// every subscriber; each one's view rule is then decided on it in memory (a rule that
+    /// reads a related record is one point read).
+    pub async fn event_view(
+        &self,
+        ctx: &Ctx,
+        coll: &CollectionHandle,
+        e: &Event,
+    ) -> Result<Option<J>, CoreError> {
+        let loaded = e
+            .loaded
+            .get_or_try_init(|| async {
+                let rec = self.store.get(ctx, &coll.table, e.record_id).await?;
+                Ok::<_, CoreError>(rec.map(|r| {
+                    let json = serde_json::to_value(&r).unwrap_or_default();
+                    (r, json)
+                }))
+            })
+            .await?;
+        let Some((rec, json)) = loaded else {
+            return Ok(None);
+        };
+        let visible = match self.access(ctx, coll, Op::View, None).await? {
+            Access::All => true,
+            Access::Denied => false,
+            Access::Only(rule) if !reads_related(&rule) => rule.matches(&|f| rec.value(f)),
+            Access::Only(rule) => self
+                .store
+                .find(ctx, &coll.table, by_id(e.record_id, Some(rule)))
+                .await?
+                .is_some(),
+        };
+        Ok(visible.then(|| json.clone()))
+    }
 }

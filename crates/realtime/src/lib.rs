@@ -96,7 +96,8 @@ pub fn event_name(e: &Event) -> String {
 }
 
 /// The message `ctx`'s caller receives for `event`, or `None` when they may not see its
-/// record (a record event: `{"action", "collection", "record"}`; a named event:
+/// record (read once per event and node, then each subscriber's view rule decided on it in
+/// memory) (a record event: `{"action", "collection", "record"}`; a named event:
 /// `{"event", "collection", "record"}`). A deleted record is gone, so its event carries
 /// only the id and reaches those who may list the collection.
 pub async fn message(app: &AppService, ctx: &Ctx, event: &Event) -> Result<Option<J>, CoreError> {
@@ -114,12 +115,9 @@ pub async fn message(app: &AppService, ctx: &Ctx, event: &Event) -> Result<Optio
             false => return Ok(None),
         }
     } else {
-        match app.view(ctx, coll, &id, &[]).await {
-            Ok(rec) => serde_json::to_value(&rec).unwrap_or_default(),
-            Err(
-                CoreError::NotFound(_) | CoreError::Unauthenticated(_) | CoreError::Forbidden(_),
-            ) => return Ok(None),
-            Err(e) => return Err(e),
+        match app.event_view(ctx, coll, event).await? {
+            Some(record) => record,
+            None => return Ok(None),
         }
     };
     Ok(Some(

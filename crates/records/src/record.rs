@@ -128,6 +128,38 @@ impl Record {
         self.shape.index(name).and_then(|i| self.values.get(i))
     }
 
+    /// A field's typed value (by its column's type), for deciding a rule in memory; `None`
+    /// for a column the record does not have.
+    pub fn value(&self, name: &str) -> Option<crate::Value> {
+        use crate::Value;
+        let i = self.shape.index(name)?;
+        let v = self.values.get(i)?;
+        if v.is_null() {
+            return Some(Value::Null);
+        }
+        let text = || v.as_str().map(str::to_owned);
+        Some(match self.shape.columns[i].kind {
+            FieldType::Int => v.as_i64().map_or(Value::Null, Value::Int),
+            FieldType::Float => v.as_f64().map_or(Value::Null, Value::Float),
+            FieldType::Bool => v.as_bool().map_or(Value::Null, Value::Bool),
+            FieldType::Timestamp => text()
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+                .map_or(Value::Null, |t| {
+                    Value::Timestamp(t.with_timezone(&chrono::Utc))
+                }),
+            FieldType::Date => text()
+                .and_then(|t| chrono::NaiveDate::parse_from_str(&t, "%Y-%m-%d").ok())
+                .map_or(Value::Null, Value::Date),
+            FieldType::Uuid | FieldType::Relation => text()
+                .and_then(|t| uuid::Uuid::parse_str(&t).ok())
+                .map_or(Value::Null, Value::Uuid),
+            FieldType::Json => Value::Json(v.clone()),
+            FieldType::Text | FieldType::Email | FieldType::Url | FieldType::Enum => {
+                text().map_or(Value::Null, Value::Text)
+            }
+        })
+    }
+
     /// The record's id as text.
     pub fn id(&self) -> Option<&str> {
         self.values.first().and_then(J::as_str)

@@ -30,6 +30,13 @@ pub(crate) async fn upgrade(
     if let Some((_, token)) = pairs.iter().find(|(k, _)| k == "token") {
         ctx.caller = app.authenticate(&ctx, token.trim()).await?;
     }
+    // Small buffers: an idle subscriber should cost little (the defaults are 128 KiB each
+    // way); client messages are small JSON, and a slow reader is cut off, not buffered for.
+    let ws = ws
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_write_buffer_size(1024 * 1024)
+        .max_message_size(64 * 1024);
     Ok(ws.on_upgrade(move |socket| Session::new(app, ctx).run(socket)))
 }
 

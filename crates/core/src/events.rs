@@ -69,6 +69,51 @@ impl PartialEq for Event {
 
 impl Eq for Event {}
 
+/// The bus by configuration: NATS (`events_bus = "nats://..."`), a subject per app
+/// database (`plinth.events.<schema or file>`); what a node publishes comes back to every
+/// node subscribed, itself included, as with PostgreSQL's NOTIFY.
+async fn nats_bus(
+    store: &plinth_store::Store,
+    local: &Arc<Hub>,
+    url: &str,
+) -> Result<tokio::sync::mpsc::UnboundedSender<String>, StoreError> {
+    use futures_util::StreamExt;
+    let down =
+        |e: &dyn std::fmt::Display| StoreError::Unavailable(format!("events bus {url}: {e}"));
+    let client = async_nats::connect(url).await.map_err(|e| down(&e))?;
+    let subject = format!("plinth.events.{}", store.bus_id());
+    let mut incoming = client
+        .subscribe(subject.clone())
+        .await
+        .map_err(|e| down(&e))?;
+    // The subscription is in place on the server before the app serves.
+    client.flush().await.map_err(|e| down(&e))?;
+    let hub = local.clone();
+    tokio::spawn(async move {
+        while let Some(m) = incoming.next().await {
+            if let Ok(w) = serde_json::from_slice::<Wire>(&m.payload) {
+                hub.deliver(w.event());
+            }
+        }
+    });
+    let (tx, mut outgoing) = tokio::sync::mpsc::unbounded_channel::<String>();
+    tokio::spawn(async move {
+        while let Some(first) = outgoing.recv().await {
+            let mut batch = vec![first];
+            while let Ok(p) = outgoing.try_recv() {
+                batch.push(p);
+            }
+            for p in batch {
+                if let Err(e) = client.publish(subject.clone(), p.into()).await {
+                    tracing::warn!(error = %e, "event not sent to other nodes");
+                }
+            }
+            let _ = client.flush().await;
+        }
+    });
+    Ok(tx)
+}
+
 /// Recent events kept for clients that reconnect (`Last-Event-ID`).
 pub(crate) const RECENT: usize = 10_000;
 
@@ -150,7 +195,11 @@ impl Wire {
 pub(crate) async fn bus(
     store: &plinth_store::Store,
     local: &Arc<Hub>,
+    nats: Option<&str>,
 ) -> Result<Option<tokio::sync::mpsc::UnboundedSender<String>>, StoreError> {
+    if let Some(url) = nats {
+        return nats_bus(store, local, url).await.map(Some);
+    }
     let Some(mut incoming) = store.listen().await? else {
         return Ok(None);
     };

@@ -72,6 +72,16 @@ pub struct AppService {
 impl AppService {
     /// Open the app's database (creating a SQLite file if needed); does not migrate.
     pub async fn open(manifest: Arc<Manifest>, options: StoreOptions) -> Result<Self, StoreError> {
+        Self::open_with_bus(manifest, options, None).await
+    }
+
+    /// [`AppService::open`], with events crossing nodes through NATS at `nats` (a
+    /// `nats://` URL) instead of the database.
+    pub async fn open_with_bus(
+        manifest: Arc<Manifest>,
+        options: StoreOptions,
+        nats: Option<&str>,
+    ) -> Result<Self, StoreError> {
         let schema = plinth_manifest::with_system(&manifest);
         let store = Store::open(&schema, options).await?;
         let mut collections = IndexMap::new();
@@ -102,7 +112,7 @@ impl AppService {
         }
         let aggregates = aggregate::compile(&schema, &validator)?;
         let events = events::Hub::new();
-        let bus = events::bus(&store, &events).await?;
+        let bus = events::bus(&store, &events, nats).await?;
         Ok(AppService {
             aggregates,
             events,

@@ -67,6 +67,8 @@ pub struct AppSpec {
     pub rate_limits: plinth_core::Limits,
     /// The argon2id cost of new password hashes.
     pub password_cost: plinth_auth::PasswordCost,
+    /// Where its realtime events cross between nodes (`nats://...`; unset: the database).
+    pub events_bus: Option<String>,
 }
 
 /// Read and check a manifest file; errors carry the file name and every location.
@@ -187,6 +189,7 @@ pub fn resolve(config: &Config) -> Result<Vec<AppSpec>> {
                 cost.params().context("config `argon2`")?;
                 cost
             },
+            events_bus: config.events_bus.clone(),
         });
     }
     check_paths(&out)?;

@@ -39,6 +39,9 @@ pub struct Config {
     /// Take the client address for rate limits from `X-Forwarded-For` (set only behind a
     /// proxy that appends it; otherwise any client could claim any address).
     pub trust_proxy: bool,
+    /// Where realtime events cross between nodes: unset for the database (PostgreSQL
+    /// NOTIFY; nothing to cross on SQLite), or a `nats://host:port` URL.
+    pub events_bus: Option<String>,
     /// The argon2id cost of new password hashes (all apps).
     pub argon2: Argon2Config,
     /// Per-app settings by app name; bundled apps need no entry.
@@ -91,6 +94,7 @@ impl Default for Config {
             shutdown_grace_secs: 10,
             demo_data: None,
             trust_proxy: false,
+            events_bus: None,
             argon2: Argon2Config::default(),
             apps: BTreeMap::new(),
         }

@@ -90,14 +90,18 @@ fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> 
 
 /// Open an app (creating a SQLite file if needed) without migrating.
 pub async fn open_app(spec: &AppSpec) -> Result<AppService> {
-    let app = AppService::open(spec.manifest.clone(), spec.store.clone())
-        .await
-        .with_context(|| {
-            format!(
-                "app `{}`: cannot open database {:?}",
-                spec.name, spec.store.url
-            )
-        })?;
+    let app = AppService::open_with_bus(
+        spec.manifest.clone(),
+        spec.store.clone(),
+        spec.events_bus.as_deref(),
+    )
+    .await
+    .with_context(|| {
+        format!(
+            "app `{}`: cannot open database {:?}",
+            spec.name, spec.store.url
+        )
+    })?;
     Ok(app.with_password_cost(spec.password_cost))
 }
 

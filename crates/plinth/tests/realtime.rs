@@ -335,13 +335,39 @@ async fn websocket_protocol_delivers_what_the_caller_may_see(env: TestEnv) {
 }
 
 /// Two `plinth` nodes on one PostgreSQL: a change made through one reaches subscribers on
-/// the other (PostgreSQL only: SQLite is one node).
+/// the other (PostgreSQL only: SQLite is one node), through the database's NOTIFY.
 #[tokio::test]
 async fn two_nodes_share_events_on_postgres() {
+    if let Some(env) = TestEnv::new(common::Backend::Postgres) {
+        two_nodes(env, None).await;
+    }
+}
+
+/// The same through NATS (`events_bus`), which runs on the development machines and CI
+/// (`TEST_NATS_URL`, default the local one). Plinth itself never requires it.
+#[tokio::test]
+async fn two_nodes_share_events_over_nats() {
     let Some(env) = TestEnv::new(common::Backend::Postgres) else {
         return;
     };
-    let config = env.config(&[("clouddrift", None)]);
+    let url = std::env::var("TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
+    let reachable = tokio::net::TcpStream::connect(url.trim_start_matches("nats://"))
+        .await
+        .is_ok();
+    if !reachable {
+        assert!(
+            std::env::var("TEST_REQUIRE_POSTGRES").is_err(),
+            "NATS is not reachable at {url}, and CI requires this test"
+        );
+        eprintln!("note: NATS test skipped ({url} not reachable)");
+        return;
+    }
+    two_nodes(env, Some(url)).await;
+}
+
+async fn two_nodes(env: TestEnv, nats: Option<String>) {
+    let mut config = env.config(&[("clouddrift", None)]);
+    config.events_bus = nats;
     let a = env.start(&config).await.expect("node A starts");
     let b = env.start(&config).await.expect("node B starts");
     assert_ne!(a.base, b.base);

@@ -111,6 +111,20 @@ impl Store {
         matches!(self.inner.db, Db::Postgres(_))
     }
 
+    /// A name for this database that every node opening it computes alike (the schema on
+    /// PostgreSQL; the file on SQLite), for naming its events channel on an outside bus.
+    pub fn bus_id(&self) -> String {
+        match &self.inner.db {
+            Db::Postgres(pg) => format!("pg_{}", pg.schema),
+            Db::Sqlite(db) => {
+                use std::hash::{Hash, Hasher};
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                db.path().hash(&mut h);
+                format!("sqlite_{:016x}", h.finish())
+            }
+        }
+    }
+
     /// Send payloads, in order, to every node listening (PostgreSQL); nothing on SQLite.
     pub async fn notify(&self, payloads: &[String]) -> Result<(), StoreError> {
         match &self.inner.db {

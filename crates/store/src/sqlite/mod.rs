@@ -26,6 +26,8 @@ use writer::Writer;
 
 /// A SQLite database file.
 pub(crate) struct SqliteDb {
+    /// The database file.
+    path: std::path::PathBuf,
     writer: Writer,
     readers: Arc<Vec<Mutex<Reader>>>,
     next: AtomicUsize,
@@ -137,12 +139,18 @@ impl SqliteDb {
                 })
                 .collect::<Result<Vec<_>, StoreError>>()?;
             Ok(SqliteDb {
+                path: path.clone(),
                 writer: Writer::spawn(writer)?,
                 readers: Arc::new(readers),
                 next: AtomicUsize::new(0),
             })
         })
         .await
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     async fn read<T: Send + 'static>(

@@ -381,7 +381,7 @@ fn reads_related(f: &plinth_records::Filter) -> bool {
 
 impl AppService {
     /// The record `e` is about, as `ctx`'s caller may see it (its JSON: wire names, hidden
-    /// fields out), or `None`. The record is read once per event on this node, shared by
+    /// fields out), or `None` (also when it does not satisfy the subscriber's `filter`). The record is read once per event on this node, shared by
     /// every subscriber; each one's view rule is then decided on it in memory (a rule that
     /// reads a related record is one point read).
     pub async fn event_view(
@@ -389,6 +389,7 @@ impl AppService {
         ctx: &Ctx,
         coll: &CollectionHandle,
         e: &Event,
+        filter: Option<&plinth_records::Filter>,
     ) -> Result<Option<J>, CoreError> {
         let loaded = e
             .loaded
@@ -403,6 +404,10 @@ impl AppService {
         let Some((rec, json)) = loaded else {
             return Ok(None);
         };
+        // The subscriber's own filter (client filters have no relation paths).
+        if filter.is_some_and(|f| !f.matches(&|name| rec.value(name))) {
+            return Ok(None);
+        }
         let visible = match self.access(ctx, coll, Op::View, None).await? {
             Access::All => true,
             Access::Denied => false,
@@ -414,5 +419,21 @@ impl AppService {
                 .is_some(),
         };
         Ok(visible.then(|| json.clone()))
+    }
+}
+
+impl AppService {
+    /// A client's `filter=` expression checked against `coll` (as for lists).
+    pub fn client_filter(
+        &self,
+        coll: &CollectionHandle,
+        raw: &str,
+    ) -> Result<plinth_records::Filter, plinth_records::ValidationError> {
+        plinth_rules::parse(raw)
+            .map_err(|e| e.to_string())
+            .and_then(|expr| self.validator.filter(&coll.name, &coll.def, &expr))
+            .map_err(|msg| plinth_records::ValidationError {
+                details: vec![plinth_records::FieldError::new("filter", msg)],
+            })
     }
 }

@@ -8,7 +8,7 @@
 use std::sync::{Arc, Mutex};
 
 use plinth_core::{AppService, Ctx};
-use plinth_realtime::{ends, event_name, expires_in, message, Subscription};
+use plinth_realtime::{ends, event_name, expires_in, message_for, Subscription};
 use serde_json::{json, Value as J};
 use socketioxide::extract::{AckSender, Data, SocketRef, TryData};
 use socketioxide::layer::SocketIoLayer;
@@ -54,8 +54,8 @@ pub(crate) fn layer(app: Arc<AppService>, path: String) -> SocketIoLayer {
                     .map_err(|e| Refused(e.to_string()))?;
             }
             let all = Subscription {
-                collections: Vec::new(),
                 events: vec!["*".to_owned()],
+                ..Subscription::default()
             };
             let state = Arc::new(State {
                 ctx,
@@ -190,7 +190,8 @@ async fn deliver(app: Arc<AppService>, io: SocketIo, connected: Arc<tokio::sync:
             if !wants {
                 continue;
             }
-            if let Ok(Some(m)) = message(&app, &state.ctx, &e).await {
+            let sub = state.sub.lock().map(|s| s.clone()).ok();
+            if let Ok(Some(m)) = message_for(&app, &state.ctx, &e, sub.as_ref()).await {
                 let _ = s.emit(event_name(&e), &m);
             }
         }

@@ -14,7 +14,8 @@ use serde_json::{json, Value};
 both!(
     sse_delivers_what_the_subscriber_may_see,
     websocket_protocol_delivers_what_the_caller_may_see,
-    sse_resumes_and_ends_with_its_session
+    sse_resumes_and_ends_with_its_session,
+    subscriptions_narrow_to_a_record_or_a_filter
 );
 
 const API: &str = "/clouddrift/api/v1";
@@ -494,5 +495,89 @@ async fn sse_resumes_and_ends_with_its_session(env: TestEnv) {
     );
     assert!(brief.ended().await);
     drop((back, lost));
+    app.stop().await;
+}
+
+/// A subscription to one record, or to the records a filter selects (the `filter=`
+/// language of lists), over SSE and the WebSocket; a bad filter is a 400 before streaming.
+async fn subscriptions_narrow_to_a_record_or_a_filter(env: TestEnv) {
+    let app = env.spawn(&["clouddrift"]).await;
+    let scanner = app.service_token("clouddrift", "SERVICE").await;
+    let (_, vic) = app
+        .user_token(
+            "clouddrift",
+            "vic@example.com",
+            "viewer",
+            json!({"name": "Vic"}),
+        )
+        .await;
+    let post = |title: &'static str, severity: &'static str| {
+        let body = json!({"title": title, "resource_id": title, "resource_type": "t", "severity": severity});
+        let (app, scanner) = (&app, &scanner);
+        async move {
+            let r = app
+                .send(
+                    Method::POST,
+                    &format!("{API}/drifts"),
+                    Some(scanner),
+                    Some(body),
+                )
+                .await;
+            assert_eq!(r.status, 201, "{}", r.body);
+            r.body["data"]["id"].as_str().expect("id").to_owned()
+        }
+    };
+    let first = post("first", "info").await;
+    let bad = app
+        .send(
+            Method::GET,
+            &format!("{API}/realtime?collections=drifts&filter=nope%20%3D%201"),
+            Some(&vic),
+            None,
+        )
+        .await;
+    common::assert_object_error(&bad, 400, "VALIDATION_ERROR");
+    let critical = "/realtime?collections=drifts&filter=severity%20%3D%20%22critical%22";
+    let mut only_critical = Stream::open(&app, critical, Some(&vic)).await;
+    let one = format!("/realtime?collections=drifts&record={first}");
+    let mut only_first = Stream::open(&app, &one, Some(&vic)).await;
+    let url = format!(
+        "{}{API}/realtime/ws?token={vic}",
+        app.base.replacen("http", "ws", 1)
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("connects");
+    let sub = json!({"type": "subscribe", "id": "c", "collections": ["drifts"], "filter": "severity = \"critical\""});
+    ws_send(&mut ws, sub).await;
+    assert_eq!(ws_next(&mut ws).await["type"], "ack");
+
+    post("second", "info").await;
+    let hot = post("third", "critical").await;
+    let r = app
+        .send(
+            Method::PATCH,
+            &format!("{API}/drifts/{first}"),
+            Some(&scanner),
+            Some(json!({"title": "first, renamed"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // The filtered streams skip the info drift; the record stream skips the others.
+    let (name, m) = only_critical.next().await;
+    assert_eq!(
+        (name.as_str(), &m["record"]["id"]),
+        ("drifts:create", &json!(hot))
+    );
+    let m = ws_next(&mut ws).await;
+    assert_eq!(
+        (&m["name"], &m["record"]["id"]),
+        (&json!("drifts:create"), &json!(hot)),
+        "{m}"
+    );
+    let (name, m) = only_first.next().await;
+    assert_eq!(name, "drifts:update");
+    assert_eq!(m["record"]["title"], "first, renamed");
+    drop((only_critical, only_first, ws));
     app.stop().await;
 }

@@ -7,16 +7,22 @@
 use std::time::Duration;
 
 use plinth_core::{AppService, Caller, CoreError, Ctx, Event, RecordOp, SESSION_REVOKED};
-use plinth_records::{FieldError, ValidationError};
+use plinth_records::{FieldError, Filter, ValidationError};
 use serde_json::{json, Value as J};
 
-/// What one client subscribed to: record events of collections, and named events.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What one client subscribed to: record events of collections, and named events;
+/// optionally only those about one record, or about records a filter selects.
+#[derive(Debug, Clone, Default)]
 pub struct Subscription {
     /// Collections whose record events (create, update, delete) it wants.
     pub collections: Vec<String>,
     /// Named events it wants (`drift:approved`; `*`: all).
     pub events: Vec<String>,
+    /// Only events about this record.
+    pub record: Option<uuid::Uuid>,
+    /// Only events about records this filter selects (by collection; checked on the
+    /// record as it is when the event is delivered). A delete passes: its record is gone.
+    pub filters: Vec<(String, Filter)>,
 }
 
 /// Comma-separated names, blanks dropped.
@@ -60,9 +66,30 @@ impl Subscription {
                         }
                     }
                 }
+                "record" => match uuid::Uuid::parse_str(raw.trim()) {
+                    Ok(id) => sub.record = Some(id),
+                    Err(_) => details.push(FieldError::new("record", "is not a record id")),
+                },
+                // Compiled below, once the collections are known.
+                "filter" => {}
                 // The access token, for clients that cannot set headers (EventSource).
                 "token" => {}
                 other => details.push(FieldError::new(other, "is not a query parameter here")),
+            }
+        }
+        let filter = query
+            .iter()
+            .find(|(k, _)| k == "filter")
+            .map(|(_, v)| v.trim());
+        if let Some(raw) = filter.filter(|f| !f.is_empty()) {
+            for c in &sub.collections {
+                let Some(coll) = app.collection(c) else {
+                    continue;
+                };
+                match app.client_filter(coll, raw) {
+                    Ok(f) => sub.filters.push((c.clone(), f)),
+                    Err(e) => details.extend(e.details),
+                }
             }
         }
         if sub.collections.is_empty() && sub.events.is_empty() && details.is_empty() {
@@ -77,8 +104,12 @@ impl Subscription {
         }
     }
 
-    /// Whether the event is one this subscription asked for.
+    /// Whether the event is one this subscription asked for (its filter, if any, is
+    /// checked when the record is read: [`message_for`]).
     pub fn wants(&self, e: &Event) -> bool {
+        if self.record.is_some_and(|r| r != e.record_id) {
+            return false;
+        }
         match e.op {
             Some(_) => self.collections.iter().any(|c| **c == *e.collection),
             None => self.events.iter().any(|t| t == "*" || **t == *e.topic),
@@ -101,6 +132,17 @@ pub fn event_name(e: &Event) -> String {
 /// `{"event", "collection", "record"}`). A deleted record is gone, so its event carries
 /// only the id and reaches those who may list the collection.
 pub async fn message(app: &AppService, ctx: &Ctx, event: &Event) -> Result<Option<J>, CoreError> {
+    message_for(app, ctx, event, None).await
+}
+
+/// [`message`] for subscription `sub`: also `None` when the record does not satisfy its
+/// filter.
+pub async fn message_for(
+    app: &AppService,
+    ctx: &Ctx,
+    event: &Event,
+    sub: Option<&Subscription>,
+) -> Result<Option<J>, CoreError> {
     let Some(coll) = app.collection(&event.collection) else {
         return Ok(None);
     };
@@ -115,7 +157,11 @@ pub async fn message(app: &AppService, ctx: &Ctx, event: &Event) -> Result<Optio
             false => return Ok(None),
         }
     } else {
-        match app.event_view(ctx, coll, event).await? {
+        let filter = sub.and_then(|s| {
+            let found = s.filters.iter().find(|(c, _)| **c == *event.collection);
+            found.map(|(_, f)| f)
+        });
+        match app.event_view(ctx, coll, event, filter).await? {
             Some(record) => record,
             None => return Ok(None),
         }

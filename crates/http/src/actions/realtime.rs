@@ -13,7 +13,7 @@ use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures_util::stream::{self, Stream};
 use plinth_core::Event;
-use plinth_realtime::{ends, event_name, expires_in, message, Subscription};
+use plinth_realtime::{ends, event_name, expires_in, message_for, Subscription};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 use uuid::Uuid;
@@ -88,7 +88,7 @@ impl Reader {
             if !self.sub.wants(&e) {
                 continue;
             }
-            match message(&self.app, &self.ctx, &e).await {
+            match message_for(&self.app, &self.ctx, &e, Some(&self.sub)).await {
                 Ok(Some(m)) => {
                     let out = SseEvent::default()
                         .id(e.id.to_string())

@@ -10,7 +10,7 @@ use std::time::Duration;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use plinth_core::{Ctx, Event};
-use plinth_realtime::{ends, event_name, expires_in, message, Subscription};
+use plinth_realtime::{ends, event_name, expires_in, message_for, Subscription};
 use serde_json::{json, Value as J};
 use tokio::sync::broadcast::error::RecvError;
 
@@ -99,10 +99,20 @@ impl Session {
                     let names = msg.get(k).and_then(J::as_array).into_iter().flatten();
                     names.filter_map(J::as_str).collect::<Vec<_>>().join(",")
                 };
-                let query = [
+                let text = |k: &str| {
+                    msg.get(k)
+                        .and_then(J::as_str)
+                        .unwrap_or_default()
+                        .to_owned()
+                };
+                let mut query = vec![
                     ("collections".to_owned(), list("collections")),
                     ("events".to_owned(), list("events")),
+                    ("filter".to_owned(), text("filter")),
                 ];
+                if msg.get("record").is_some() {
+                    query.push(("record".to_owned(), text("record")));
+                }
                 let sub = match Subscription::from_query(&self.app, &query) {
                     Ok(sub) => sub,
                     Err(e) => return self.error(&id, e.into()),
@@ -121,7 +131,8 @@ impl Session {
                     };
                     for e in missed.iter().filter(|e| sub.wants(e)) {
                         self.replayed.insert(e.id);
-                        if let Ok(Some(m)) = message(&self.app, &self.ctx, e).await {
+                        if let Ok(Some(m)) = message_for(&self.app, &self.ctx, e, Some(&sub)).await
+                        {
                             self.backlog.push(event_message(key, e, &m));
                         }
                     }
@@ -154,13 +165,14 @@ impl Session {
         if wanting.is_empty() {
             return Vec::new();
         }
-        let Ok(Some(m)) = message(&self.app, &self.ctx, e).await else {
-            return Vec::new();
-        };
-        wanting
-            .into_iter()
-            .map(|k| event_message(k, e, &m))
-            .collect()
+        let mut out = Vec::new();
+        for k in wanting {
+            let sub = self.subs.get(k);
+            if let Ok(Some(m)) = message_for(&self.app, &self.ctx, e, sub).await {
+                out.push(event_message(k, e, &m));
+            }
+        }
+        out
     }
 
     async fn run(mut self, mut socket: WebSocket) {

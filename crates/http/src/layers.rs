@@ -1,15 +1,17 @@
-//! Middleware every listener gets: request ids, tracing, CORS, gzip, body limit, and the
+//! Middleware every listener gets: request ids, tracing, CORS, gzip, body limit, security
+//! headers, and the
 //! object-style rendering of errors outside any app (its 404 fallback is set by
 //! `listener_router`, unless an app answers for the whole listener).
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderValue, Request};
+use axum::http::{HeaderName, HeaderValue, Request};
 use axum::middleware;
 use axum::Router;
 use plinth_manifest::ErrorStyle;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -44,8 +46,29 @@ fn cors(origins: &[String]) -> CorsLayer {
     }
 }
 
-pub(crate) fn wrap(router: Router, options: &HttpOptions) -> Router {
+/// The Helmet set of response headers (the seeds ask for Helmet): no MIME sniffing, no
+/// referrer, no framing, and a content policy that lets a JSON API load nothing. A handler
+/// that serves a page sets its own policy (these are only added when absent).
+fn security_headers(router: Router) -> Router {
+    let set = |name: &'static str, value: &'static str| {
+        SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        )
+    };
     router
+        .layer(set("x-content-type-options", "nosniff"))
+        .layer(set("referrer-policy", "no-referrer"))
+        .layer(set("x-frame-options", "DENY"))
+        .layer(set("cross-origin-opener-policy", "same-origin"))
+        .layer(set(
+            "content-security-policy",
+            "default-src 'none'; frame-ancestors 'none'",
+        ))
+}
+
+pub(crate) fn wrap(router: Router, options: &HttpOptions) -> Router {
+    let router = router
         .layer(middleware::from_fn_with_state(
             ErrorStyle::Object,
             crate::actions::render_errors,
@@ -66,5 +89,7 @@ pub(crate) fn wrap(router: Router, options: &HttpOptions) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
+    // Outermost, so that responses rewritten by inner layers (error rendering) get them too.
+    security_headers(router)
 }

@@ -4,6 +4,7 @@
 mod actions;
 mod error;
 mod extract;
+mod index;
 mod layers;
 mod limits;
 mod metrics;
@@ -52,7 +53,22 @@ pub fn listener_router(mounts: &[Mount], options: &HttpOptions) -> Router {
         };
     }
     if !app_at_root {
-        router = router.fallback(|| async { ApiError::not_found("No such route") });
+        let listing: index::Listing = mounts
+            .iter()
+            .map(|m| {
+                let base = m.app.manifest().base.trim_end_matches('/');
+                let path = format!("{}{}", m.prefix.trim_end_matches('/'), base);
+                (m.app.name().to_string(), path)
+            })
+            .collect();
+        router = router
+            .route(
+                "/",
+                axum::routing::get(move |headers: axum::http::HeaderMap| async move {
+                    index::page(&listing, &headers)
+                }),
+            )
+            .fallback(|| async { ApiError::not_found("No such route") });
     }
     let apps = mounts.iter().map(|m| m.app.clone()).collect();
     let mut router = router.merge(ops::router(apps));

@@ -1,11 +1,16 @@
-//! Operations: health, readiness, OpenAPI, gzip, CORS, own listeners, shutdown.
+//! Operations: health, readiness, OpenAPI, gzip, CORS, own listeners, shutdown, the index
+//! page and security headers.
 
 mod common;
 
 use common::TestEnv;
 use serde_json::json;
 
-both!(health_ready_and_docs, own_listener_at_root);
+both!(
+    health_ready_and_docs,
+    own_listener_at_root,
+    index_page_and_security_headers
+);
 
 async fn health_ready_and_docs(env: TestEnv) {
     let app = env
@@ -176,4 +181,68 @@ async fn clashing_mounts_are_refused() {
         format!("{err:#}").contains("both served at `/api/`"),
         "{err:#}"
     );
+}
+
+/// `GET /` lists the mounted apps (JSON or a page); every response carries the Helmet set
+/// of headers, and the page its own content policy.
+async fn index_page_and_security_headers(env: TestEnv) {
+    let app = env.spawn(&["simflow", "clouddrift"]).await;
+    let get = |accept: &'static str, path: &'static str| {
+        let req = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .header("accept", accept);
+        async move { req.send().await.expect("sent") }
+    };
+    let listing: serde_json::Value = get("application/json", "/")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let mut apps: Vec<(&str, &str)> = listing["apps"]
+        .as_array()
+        .expect("apps")
+        .iter()
+        .map(|a| {
+            (
+                a["name"].as_str().unwrap_or_default(),
+                a["api"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    apps.sort_unstable();
+    assert_eq!(
+        apps,
+        [
+            ("clouddrift", "/clouddrift/api/v1"),
+            ("simflow", "/simflow/api")
+        ],
+        "{listing}"
+    );
+    let page = get("text/html", "/").await;
+    let header = |r: &reqwest::Response, h: &str| {
+        r.headers()
+            .get(h)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(header(&page, "content-type").starts_with("text/html"));
+    assert!(header(&page, "content-security-policy").contains("style-src 'unsafe-inline'"));
+    assert!(page
+        .text()
+        .await
+        .expect("html")
+        .contains("/clouddrift/api/v1/openapi.json"));
+    for path in ["/health", "/simflow/api/requests", "/nope"] {
+        let r = get("application/json", path).await;
+        assert_eq!(header(&r, "x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(header(&r, "x-frame-options"), "DENY", "{path}");
+        assert_eq!(header(&r, "referrer-policy"), "no-referrer", "{path}");
+        assert!(
+            header(&r, "content-security-policy").starts_with("default-src 'none'"),
+            "{path}"
+        );
+    }
+    app.stop().await;
 }

@@ -69,51 +69,6 @@ impl PartialEq for Event {
 
 impl Eq for Event {}
 
-/// The bus by configuration: NATS (`events_bus = "nats://..."`), a subject per app
-/// database (`plinth.events.<schema or file>`); what a node publishes comes back to every
-/// node subscribed, itself included, as with PostgreSQL's NOTIFY.
-async fn nats_bus(
-    store: &plinth_store::Store,
-    local: &Arc<Hub>,
-    url: &str,
-) -> Result<tokio::sync::mpsc::UnboundedSender<String>, StoreError> {
-    use futures_util::StreamExt;
-    let down =
-        |e: &dyn std::fmt::Display| StoreError::Unavailable(format!("events bus {url}: {e}"));
-    let client = async_nats::connect(url).await.map_err(|e| down(&e))?;
-    let subject = format!("plinth.events.{}", store.bus_id());
-    let mut incoming = client
-        .subscribe(subject.clone())
-        .await
-        .map_err(|e| down(&e))?;
-    // The subscription is in place on the server before the app serves.
-    client.flush().await.map_err(|e| down(&e))?;
-    let hub = local.clone();
-    tokio::spawn(async move {
-        while let Some(m) = incoming.next().await {
-            if let Ok(w) = serde_json::from_slice::<Wire>(&m.payload) {
-                hub.deliver(w.event());
-            }
-        }
-    });
-    let (tx, mut outgoing) = tokio::sync::mpsc::unbounded_channel::<String>();
-    tokio::spawn(async move {
-        while let Some(first) = outgoing.recv().await {
-            let mut batch = vec![first];
-            while let Ok(p) = outgoing.try_recv() {
-                batch.push(p);
-            }
-            for p in batch {
-                if let Err(e) = client.publish(subject.clone(), p.into()).await {
-                    tracing::warn!(error = %e, "event not sent to other nodes");
-                }
-            }
-            let _ = client.flush().await;
-        }
-    });
-    Ok(tx)
-}
-
 /// Recent events kept for clients that reconnect (`Last-Event-ID`).
 pub(crate) const RECENT: usize = 10_000;
 
@@ -136,7 +91,7 @@ impl Hub {
 
     /// Keep the event for resumers, then send it live (in this order, so a resumer that
     /// subscribes and then reads the recent ones misses nothing).
-    fn deliver(&self, e: Event) {
+    pub(crate) fn deliver(&self, e: Event) {
         if let Ok(mut recent) = self.recent.lock() {
             if recent.len() == RECENT {
                 recent.pop_front();
@@ -149,7 +104,7 @@ impl Hub {
 
 /// An event as it crosses between nodes (a `NOTIFY` payload, well under its 8000 bytes).
 #[derive(serde::Serialize, serde::Deserialize)]
-struct Wire {
+pub(crate) struct Wire {
     id: Uuid,
     op: Option<String>,
     topic: String,
@@ -170,7 +125,7 @@ impl From<&Event> for Wire {
 }
 
 impl Wire {
-    fn event(self) -> Event {
+    pub(crate) fn event(self) -> Event {
         let op = match self.op.as_deref() {
             Some("create") => Some(RecordOp::Created),
             Some("update") => Some(RecordOp::Updated),
@@ -186,48 +141,6 @@ impl Wire {
             loaded: Default::default(),
         }
     }
-}
-
-/// On a database several nodes may share (PostgreSQL), events go out through it and come
-/// back, from every node, through a listener into `local`: the sender of payloads to
-/// notify, drained in order and in batches by one task. `None` on SQLite (one node: events
-/// go straight to `local`).
-pub(crate) async fn bus(
-    store: &plinth_store::Store,
-    local: &Arc<Hub>,
-    nats: Option<&str>,
-) -> Result<Option<tokio::sync::mpsc::UnboundedSender<String>>, StoreError> {
-    if let Some(url) = nats {
-        return nats_bus(store, local, url).await.map(Some);
-    }
-    let Some(mut incoming) = store.listen().await? else {
-        return Ok(None);
-    };
-    let local = local.clone();
-    tokio::spawn(async move {
-        while let Some(payload) = incoming.recv().await {
-            if let Ok(w) = serde_json::from_str::<Wire>(&payload) {
-                local.deliver(w.event());
-            }
-        }
-    });
-    let (tx, mut outgoing) = tokio::sync::mpsc::unbounded_channel::<String>();
-    let store = store.clone();
-    tokio::spawn(async move {
-        while let Some(first) = outgoing.recv().await {
-            let mut batch = vec![first];
-            while batch.len() < 500 {
-                match outgoing.try_recv() {
-                    Ok(p) => batch.push(p),
-                    Err(_) => break,
-                }
-            }
-            if let Err(e) = store.notify(&batch).await {
-                tracing::warn!(error = %e, lost = batch.len(), "events not sent to other nodes");
-            }
-        }
-    });
-    Ok(Some(tx))
 }
 
 impl AppService {

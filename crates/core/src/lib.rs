@@ -10,6 +10,7 @@ mod action;
 mod aggregate;
 mod audit;
 mod auth;
+mod bus;
 mod collection;
 mod dedupe;
 mod demo;
@@ -65,7 +66,7 @@ pub struct AppService {
     events: std::sync::Arc<events::Hub>,
     /// Set at shutdown: open realtime streams end.
     closing: tokio::sync::watch::Sender<bool>,
-    /// Payloads to notify other nodes of, on a shared database (`events::bus`).
+    /// Payloads to send to every node, when nodes share the app (`bus::start`).
     bus: Option<tokio::sync::mpsc::UnboundedSender<String>>,
 }
 
@@ -112,7 +113,7 @@ impl AppService {
         }
         let aggregates = aggregate::compile(&schema, &validator)?;
         let events = events::Hub::new();
-        let bus = events::bus(&store, &events, nats).await?;
+        let bus = bus::start(&store, &events, nats).await?;
         Ok(AppService {
             aggregates,
             events,

@@ -1,0 +1,120 @@
+//! The bus between the nodes that share an app's database: one trait, [`EventBus`], and its
+//! carriers: PostgreSQL's NOTIFY/LISTEN (the default on PostgreSQL) and NATS (by config).
+//! What a node sends comes back to every node, itself included, and goes into its hub; on
+//! SQLite (one node) there is no bus and events go straight to the hub.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+use plinth_store::{Store, StoreError};
+use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
+
+use crate::events::{Hub, Wire};
+
+/// A boxed future of a send.
+type Sending<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
+
+/// Carries an app's event payloads to every node listening.
+trait EventBus: Send + Sync + 'static {
+    /// Send payloads, in order.
+    fn send(&self, payloads: Vec<String>) -> Sending<'_>;
+}
+
+/// PostgreSQL: `NOTIFY` on the app schema's channel.
+struct Postgres(Store);
+
+impl EventBus for Postgres {
+    fn send(&self, payloads: Vec<String>) -> Sending<'_> {
+        Box::pin(async move { self.0.notify(&payloads).await.map_err(|e| e.to_string()) })
+    }
+}
+
+/// NATS: a subject per app database.
+struct Nats {
+    client: async_nats::Client,
+    subject: String,
+}
+
+impl EventBus for Nats {
+    fn send(&self, payloads: Vec<String>) -> Sending<'_> {
+        Box::pin(async move {
+            for p in payloads {
+                self.client
+                    .publish(self.subject.clone(), p.into())
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+            self.client.flush().await.map_err(|e| e.to_string())
+        })
+    }
+}
+
+/// Pass every payload that arrives into `hub`.
+fn deliver_into(hub: &Arc<Hub>, payload: &[u8]) {
+    if let Ok(w) = serde_json::from_slice::<Wire>(payload) {
+        hub.deliver(w.event());
+    }
+}
+
+/// Start the app's bus (`nats`: a `nats://` URL; else the database's, if it has one): its
+/// listener is in place when this returns. The answer is where to send payloads: one task
+/// sends them in order and in batches. `None`: no bus (SQLite, no NATS).
+pub(crate) async fn start(
+    store: &Store,
+    hub: &Arc<Hub>,
+    nats: Option<&str>,
+) -> Result<Option<UnboundedSender<String>>, StoreError> {
+    let bus: Box<dyn EventBus> = match nats {
+        Some(url) => {
+            let down = |e: &dyn std::fmt::Display| {
+                StoreError::Unavailable(format!("events bus {url}: {e}"))
+            };
+            let client = async_nats::connect(url).await.map_err(|e| down(&e))?;
+            let subject = format!("plinth.events.{}", store.bus_id());
+            let mut incoming = client
+                .subscribe(subject.clone())
+                .await
+                .map_err(|e| down(&e))?;
+            // The subscription is in place on the server before the app serves.
+            client.flush().await.map_err(|e| down(&e))?;
+            let hub = hub.clone();
+            tokio::spawn(async move {
+                while let Some(m) = incoming.next().await {
+                    deliver_into(&hub, &m.payload);
+                }
+            });
+            Box::new(Nats { client, subject })
+        }
+        None => {
+            let Some(mut incoming) = store.listen().await? else {
+                return Ok(None);
+            };
+            let hub = hub.clone();
+            tokio::spawn(async move {
+                while let Some(payload) = incoming.recv().await {
+                    deliver_into(&hub, payload.as_bytes());
+                }
+            });
+            Box::new(Postgres(store.clone()))
+        }
+    };
+    let (tx, mut outgoing) = unbounded_channel::<String>();
+    tokio::spawn(async move {
+        while let Some(first) = outgoing.recv().await {
+            let mut batch = vec![first];
+            while batch.len() < 500 {
+                match outgoing.try_recv() {
+                    Ok(p) => batch.push(p),
+                    Err(_) => break,
+                }
+            }
+            let lost = batch.len();
+            if let Err(e) = bus.send(batch).await {
+                tracing::warn!(error = %e, lost, "events not sent to other nodes");
+            }
+        }
+    });
+    Ok(Some(tx))
+}

@@ -123,7 +123,8 @@ impl AppService {
         let logged = Uuid::now_v7();
         let step = self
             .store
-            .insert_step(&target.table, logged, &row, ctx.now)?;
+            .insert_step(&target.table, logged, &row, ctx.now)?
+            .quiet();
         Ok((step, logged))
     }
 

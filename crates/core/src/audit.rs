@@ -68,14 +68,13 @@ impl AppService {
                     &after,
                     ctx.now,
                 )?;
-                Ok(Some(step))
+                Ok(Some(step.quiet()))
             }
-            _ => Ok(Some(self.store.insert_step(
-                &target.table,
-                new_id,
-                &row,
-                ctx.now,
-            )?)),
+            _ => Ok(Some(
+                self.store
+                    .insert_step(&target.table, new_id, &row, ctx.now)?
+                    .quiet(),
+            )),
         }
     }
 

@@ -220,7 +220,8 @@ impl AppService {
             .record(AUDIT, &audit.def, &entry, Mode::Create)?;
         Ok(self
             .store
-            .insert_step(&audit.table, Uuid::now_v7(), &row, ctx.now)?)
+            .insert_step(&audit.table, Uuid::now_v7(), &row, ctx.now)?
+            .quiet())
     }
 
     /// Why a transition did not happen: the record is not there for the caller (404; 401

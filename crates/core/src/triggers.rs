@@ -157,7 +157,7 @@ impl AppService {
                     Mode::Update,
                 )?;
                 let logged = Uuid::now_v7();
-                unit.push(self.store.insert_from_step(
+                let step = self.store.insert_from_step(
                     &target.table,
                     logged,
                     &row,
@@ -166,7 +166,8 @@ impl AppService {
                     id,
                     cond.as_ref(),
                     ctx.now,
-                )?);
+                )?;
+                unit.push(step.quiet());
                 about = (log.collection.as_str(), logged);
             }
             if let Some(topic) = &t.emit {

@@ -163,6 +163,8 @@ impl PgDb {
         cfg.options(format!(
             "-c search_path={schema} -c client_min_messages=warning"
         ));
+        // The event listener connects with this config too: never wait on it forever.
+        cfg.connect_timeout(CONNECT_TIMEOUT);
         let mgr = Manager::from_config(
             cfg.clone(),
             NoTls,

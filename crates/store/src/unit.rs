@@ -103,6 +103,16 @@ impl Step {
         }
     }
 
+    /// The same statement without reading back what it wrote: for inserts made on the side
+    /// (trigger logs, audit entries) whose rows nobody reads, decoding them is wasted work.
+    pub fn quiet(mut self) -> Self {
+        if let Some(i) = self.sql.0.find(" RETURNING ") {
+            self.sql.0.truncate(i);
+        }
+        self.returning = None;
+        self
+    }
+
     /// Require exactly one row; zero means `miss`. (Meant for statements that touch at
     /// most one row by construction, e.g. guarded by a primary or unique key.)
     pub fn expect_one(mut self, miss: Miss) -> Self {

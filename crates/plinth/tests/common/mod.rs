@@ -253,6 +253,8 @@ impl Drop for TestEnv {
                     &[&format!("{prefix}%")],
                 )
                 .await?;
+            // Best effort, bounded: a lock held by a stray session must not hang the suite.
+            client.batch_execute("SET lock_timeout = '10s'").await?;
             for r in rows {
                 let name: String = r.get(0);
                 client

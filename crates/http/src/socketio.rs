@@ -102,15 +102,7 @@ fn change(app: &AppService, s: &SocketRef, body: &J, add: bool) -> J {
     let Some(state) = s.extensions.get::<Arc<State>>() else {
         return json!({"ok": false});
     };
-    let list = |k: &str| {
-        let names = body.get(k).and_then(J::as_array).into_iter().flatten();
-        names.filter_map(J::as_str).collect::<Vec<_>>().join(",")
-    };
-    let query = [
-        ("collections".to_owned(), list("collections")),
-        ("events".to_owned(), list("events")),
-    ];
-    let asked = match Subscription::from_query(app, &query) {
+    let asked = match Subscription::from_json(app, body) {
         Ok(sub) => sub,
         Err(e) => return json!({"ok": false, "error": e.details}),
     };

@@ -104,6 +104,31 @@ impl Subscription {
         }
     }
 
+    /// From a JSON message (the WebSocket's and Socket.IO's `subscribe`):
+    /// `{"collections": [...], "events": [...], "filter": "...", "record": "..."}`, checked
+    /// as [`Subscription::from_query`] checks the same names.
+    pub fn from_json(app: &AppService, msg: &J) -> Result<Self, ValidationError> {
+        let list = |k: &str| {
+            let names = msg.get(k).and_then(J::as_array).into_iter().flatten();
+            names.filter_map(J::as_str).collect::<Vec<_>>().join(",")
+        };
+        let text = |k: &str| {
+            msg.get(k)
+                .and_then(J::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let mut query = vec![
+            ("collections".to_owned(), list("collections")),
+            ("events".to_owned(), list("events")),
+            ("filter".to_owned(), text("filter")),
+        ];
+        if msg.get("record").is_some() {
+            query.push(("record".to_owned(), text("record")));
+        }
+        Self::from_query(app, &query)
+    }
+
     /// Whether the event is one this subscription asked for (its filter, if any, is
     /// checked when the record is read: [`message_for`]).
     pub fn wants(&self, e: &Event) -> bool {

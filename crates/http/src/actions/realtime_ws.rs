@@ -95,25 +95,7 @@ impl Session {
                     let err = ApiError::new(ErrorCode::Validation, "a subscription needs an `id`");
                     return self.error(&id, err);
                 };
-                let list = |k: &str| {
-                    let names = msg.get(k).and_then(J::as_array).into_iter().flatten();
-                    names.filter_map(J::as_str).collect::<Vec<_>>().join(",")
-                };
-                let text = |k: &str| {
-                    msg.get(k)
-                        .and_then(J::as_str)
-                        .unwrap_or_default()
-                        .to_owned()
-                };
-                let mut query = vec![
-                    ("collections".to_owned(), list("collections")),
-                    ("events".to_owned(), list("events")),
-                    ("filter".to_owned(), text("filter")),
-                ];
-                if msg.get("record").is_some() {
-                    query.push(("record".to_owned(), text("record")));
-                }
-                let sub = match Subscription::from_query(&self.app, &query) {
+                let sub = match Subscription::from_json(&self.app, &msg) {
                     Ok(sub) => sub,
                     Err(e) => return self.error(&id, e.into()),
                 };

@@ -16,6 +16,7 @@ mod dedupe;
 mod demo;
 mod error;
 mod events;
+pub mod jobs;
 mod limits;
 mod nested;
 mod read;
@@ -68,6 +69,10 @@ pub struct AppService {
     closing: tokio::sync::watch::Sender<bool>,
     /// Payloads to send to every node, when nodes share the app (`bus::start`).
     bus: Option<tokio::sync::mpsc::UnboundedSender<String>>,
+    /// Capabilities that run jobs, by name.
+    runners: jobs::Runners,
+    /// Bumped when jobs may be waiting; this node's workers watch it.
+    job_wake: tokio::sync::watch::Sender<u64>,
 }
 
 impl AppService {
@@ -119,6 +124,8 @@ impl AppService {
             events,
             bus,
             closing: tokio::sync::watch::Sender::new(false),
+            runners: jobs::Runners::new(),
+            job_wake: tokio::sync::watch::Sender::new(0),
             name: manifest.name.as_str().into(),
             validator,
             schema,
@@ -136,6 +143,26 @@ impl AppService {
     pub fn with_token_keys(mut self, keys: plinth_auth::TokenKeys) -> Self {
         self.keys = Some(keys);
         self
+    }
+
+    /// Run jobs with these capabilities (besides the built-in `noop`). Every job kind of
+    /// the manifest must name one of them.
+    pub fn with_runners(mut self, runners: jobs::Runners) -> Result<Self, StoreError> {
+        for (name, job) in &self.manifest.jobs {
+            if runners.get(&job.run).is_none() {
+                return Err(StoreError::Config(format!(
+                    "job `{name}`: no capability `{}` is built in",
+                    job.run
+                )));
+            }
+        }
+        self.runners = runners;
+        Ok(self)
+    }
+
+    /// The capabilities that run this app's jobs.
+    pub fn runners(&self) -> &jobs::Runners {
+        &self.runners
     }
 
     /// Hash new passwords at `cost` (default: OWASP's argon2id minimum).

@@ -77,6 +77,14 @@ impl AppService {
         body: &J,
         unit: &mut WriteUnit,
     ) -> Result<(), CoreError> {
+        if let Some(kind) = &t.enqueue {
+            let job = crate::jobs::NewJob {
+                kind: kind.clone(),
+                params: json!({"collection": coll.name, "record_id": id.to_string()}),
+                ..Default::default()
+            };
+            self.enqueue_into(ctx, job, unit)?;
+        }
         let Some(log) = &t.log else {
             if let Some(topic) = &t.emit {
                 unit.push(self.emit_step(ctx, topic, &coll.name, id)?);

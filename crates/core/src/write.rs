@@ -96,6 +96,9 @@ impl AppService {
             Ok(outs) => {
                 let rec = returned(outs, at)?;
                 self.announce_record(&coll.name, &rec, crate::RecordOp::Created);
+                if coll.def.on_create.iter().any(|t| t.enqueue.is_some()) {
+                    self.wake_workers();
+                }
                 Ok(Created::New(rec))
             }
             Err(CoreError::Store(StoreError::Found(existing))) => self

@@ -104,6 +104,7 @@ impl Checker<'_> {
     fn manifest(&mut self, m: &Manifest) {
         self.roles(m);
         self.aggregates(m);
+        self.jobs(m);
         if !is_identifier(&m.name) {
             self.error(
                 &["name"],

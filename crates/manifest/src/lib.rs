@@ -6,7 +6,9 @@ mod aggregates;
 mod audit;
 mod check;
 mod check_access;
+mod cron;
 mod dedupe;
+mod jobs;
 mod limits;
 mod locate;
 mod model;
@@ -16,7 +18,9 @@ mod triggers;
 
 pub use aggregates::{relative_secs, Aggregate, Bucket, BucketSize, Measure, MeasureFn, Param};
 pub use check::{parse, ManifestError, ManifestErrors};
+pub use cron::CronSpec;
 pub use dedupe::Dedupe;
+pub use jobs::{duration_ms, Endpoint, JobDef, Missed, QueueDef, Schedule, Upload};
 pub use limits::{window_secs, RateLimit, RateLimits, MAX_WINDOW_SECS};
 pub use model::{
     camel_case, Collection, EnvelopeStyle, ErrorStyle, Field, FieldType, IndexDef, Manifest,
@@ -41,4 +45,5 @@ pub const RESERVED_FIELD_NAMES: &[&str] = &[
 ];
 
 /// Route words under an app's base that a collection may not shadow.
-pub const RESERVED_COLLECTION_NAMES: &[&str] = &["auth", "openapi", "docs", "realtime", "files"];
+pub const RESERVED_COLLECTION_NAMES: &[&str] =
+    &["auth", "openapi", "docs", "realtime", "files", "_jobs"];

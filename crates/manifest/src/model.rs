@@ -39,6 +39,18 @@ pub struct Manifest {
     /// Named aggregates (`GET {base}/{path}`), by name (docs/workflows.md).
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub aggregates: IndexMap<String, crate::Aggregate>,
+    /// Job kinds by name (docs/jobs.md).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub jobs: IndexMap<String, crate::JobDef>,
+    /// Per-queue settings by queue name.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub queues: IndexMap<String, crate::QueueDef>,
+    /// Cron schedules by name.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub schedules: IndexMap<String, crate::Schedule>,
+    /// Extra routes: enqueue a job, report a job's status, health.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub endpoints: Vec<crate::Endpoint>,
 }
 
 fn default_base() -> String {

@@ -22,6 +22,10 @@ pub struct Trigger {
     /// when there is a `log`, else about the record itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub emit: Option<String>,
+    /// A job kind to enqueue in the same unit, its parameters `{collection, record_id}`
+    /// (create triggers only; docs/jobs.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enqueue: Option<String>,
 }
 
 /// An event name: lowercase letters, digits and `_ . : -`, starting with a letter.
@@ -44,8 +48,15 @@ impl Checker<'_> {
             for (i, t) in list.iter().enumerate() {
                 let n = i.to_string();
                 let path = ["collections", cname, key, n.as_str()];
-                if t.log.is_none() && t.emit.is_none() {
-                    self.error(&path, "a trigger needs `log`, `emit` or both");
+                if t.log.is_none() && t.emit.is_none() && t.enqueue.is_none() {
+                    self.error(&path, "a trigger needs `log`, `emit` or `enqueue`");
+                }
+                if let Some(job) = &t.enqueue {
+                    if key != "on_create" {
+                        self.error(&path, "`enqueue` is for create triggers");
+                    } else if !m.jobs.contains_key(job) {
+                        self.error(&path, format!("unknown job `{job}`"));
+                    }
                 }
                 self.log_each(m, &path, t.log.as_ref(), key == "on_create");
                 self.topic(&path, t.emit.as_deref());

@@ -44,8 +44,33 @@ pub struct Config {
     pub events_bus: Option<String>,
     /// The argon2id cost of new password hashes (all apps).
     pub argon2: Argon2Config,
+    /// Background jobs (`[jobs]`).
+    pub jobs: JobsConfig,
     /// Per-app settings by app name; bundled apps need no entry.
     pub apps: BTreeMap<String, AppConfig>,
+}
+
+/// How this node runs jobs (`[jobs]`, docs/jobs.md).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobsConfig {
+    /// Run job workers and schedules in `plinth serve` (`plinth worker` always does).
+    pub workers: bool,
+    /// Seconds a claimed job is held without renewal; a crashed worker's jobs run again
+    /// after this.
+    pub lease_secs: u64,
+    /// Milliseconds between looks for due jobs when nothing wakes the workers sooner.
+    pub poll_ms: u64,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        JobsConfig {
+            workers: true,
+            lease_secs: 30,
+            poll_ms: 1000,
+        }
+    }
 }
 
 /// The argon2id cost of new password hashes (`[argon2]`); stored hashes keep their own.
@@ -96,6 +121,7 @@ impl Default for Config {
             trust_proxy: false,
             events_bus: None,
             argon2: Argon2Config::default(),
+            jobs: JobsConfig::default(),
             apps: BTreeMap::new(),
         }
     }

@@ -37,8 +37,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve every configured app (migrates each on start).
+    /// Serve every configured app (migrates each on start) and run its jobs.
     Serve,
+    /// Run only job workers and schedules for every configured app (no HTTP).
+    Worker,
     /// Show, apply or roll back migrations.
     Migrate {
         #[command(subcommand)]
@@ -145,6 +147,7 @@ async fn main() -> Result<()> {
     init_logging(&config);
     match cli.command {
         Command::Serve => serve(config).await,
+        Command::Worker => worker(config).await,
         Command::Migrate { action, app } => migrate(config, action, app).await,
         Command::Check { path } => check(path),
         Command::Token { action } => match action {
@@ -204,6 +207,15 @@ async fn serve(config: Config) -> Result<()> {
         tracing::warn!("grace period over; exiting with requests still open");
     }
     Ok(())
+}
+
+async fn worker(config: Config) -> Result<()> {
+    let running = plinth::serve::start_workers(&config).await?;
+    tracing::info!("running job workers");
+    shutdown_signal().await;
+    tracing::info!("shutting down; finishing running jobs");
+    running.shutdown();
+    running.wait().await
 }
 
 async fn shutdown_signal() {

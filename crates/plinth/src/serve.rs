@@ -24,6 +24,7 @@ pub struct Running {
     pub apps: Vec<(String, Arc<AppService>)>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<std::io::Result<()>>>,
+    workers: Vec<plinth_jobs::Workers>,
 }
 
 impl Running {
@@ -36,8 +37,11 @@ impl Running {
         self.shutdown.send_replace(true);
     }
 
-    /// Wait for every listener to finish.
+    /// Wait for every listener to finish, and the workers' running jobs.
     pub async fn wait(self) -> Result<()> {
+        for w in self.workers {
+            w.stop().await;
+        }
         for t in self.tasks {
             t.await.context("listener task failed")??;
         }
@@ -105,7 +109,8 @@ pub async fn open_app(spec: &AppSpec) -> Result<AppService> {
     Ok(app.with_password_cost(spec.password_cost))
 }
 
-/// Resolve, open and migrate every app, then serve. Returns once listeners are bound.
+/// Resolve, open and migrate every app, then serve (and run job workers unless
+/// `jobs.workers` is off). Returns once listeners are bound.
 pub async fn start(config: &Config) -> Result<Running> {
     let options = HttpOptions {
         max_body_bytes: config.max_body_bytes,
@@ -115,31 +120,7 @@ pub async fn start(config: &Config) -> Result<Running> {
     let mut shared = Vec::new();
     let mut own = Vec::new();
     let mut apps = Vec::new();
-    for spec in resolve(config)? {
-        let secret = token_secret(&spec)?;
-        let keys = plinth_auth::TokenKeys::new(&spec.name, secret, ACCESS_TOKEN_TTL);
-        let app = open_app(&spec)
-            .await?
-            .with_token_keys(keys)
-            .with_rate_limits(spec.rate_limits);
-        let ctx = app.system_ctx();
-        let applied = app
-            .migrate_up(&ctx)
-            .await
-            .with_context(|| format!("app `{}`: migration refused", spec.name))?;
-        for m in applied {
-            tracing::info!(app = %spec.name, migration = %m, "applied migration");
-        }
-        if let Some(src) = &spec.demo {
-            let n = app
-                .load_demo_if_empty(&ctx, src)
-                .await
-                .with_context(|| format!("app `{}`: demo data", spec.name))?;
-            if n > 0 {
-                tracing::info!(app = %spec.name, records = n, "loaded demo data");
-            }
-        }
-        let app = Arc::new(app);
+    for (spec, app) in open_all(config).await? {
         apps.push((spec.name.clone(), app.clone()));
         let mount = Mount {
             prefix: spec.mount.clone(),
@@ -150,6 +131,11 @@ pub async fn start(config: &Config) -> Result<Running> {
             None => shared.push(mount),
         }
     }
+    let workers = if config.jobs.workers {
+        spawn_workers(config, &apps)
+    } else {
+        Vec::new()
+    };
     let (tx, rx) = watch::channel(false);
     let mut tasks = Vec::new();
     let listener = TcpListener::bind(config.listen)
@@ -180,7 +166,75 @@ pub async fn start(config: &Config) -> Result<Running> {
         apps,
         shutdown: tx,
         tasks,
+        workers,
     })
+}
+
+/// Open and migrate every app and run only its job workers and schedules (`plinth worker`).
+pub async fn start_workers(config: &Config) -> Result<Running> {
+    let mut apps = Vec::new();
+    for (spec, app) in open_all(config).await? {
+        apps.push((spec.name.clone(), app));
+    }
+    let workers = spawn_workers(config, &apps);
+    Ok(Running {
+        addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+        own: Vec::new(),
+        apps,
+        shutdown: watch::channel(false).0,
+        tasks: Vec::new(),
+        workers,
+    })
+}
+
+fn spawn_workers(config: &Config, apps: &[(String, Arc<AppService>)]) -> Vec<plinth_jobs::Workers> {
+    let options = plinth_jobs::WorkerOptions {
+        lease: std::time::Duration::from_secs(config.jobs.lease_secs.max(1)),
+        poll: std::time::Duration::from_millis(config.jobs.poll_ms.max(1)),
+        ..Default::default()
+    };
+    apps.iter()
+        .map(|(_, app)| plinth_jobs::spawn(app.clone(), options.clone()))
+        .collect()
+}
+
+/// The capabilities built into this binary, by the names manifests use in `run:`.
+pub fn runners() -> plinth_core::jobs::Runners {
+    plinth_core::jobs::Runners::new()
+}
+
+/// Resolve, open and migrate every app (loading demo data where configured).
+async fn open_all(config: &Config) -> Result<Vec<(AppSpec, Arc<AppService>)>> {
+    let mut out = Vec::new();
+    for spec in resolve(config)? {
+        let secret = token_secret(&spec)?;
+        let keys = plinth_auth::TokenKeys::new(&spec.name, secret, ACCESS_TOKEN_TTL);
+        let app = open_app(&spec)
+            .await?
+            .with_token_keys(keys)
+            .with_rate_limits(spec.rate_limits)
+            .with_runners(runners())
+            .with_context(|| format!("app `{}`", spec.name))?;
+        let ctx = app.system_ctx();
+        let applied = app
+            .migrate_up(&ctx)
+            .await
+            .with_context(|| format!("app `{}`: migration refused", spec.name))?;
+        for m in applied {
+            tracing::info!(app = %spec.name, migration = %m, "applied migration");
+        }
+        if let Some(src) = &spec.demo {
+            let n = app
+                .load_demo_if_empty(&ctx, src)
+                .await
+                .with_context(|| format!("app `{}`: demo data", spec.name))?;
+            if n > 0 {
+                tracing::info!(app = %spec.name, records = n, "loaded demo data");
+            }
+        }
+        out.push((spec, Arc::new(app)));
+    }
+    Ok(out)
 }
 
 fn spawn(

@@ -4,6 +4,7 @@ mod aggregate;
 mod auth;
 mod create;
 mod delete;
+mod jobs;
 mod list;
 mod realtime;
 mod realtime_ws;
@@ -58,6 +59,9 @@ pub(crate) fn router(app: Arc<AppService>, trust_proxy: bool) -> Router {
         )
         .route("/realtime", get(realtime::sse))
         .route("/realtime/ws", get(realtime_ws::upgrade))
+        .route("/_jobs", get(jobs::list))
+        .route("/_jobs/{id}", get(jobs::view))
+        .route("/_jobs/{id}/{action}", post(jobs::act))
         .route("/{collection}", get(list::handle).post(create::handle))
         .route(
             "/{collection}/{id}",

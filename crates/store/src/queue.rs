@@ -1,0 +1,114 @@
+//! The statements only the job queue needs: an insert that yields to an equal unique key,
+//! and the claim of runnable jobs (docs/jobs.md). Everything else the queue does (finish,
+//! renew, cancel, prune) is a guarded update or delete like any other.
+
+use chrono::{DateTime, Utc};
+use plinth_records::{Row, Value};
+use sea_query::{Alias, Expr, ExprTrait, LockBehavior, LockType, Order, Query};
+use uuid::Uuid;
+
+use crate::table::Table;
+use crate::unit::{Expect, Step};
+use crate::{Dialect, Store, StoreError};
+
+fn col(name: &str) -> Alias {
+    Alias::new(name)
+}
+
+/// Which jobs a worker claims, and what it writes on them.
+#[derive(Debug, Clone)]
+pub struct Claim<'a> {
+    /// The queue to take from.
+    pub queue: &'a str,
+    /// The worker's name, written as the lease owner.
+    pub owner: &'a str,
+    /// Jobs to take at most.
+    pub limit: u64,
+    /// The clock.
+    pub now: DateTime<Utc>,
+    /// When the leases taken run out unless renewed.
+    pub lease_until: DateTime<Utc>,
+}
+
+impl Store {
+    /// Insert a validated row under `id` unless a row with the same `key` column value
+    /// exists (`ON CONFLICT (key) DO NOTHING`): the step returns the new row, or none.
+    pub fn insert_or_skip_step(
+        &self,
+        table: &Table,
+        id: Uuid,
+        row: &Row,
+        now: DateTime<Utc>,
+        key: &str,
+    ) -> Result<Step, StoreError> {
+        let now = Value::Timestamp(now);
+        let mut names = vec![col("id")];
+        let mut values = vec![self.bind(table, "id", &Value::Uuid(id))];
+        for (field, v) in row {
+            names.push(col(field));
+            values.push(self.bind(table, field, v));
+        }
+        for ts in ["created_at", "updated_at"] {
+            if table.kind(ts).is_some() {
+                names.push(col(ts));
+                values.push(self.bind(table, ts, &now));
+            }
+        }
+        let mut q = Query::insert();
+        q.into_table(col(&table.name))
+            .columns(names)
+            .values(values.into_iter().map(Expr::from))
+            .map_err(|e| StoreError::Database(e.to_string()))?
+            .on_conflict(
+                sea_query::OnConflict::column(col(key))
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .returning(Self::returning_all(table));
+        let sql = self.inner.db.build(&q);
+        Ok(Step::new(sql, Expect::Any, Some(table.shape.clone())))
+    }
+
+    /// Take up to `claim.limit` runnable jobs of a queue: pending ones that are due, and
+    /// running ones whose lease ran out (their worker died), highest priority and oldest
+    /// first. They become `in-progress` under the worker's lease, one attempt more, and are
+    /// returned. On PostgreSQL the candidates are locked `SKIP LOCKED`, so workers on
+    /// several nodes take different jobs without waiting on each other; SQLite's single
+    /// writer runs one claim at a time.
+    pub fn claim_step(&self, table: &Table, claim: &Claim<'_>) -> Step {
+        let text = |v: &str| self.bind(table, "queue", &Value::Text(v.to_owned()));
+        let at = |t: DateTime<Utc>| self.bind(table, "run_at", &Value::Timestamp(t));
+        let due = Expr::col(col("status"))
+            .eq(text("pending"))
+            .and(Expr::col(col("run_at")).lte(at(claim.now)));
+        let lapsed = Expr::col(col("status"))
+            .eq(text("in-progress"))
+            .and(Expr::col(col("lease_expires_at")).lt(at(claim.now)));
+        let mut pick = Query::select();
+        pick.column(col("id"))
+            .from(col(&table.name))
+            .and_where(Expr::col(col("queue")).eq(text(claim.queue)))
+            .and_where(due.or(lapsed))
+            .order_by(col("priority"), Order::Desc)
+            .order_by(col("run_at"), Order::Asc)
+            .order_by(col("id"), Order::Asc)
+            .limit(claim.limit);
+        if self.dialect() == Dialect::Postgres {
+            pick.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        }
+        let mut q = Query::update();
+        q.table(col(&table.name))
+            .value(col("status"), text("in-progress"))
+            .value(col("lease_owner"), text(claim.owner))
+            .value(col("lease_expires_at"), at(claim.lease_until))
+            .value(col("attempts"), Expr::col(col("attempts")).add(1i64))
+            .value(col("updated_at"), at(claim.now))
+            .and_where(Expr::col(col("id")).in_subquery(pick))
+            .returning(Self::returning_all(table));
+        Step::new(
+            self.inner.db.build(&q),
+            Expect::Any,
+            Some(table.shape.clone()),
+        )
+    }
+}

@@ -73,6 +73,8 @@ pub struct AppService {
     runners: jobs::Runners,
     /// Bumped when jobs may be waiting; this node's workers watch it.
     job_wake: tokio::sync::watch::Sender<u64>,
+    /// Where uploads and job outputs are stored.
+    files: Option<plinth_files::FileStore>,
 }
 
 impl AppService {
@@ -126,6 +128,7 @@ impl AppService {
             closing: tokio::sync::watch::Sender::new(false),
             runners: jobs::Runners::new(),
             job_wake: tokio::sync::watch::Sender::new(0),
+            files: None,
             name: manifest.name.as_str().into(),
             validator,
             schema,
@@ -158,6 +161,17 @@ impl AppService {
         }
         self.runners = runners;
         Ok(self)
+    }
+
+    /// Store uploads and job outputs in `files`.
+    pub fn with_files(mut self, files: plinth_files::FileStore) -> Self {
+        self.files = Some(files);
+        self
+    }
+
+    /// Where uploads and job outputs are stored, if configured.
+    pub fn files(&self) -> Option<&plinth_files::FileStore> {
+        self.files.as_ref()
     }
 
     /// The capabilities that run this app's jobs.

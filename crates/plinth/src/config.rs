@@ -44,6 +44,9 @@ pub struct Config {
     pub events_bus: Option<String>,
     /// The argon2id cost of new password hashes (all apps).
     pub argon2: Argon2Config,
+    /// Where uploads and job outputs are stored: a folder (each app gets a subfolder) or,
+    /// in builds with S3, `s3://bucket/prefix`. Unset: `<data_dir>/files`.
+    pub files_url: Option<String>,
     /// Background jobs (`[jobs]`).
     pub jobs: JobsConfig,
     /// Per-app settings by app name; bundled apps need no entry.
@@ -122,6 +125,7 @@ impl Default for Config {
             events_bus: None,
             argon2: Argon2Config::default(),
             jobs: JobsConfig::default(),
+            files_url: None,
             apps: BTreeMap::new(),
         }
     }

@@ -200,7 +200,19 @@ fn spawn_workers(config: &Config, apps: &[(String, Arc<AppService>)]) -> Vec<pli
 
 /// The capabilities built into this binary, by the names manifests use in `run:`.
 pub fn runners() -> plinth_core::jobs::Runners {
-    plinth_core::jobs::Runners::new()
+    let mut r = plinth_core::jobs::Runners::new();
+    plinth_datagen::register(&mut r);
+    r
+}
+
+/// Where an app's files are stored: its own folder (or prefix) under `files_url`.
+fn files_for(config: &Config, app: &str) -> Result<plinth_files::FileStore> {
+    let base = match &config.files_url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => config.data_dir.join("files").display().to_string(),
+    };
+    plinth_files::FileStore::from_url(&format!("{base}/{app}"), &config.data_dir)
+        .with_context(|| format!("app `{app}`: file storage"))
 }
 
 /// Resolve, open and migrate every app (loading demo data where configured).
@@ -214,7 +226,8 @@ async fn open_all(config: &Config) -> Result<Vec<(AppSpec, Arc<AppService>)>> {
             .with_token_keys(keys)
             .with_rate_limits(spec.rate_limits)
             .with_runners(runners())
-            .with_context(|| format!("app `{}`", spec.name))?;
+            .with_context(|| format!("app `{}`", spec.name))?
+            .with_files(files_for(config, &spec.name)?);
         let ctx = app.system_ctx();
         let applied = app
             .migrate_up(&ctx)

@@ -24,7 +24,7 @@ pub(super) struct Sleep;
 const MAX_SLEEP_MS: u64 = 3_600_000;
 
 impl Runner for Sleep {
-    fn check(&self, params: J) -> Result<J, Vec<FieldError>> {
+    fn check(&self, _app: &crate::AppService, params: J) -> Result<J, Vec<FieldError>> {
         let mut errors = Vec::new();
         match params.get("ms").and_then(J::as_u64) {
             Some(ms) if ms <= MAX_SLEEP_MS => {}

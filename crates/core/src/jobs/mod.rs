@@ -5,6 +5,7 @@
 
 mod builtin;
 mod lifecycle;
+mod requests;
 mod runner;
 
 use chrono::{DateTime, Utc};
@@ -104,7 +105,7 @@ impl Job {
 }
 
 /// `field = value`.
-pub(crate) fn eq(field: &str, v: Value) -> Filter {
+pub fn eq(field: &str, v: Value) -> Filter {
     Filter::Cmp {
         field: field.into(),
         op: plinth_records::CmpOp::Eq,
@@ -155,7 +156,7 @@ impl AppService {
         };
         let params = match self.runners.get(&def.run) {
             Some(r) => r
-                .check(job.params)
+                .check(self, job.params)
                 .map_err(|details| ValidationError { details })?,
             None => job.params,
         };

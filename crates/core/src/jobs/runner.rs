@@ -19,8 +19,10 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Runs jobs of the kinds that name it.
 pub trait Runner: Send + Sync {
-    /// Check and normalise parameters before a job is enqueued: every bad field named.
-    fn check(&self, params: J) -> Result<J, Vec<FieldError>> {
+    /// Check and normalise parameters before a job of `app` is enqueued: every bad field
+    /// named.
+    fn check(&self, app: &AppService, params: J) -> Result<J, Vec<FieldError>> {
+        let _ = app;
         Ok(params)
     }
 

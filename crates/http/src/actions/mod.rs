@@ -4,6 +4,7 @@ mod aggregate;
 mod auth;
 mod create;
 mod delete;
+mod endpoints;
 mod jobs;
 mod list;
 mod realtime;
@@ -75,6 +76,7 @@ pub(crate) fn router(app: Arc<AppService>, trust_proxy: bool) -> Router {
                 .patch(transition::set_state)
                 .get(transition::list_under),
         );
+    api = endpoints::routes(&app, api);
     for path in app.aggregate_paths() {
         let path: std::sync::Arc<str> = path.into();
         let route = format!("/{path}");

@@ -1,15 +1,21 @@
-//! Workers: one loop per queue claims as many jobs as it has free slots, runs each in its
-//! own task under a renewed lease and a timeout, and finishes it. A job whose worker dies
-//! is claimed again once its lease runs out (at least once, docs/jobs.md).
+//! Workers: one loop per queue claims due jobs in batches, keeps a few more than it runs
+//! when jobs are short (fewer, larger claims), runs each in its own task up to the queue's
+//! concurrency, renews all of its leases in one statement, and marks plain completions in
+//! batches. A job whose worker dies is claimed again once its lease runs out (at least
+//! once, docs/jobs.md).
 
-use std::sync::Arc;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use plinth_core::jobs::{Job, JobError, JobRun, Outcome};
+use plinth_core::jobs::Job;
 use plinth_core::AppService;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::{mpsc, watch};
 use tokio::task::{JoinHandle, JoinSet};
+use uuid::Uuid;
+
+use crate::run::run_one;
 
 /// How this node's workers behave.
 #[derive(Debug, Clone)]
@@ -26,7 +32,7 @@ pub struct WorkerOptions {
 impl Default for WorkerOptions {
     fn default() -> Self {
         WorkerOptions {
-            owner: format!("{}-{}", std::process::id(), uuid::Uuid::new_v4().simple()),
+            owner: format!("{}-{}", std::process::id(), Uuid::new_v4().simple()),
             lease: Duration::from_secs(30),
             poll: Duration::from_secs(1),
         }
@@ -60,13 +66,14 @@ pub fn spawn(app: Arc<AppService>, options: WorkerOptions) -> Workers {
     let mut loops = Vec::new();
     for queue in queues {
         let concurrency = manifest.queues.get(&queue).map_or(4, |q| q.concurrency) as usize;
-        loops.push(tokio::spawn(queue_loop(
-            app.clone(),
-            queue,
+        let q = Queue {
+            app: app.clone(),
+            name: queue,
             concurrency,
-            options.clone(),
-            stop_rx.clone(),
-        )));
+            options: options.clone(),
+            held: Arc::default(),
+        };
+        loops.push(tokio::spawn(q.run(stop_rx.clone())));
     }
     loops.push(tokio::spawn(crate::schedule::run_schedules(
         app.clone(),
@@ -75,206 +82,215 @@ pub fn spawn(app: Arc<AppService>, options: WorkerOptions) -> Workers {
     Workers { stop, loops }
 }
 
-async fn queue_loop(
+/// Jobs this worker holds (claimed, not finished), each with its cancel signal.
+pub(crate) type Held = Arc<Mutex<HashMap<Uuid, watch::Sender<bool>>>>;
+
+/// One queue's worker loop.
+struct Queue {
     app: Arc<AppService>,
-    queue: String,
+    name: String,
     concurrency: usize,
     options: Arc<WorkerOptions>,
-    mut stop: watch::Receiver<bool>,
-) {
-    let slots = Arc::new(Semaphore::new(concurrency));
-    let mut wake = app.job_wakeups();
-    let mut running = JoinSet::new();
-    let lease = chrono::Duration::from_std(options.lease).unwrap_or(chrono::Duration::seconds(30));
-    while !*stop.borrow() {
-        while running.try_join_next().is_some() {}
-        let free = slots.available_permits();
-        let mut claimed = 0;
-        if free > 0 {
-            wake.borrow_and_update();
-            match app
-                .claim_jobs(&queue, &options.owner, free as u64, Utc::now() + lease)
-                .await
-            {
-                Ok(jobs) => {
-                    claimed = jobs.len();
-                    for job in jobs {
-                        let Ok(slot) = slots.clone().try_acquire_owned() else {
-                            break;
-                        };
-                        let (app, options) = (app.clone(), options.clone());
-                        running.spawn(async move {
-                            run_one(app, job, options).await;
-                            drop(slot);
-                        });
+    held: Held,
+}
+
+/// Jobs kept claimed beyond the running ones, at most (when jobs are short).
+const PREFETCH: usize = 4;
+
+impl Queue {
+    async fn run(self, mut stop: watch::Receiver<bool>) {
+        let app = &self.app;
+        let mut wake = app.job_wakeups();
+        let mut running = JoinSet::new();
+        let mut waiting: VecDeque<Job> = VecDeque::new();
+        let (done_tx, done_rx) = mpsc::unbounded_channel();
+        let finisher = tokio::spawn(finish_batches(
+            app.clone(),
+            self.options.clone(),
+            self.held.clone(),
+            done_rx,
+        ));
+        let renewer = tokio::spawn(renew(
+            app.clone(),
+            self.name.clone(),
+            self.options.clone(),
+            self.held.clone(),
+            stop.clone(),
+        ));
+        // Average run time of recent jobs: how many may wait claimed without their lease
+        // running short.
+        let mut avg_ms = 1000.0f64;
+        let mut next_lapsed = Instant::now();
+        while !*stop.borrow() {
+            while let Some(r) = running.try_join_next() {
+                if let Ok(ms) = r {
+                    avg_ms = avg_ms * 0.9 + ms * 0.1;
+                }
+            }
+            while running.len() < self.concurrency {
+                let Some(job) = waiting.pop_front() else {
+                    break;
+                };
+                let (app, options, done, held) = (
+                    app.clone(),
+                    self.options.clone(),
+                    done_tx.clone(),
+                    self.held.clone(),
+                );
+                running.spawn(async move {
+                    let t = Instant::now();
+                    run_one(app, job, options, done, held).await;
+                    t.elapsed().as_secs_f64() * 1000.0
+                });
+            }
+            let lease_ms = self.options.lease.as_secs_f64() * 1000.0;
+            let extra = ((lease_ms / 4.0 / avg_ms.max(0.01)) * self.concurrency as f64)
+                .min((self.concurrency * PREFETCH) as f64) as usize;
+            let room = (self.concurrency + extra).saturating_sub(running.len() + waiting.len());
+            let mut claimed = 0;
+            // Claim when the waiting line runs low: fewer, larger claims.
+            if waiting.len() < self.concurrency.div_ceil(2) && room > 0 {
+                wake.borrow_and_update();
+                let lapsed = Instant::now() >= next_lapsed;
+                if lapsed {
+                    next_lapsed = Instant::now() + self.options.lease / 2;
+                }
+                for lapsed in if lapsed {
+                    vec![true, false]
+                } else {
+                    vec![false]
+                } {
+                    let want = room.saturating_sub(claimed);
+                    if want == 0 {
+                        break;
+                    }
+                    for job in self.claim(want, lapsed).await {
+                        claimed += 1;
+                        waiting.push_back(job);
                     }
                 }
-                Err(e) => {
-                    tracing::warn!(app = %app.name(), queue, error = %e, "claiming jobs failed")
+            }
+            if claimed > 0 {
+                // More may be due: start these, and claim again when there is room.
+                continue;
+            }
+            tokio::select! {
+                _ = wake.changed() => {}
+                _ = tokio::time::sleep(self.options.poll) => {}
+                _ = stop.changed() => {}
+                Some(r) = running.join_next(), if !running.is_empty() => {
+                    if let Ok(ms) = r {
+                        avg_ms = avg_ms * 0.9 + ms * 0.1;
+                    }
                 }
             }
         }
-        if claimed > 0 && claimed < free {
-            // Took what there was; sleep until told of more.
-        } else if claimed > 0 {
-            // Every slot taken: wait for one to free up.
-            tokio::select! {
-                _ = running.join_next() => {}
-                _ = stop.changed() => {}
+        // Jobs claimed but not started are left to their lease (they run elsewhere after it).
+        while running.join_next().await.is_some() {}
+        drop(done_tx);
+        let _ = finisher.await;
+        renewer.abort();
+    }
+
+    async fn claim(&self, want: usize, lapsed: bool) -> Vec<Job> {
+        let lease =
+            chrono::Duration::from_std(self.options.lease).unwrap_or(chrono::Duration::seconds(30));
+        let got = self
+            .app
+            .claim_jobs(
+                &self.name,
+                &self.options.owner,
+                want as u64,
+                Utc::now() + lease,
+                lapsed,
+            )
+            .await;
+        match got {
+            Ok(jobs) => {
+                if let Ok(mut held) = self.held.lock() {
+                    for j in &jobs {
+                        held.insert(j.id, watch::channel(false).0);
+                    }
+                }
+                jobs
+            }
+            Err(e) => {
+                tracing::warn!(app = %self.app.name(), queue = self.name, error = %e, "claiming jobs failed");
+                Vec::new()
+            }
+        }
+    }
+}
+
+/// Renew every lease this worker holds on the queue, every third of the lease, in one
+/// statement; a job missing from the answer was cancelled or taken over: tell it to stop.
+async fn renew(
+    app: Arc<AppService>,
+    queue: String,
+    options: Arc<WorkerOptions>,
+    held: Held,
+    mut stop: watch::Receiver<bool>,
+) {
+    let lease = chrono::Duration::from_std(options.lease).unwrap_or(chrono::Duration::seconds(30));
+    let mut every = tokio::time::interval(options.lease / 3);
+    every.tick().await;
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            _ = stop.changed() => {}
+        }
+        let before: Vec<Uuid> = held
+            .lock()
+            .map(|h| h.keys().copied().collect())
+            .unwrap_or_default();
+        if before.is_empty() {
+            if *stop.borrow() {
+                return;
             }
             continue;
         }
-        tokio::select! {
-            _ = wake.changed() => {}
-            _ = tokio::time::sleep(options.poll) => {}
-            _ = stop.changed() => {}
-            Some(_) = running.join_next(), if free == 0 => {}
-        }
-    }
-    while running.join_next().await.is_some() {}
-}
-
-/// Run one claimed job to its end, as far as this worker is concerned.
-async fn run_one(app: Arc<AppService>, job: Job, options: Arc<WorkerOptions>) {
-    let owner: Arc<str> = options.owner.as_str().into();
-    let def = app.manifest().jobs.get(&job.kind).cloned();
-    let ms = |d: &Option<String>, default: u64| {
-        d.as_deref()
-            .and_then(plinth_manifest::duration_ms)
-            .map_or(Duration::from_millis(default), Duration::from_millis)
-    };
-    let timeout = def
-        .as_ref()
-        .map_or(Duration::from_secs(300), |d| ms(&d.timeout, 300_000));
-    let base = def
-        .as_ref()
-        .map_or(Duration::from_secs(1), |d| ms(&d.backoff, 1000));
-    let runner = def
-        .as_ref()
-        .and_then(|d| app.runners().get(&d.run).cloned());
-    let labels = [("app", app.name().to_string()), ("kind", job.kind.clone())];
-    if let Some(run_at) = job.record.get("run_at").and_then(|v| v.as_str()) {
-        if let Ok(t) = chrono::DateTime::parse_from_rfc3339(run_at) {
-            let wait = (Utc::now() - t.with_timezone(&Utc))
-                .num_microseconds()
-                .unwrap_or(0);
-            metrics::histogram!("plinth_job_start_delay_seconds", &labels)
-                .record(wait.max(0) as f64 / 1e6);
-        }
-    }
-    let started = Instant::now();
-    let outcome = match runner {
-        None => Outcome::Failed(format!("no capability runs job kind `{}`", job.kind)),
-        Some(_) if job.attempts > job.max_attempts => {
-            Outcome::Dead("its worker stopped during the last attempt".into())
-        }
-        Some(runner) => {
-            if let Err(e) = app.start_job(&job, &owner).await {
-                tracing::warn!(job = %job.id, error = %e, "could not mark the job started");
-            }
-            let (cancel, cancelled) = watch::channel(false);
-            let run = JobRun {
-                app: app.clone(),
-                job: job.clone(),
-                owner: owner.clone(),
-                cancelled,
-            };
-            let result = supervise(
-                &app,
-                &job,
-                &owner,
-                &options,
-                runner.run(run),
-                timeout,
-                cancel,
-            )
-            .await;
-            match result {
-                Ok(out) => Outcome::Completed(out),
-                Err(JobError::Fail(e)) => Outcome::Failed(e),
-                Err(JobError::Retry(e)) if job.attempts >= job.max_attempts => Outcome::Dead(e),
-                Err(JobError::Retry(error)) => {
-                    let wait = crate::backoff(base, job.attempts.max(1) as u32);
-                    let at = Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
-                    Outcome::Retry { error, at }
+        match app
+            .renew_leases(&queue, &options.owner, Utc::now() + lease)
+            .await
+        {
+            Ok(still) => {
+                if let Ok(h) = held.lock() {
+                    for id in before.iter().filter(|id| !still.contains(id)) {
+                        if let Some(cancel) = h.get(id) {
+                            cancel.send_replace(true);
+                        }
+                    }
                 }
             }
-        }
-    };
-    let status = match &outcome {
-        Outcome::Completed(_) => "completed",
-        Outcome::Retry { .. } => "retry",
-        Outcome::Failed(_) => "failed",
-        Outcome::Dead(_) => "dead",
-    };
-    if let Outcome::Retry { error, .. } | Outcome::Failed(error) | Outcome::Dead(error) = &outcome {
-        tracing::info!(app = %app.name(), job = %job.id, kind = job.kind, attempt = job.attempts, status, error, "job attempt failed");
-    }
-    match app.finish_job(&job, &owner, outcome).await {
-        Ok(true) => {
-            let labels = [
-                labels[0].clone(),
-                labels[1].clone(),
-                ("status", status.to_string()),
-            ];
-            metrics::counter!("plinth_jobs_finished_total", &labels).increment(1);
-            metrics::histogram!("plinth_job_run_seconds", &labels)
-                .record(started.elapsed().as_secs_f64());
-        }
-        Ok(false) => {
-            tracing::info!(job = %job.id, "job no longer ours (cancelled or lease lost): result dropped")
-        }
-        Err(e) => {
-            tracing::warn!(job = %job.id, error = %e, "could not finish the job; it runs again after its lease")
+            Err(e) => tracing::warn!(app = %app.name(), queue, error = %e, "lease renewal failed"),
         }
     }
 }
 
-/// Drive a runner's attempt: renew the lease while it runs, stop it at the timeout, tell
-/// it when the job is no longer ours, and contain a panic.
-async fn supervise(
-    app: &AppService,
-    job: &Job,
-    owner: &str,
-    options: &WorkerOptions,
-    attempt: plinth_core::jobs::BoxFuture<'static, Result<plinth_core::jobs::JobOutput, JobError>>,
-    timeout: Duration,
-    cancel: watch::Sender<bool>,
-) -> Result<plinth_core::jobs::JobOutput, JobError> {
-    let mut task = tokio::spawn(attempt);
-    let deadline = tokio::time::sleep(timeout);
-    tokio::pin!(deadline);
-    let mut renew = tokio::time::interval(options.lease / 3);
-    renew.tick().await;
-    let lease = chrono::Duration::from_std(options.lease).unwrap_or(chrono::Duration::seconds(30));
-    let mut lost_at: Option<Instant> = None;
-    loop {
-        tokio::select! {
-            r = &mut task => {
-                return r.unwrap_or_else(|_| Err(JobError::Retry("the job's code panicked".into())));
-            }
-            _ = &mut deadline => {
-                task.abort();
-                return Err(JobError::Retry(format!("timed out after {} s", timeout.as_secs_f64())));
-            }
-            _ = renew.tick() => {
-                if let Some(t) = lost_at {
-                    // Told to stop a lease ago and still running: stop it.
-                    if t.elapsed() >= options.lease {
-                        task.abort();
-                        return Err(JobError::Retry("stopped after cancellation".into()));
-                    }
-                    continue;
-                }
-                match app.renew_lease(job, owner, Utc::now() + lease).await {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        cancel.send_replace(true);
-                        lost_at = Some(Instant::now());
-                    }
-                    Err(e) => tracing::warn!(job = %job.id, error = %e, "lease renewal failed"),
-                }
+/// Mark plain completions in batches: whatever has arrived since the last statement.
+async fn finish_batches(
+    app: Arc<AppService>,
+    options: Arc<WorkerOptions>,
+    held: Held,
+    mut done: mpsc::UnboundedReceiver<Uuid>,
+) {
+    let mut ids = Vec::new();
+    while let Some(id) = done.recv().await {
+        ids.push(id);
+        while ids.len() < 500 {
+            match done.try_recv() {
+                Ok(id) => ids.push(id),
+                Err(_) => break,
             }
         }
+        if let Err(e) = app.complete_jobs(&ids, &options.owner).await {
+            tracing::warn!(app = %app.name(), error = %e, jobs = ids.len(), "could not mark jobs completed; they run again after their lease");
+        }
+        if let Ok(mut h) = held.lock() {
+            for id in &ids {
+                h.remove(id);
+            }
+        }
+        ids.clear();
     }
 }

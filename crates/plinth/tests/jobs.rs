@@ -258,12 +258,12 @@ async fn a_lapsed_lease_runs_the_job_again(env: TestEnv) {
     // A worker that claims the job and dies: nobody renews or finishes it.
     let lease = chrono::Utc::now() + chrono::Duration::milliseconds(300);
     let taken = svc
-        .claim_jobs("default", "ghost", 10, lease)
+        .claim_jobs("default", "ghost", 10, lease, false)
         .await
         .expect("claim");
     assert_eq!(taken.len(), 1);
     assert!(svc
-        .claim_jobs("default", "other", 10, lease)
+        .claim_jobs("default", "other", 10, lease, true)
         .await
         .expect("claim")
         .is_empty());
@@ -275,6 +275,7 @@ async fn a_lapsed_lease_runs_the_job_again(env: TestEnv) {
             "rescuer",
             10,
             chrono::Utc::now() + chrono::Duration::seconds(5),
+            true,
         )
         .await
         .expect("claim");

@@ -218,7 +218,7 @@ impl Store {
     }
 
     /// The SET list of an update: the row's values, and `updated_at = now` when kept.
-    fn sets(&self, table: &Table, row: &Row, now: DateTime<Utc>) -> Vec<(Alias, Expr)> {
+    pub(crate) fn sets(&self, table: &Table, row: &Row, now: DateTime<Utc>) -> Vec<(Alias, Expr)> {
         let mut sets: Vec<(Alias, Expr)> = row
             .iter()
             .map(|(f, v)| (col(f), self.bind(table, f, v).into()))

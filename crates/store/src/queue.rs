@@ -28,9 +28,22 @@ pub struct Claim<'a> {
     pub now: DateTime<Utc>,
     /// When the leases taken run out unless renewed.
     pub lease_until: DateTime<Utc>,
+    /// Take in-progress jobs whose lease lapsed (their worker died) instead of due ones.
+    pub lapsed: bool,
 }
 
 impl Store {
+    /// PostgreSQL: a first step that lets the unit commit without waiting for its WAL to
+    /// reach disk (`synchronous_commit = off` for this transaction only). For the queue's
+    /// own bookkeeping (claims, renewals, plain completions), where a commit lost in a
+    /// crash means a job runs again, which at-least-once allows. None on SQLite.
+    pub fn relaxed_commit_step(&self) -> Option<Step> {
+        (self.dialect() == Dialect::Postgres).then(|| {
+            let sql = "SELECT set_config('synchronous_commit', 'off', true)".to_owned();
+            Step::new((sql, sea_query::Values(Vec::new())), Expect::Any, None)
+        })
+    }
+
     /// Insert a validated row under `id` unless a row with the same `key` column value
     /// exists (`ON CONFLICT (key) DO NOTHING`): the step returns the new row, or none.
     pub fn insert_or_skip_step(
@@ -69,30 +82,30 @@ impl Store {
         Ok(Step::new(sql, Expect::Any, Some(table.shape.clone())))
     }
 
-    /// Take up to `claim.limit` runnable jobs of a queue: pending ones that are due, and
-    /// running ones whose lease ran out (their worker died), highest priority and oldest
-    /// first. They become `in-progress` under the worker's lease, one attempt more, and are
-    /// returned. On PostgreSQL the candidates are locked `SKIP LOCKED`, so workers on
-    /// several nodes take different jobs without waiting on each other; SQLite's single
-    /// writer runs one claim at a time.
+    /// Take up to `claim.limit` runnable jobs of a queue: pending ones that are due, lowest
+    /// priority number and oldest first (the order of the queue's index), or with
+    /// `claim.lapsed` running ones whose lease ran out (their worker died). They become
+    /// `in-progress` under the worker's lease, one attempt more, and are returned. On
+    /// PostgreSQL the candidates are locked `SKIP LOCKED`, so workers on several nodes take
+    /// different jobs without waiting on each other; SQLite's single writer runs one claim
+    /// at a time.
     pub fn claim_step(&self, table: &Table, claim: &Claim<'_>) -> Step {
         let text = |v: &str| self.bind(table, "queue", &Value::Text(v.to_owned()));
         let at = |t: DateTime<Utc>| self.bind(table, "run_at", &Value::Timestamp(t));
-        let due = Expr::col(col("status"))
-            .eq(text("pending"))
-            .and(Expr::col(col("run_at")).lte(at(claim.now)));
-        let lapsed = Expr::col(col("status"))
-            .eq(text("in-progress"))
-            .and(Expr::col(col("lease_expires_at")).lt(at(claim.now)));
         let mut pick = Query::select();
         pick.column(col("id"))
             .from(col(&table.name))
-            .and_where(Expr::col(col("queue")).eq(text(claim.queue)))
-            .and_where(due.or(lapsed))
-            .order_by(col("priority"), Order::Desc)
-            .order_by(col("run_at"), Order::Asc)
-            .order_by(col("id"), Order::Asc)
-            .limit(claim.limit);
+            .and_where(Expr::col(col("queue")).eq(text(claim.queue)));
+        if claim.lapsed {
+            pick.and_where(Expr::col(col("status")).eq(text("in-progress")))
+                .and_where(Expr::col(col("lease_expires_at")).lt(at(claim.now)));
+        } else {
+            pick.and_where(Expr::col(col("status")).eq(text("pending")))
+                .and_where(Expr::col(col("run_at")).lte(at(claim.now)))
+                .order_by(col("priority"), Order::Asc)
+                .order_by(col("run_at"), Order::Asc);
+        }
+        pick.limit(claim.limit);
         if self.dialect() == Dialect::Postgres {
             pick.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
         }
@@ -110,5 +123,28 @@ impl Store {
             Expect::Any,
             Some(table.shape.clone()),
         )
+    }
+
+    /// Set `row` (stamped `now`) on the jobs `ids` that `owner` still holds in progress,
+    /// in one statement (`WHERE id IN (...)`): the worker's batch of completions.
+    pub fn finish_held_step(
+        &self,
+        table: &Table,
+        ids: &[Uuid],
+        owner: &str,
+        row: &Row,
+        now: DateTime<Utc>,
+    ) -> Step {
+        let ids = ids
+            .iter()
+            .map(|id| self.bind(table, "id", &Value::Uuid(*id)));
+        let text = |v: &str| self.bind(table, "lease_owner", &Value::Text(v.to_owned()));
+        let mut q = Query::update();
+        q.table(col(&table.name))
+            .values(self.sets(table, row, now))
+            .and_where(Expr::col(col("id")).is_in(ids))
+            .and_where(Expr::col(col("lease_owner")).eq(text(owner)))
+            .and_where(Expr::col(col("status")).eq(text("in-progress")));
+        Step::new(self.inner.db.build(&q), Expect::Any, None)
     }
 }

@@ -58,38 +58,38 @@ impl AppService {
         topic: &str,
         unit: &mut WriteUnit,
     ) -> Result<(), CoreError> {
-        let collection = match self.tracked(&job.kind) {
-            Some(t) => {
-                let mut row = Vec::new();
-                if let Some(s) = tracked_status(t, status) {
-                    row.push(("status".to_owned(), Value::Text(s.into())));
-                }
-                for (k, v) in extra {
-                    if t.def.fields.contains_key(*k) {
-                        row.push(((*k).to_owned(), v.clone()));
-                    }
-                }
-                let f = eq("id", Value::Uuid(job.id));
-                unit.push(
-                    self.store
-                        .update_where_step(&t.table, &f, &row, ctx.now)
-                        .quiet(),
-                );
-                t.name.clone()
+        // Untracked jobs announce nothing: an outbox row per job would double the queue's
+        // writes, for events only admins could see.
+        if let Some(t) = self.tracked(&job.kind) {
+            let mut row = Vec::new();
+            if let Some(s) = tracked_status(t, status) {
+                row.push(("status".to_owned(), Value::Text(s.into())));
             }
-            None => super::JOBS.to_owned(),
-        };
-        unit.push(self.emit_step(ctx, topic, &collection, job.id)?.quiet());
+            for (k, v) in extra {
+                if t.def.fields.contains_key(*k) {
+                    row.push(((*k).to_owned(), v.clone()));
+                }
+            }
+            let f = eq("id", Value::Uuid(job.id));
+            unit.push(
+                self.store
+                    .update_where_step(&t.table, &f, &row, ctx.now)
+                    .quiet(),
+            );
+            unit.push(self.emit_step(ctx, topic, &t.name, job.id)?.quiet());
+        }
         Ok(())
     }
 
-    /// Claim up to `limit` runnable jobs of `queue` for `owner` until `lease_until`.
+    /// Claim up to `limit` due jobs of `queue` for `owner` until `lease_until` (with
+    /// `lapsed`, jobs whose worker's lease ran out instead).
     pub async fn claim_jobs(
         &self,
         queue: &str,
         owner: &str,
         limit: u64,
         lease_until: DateTime<Utc>,
+        lapsed: bool,
     ) -> Result<Vec<Job>, CoreError> {
         let ctx = self.ctx();
         let jobs = self.jobs_collection()?;
@@ -99,11 +99,13 @@ impl AppService {
             limit,
             now: ctx.now,
             lease_until,
+            lapsed,
         };
         let mut unit = WriteUnit::new();
+        unit.extend(self.store.relaxed_commit_step());
         unit.push(self.store.claim_step(&jobs.table, &claim));
         let outs = self.store.apply(&ctx, unit).await?;
-        let rows = match outs.into_iter().next() {
+        let rows = match outs.into_iter().last() {
             Some(plinth_store::StepOut::Rows(rows)) => rows,
             _ => Vec::new(),
         };
@@ -128,6 +130,39 @@ impl AppService {
         self.follow(&ctx, job, "in-progress", &[], "job:started", &mut unit)?;
         self.commit(&ctx, unit).await?;
         Ok(())
+    }
+
+    /// Extend every lease `owner` holds on `queue` until `until`, in one statement; the ids
+    /// of the jobs still its (one missing from them was cancelled or taken over).
+    pub async fn renew_leases(
+        &self,
+        queue: &str,
+        owner: &str,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<uuid::Uuid>, CoreError> {
+        let ctx = self.ctx();
+        let jobs = self.jobs_collection()?;
+        let held = Filter::And(vec![
+            eq("queue", Value::Text(queue.into())),
+            eq("lease_owner", Value::Text(owner.into())),
+            eq("status", Value::Text("in-progress".into())),
+        ]);
+        let row = vec![("lease_expires_at".to_owned(), Value::Timestamp(until))];
+        let mut unit = WriteUnit::new();
+        unit.extend(self.store.relaxed_commit_step());
+        unit.push(
+            self.store
+                .update_where_step(&jobs.table, &held, &row, ctx.now),
+        );
+        let outs = self.store.apply(&ctx, unit).await?;
+        let rows = match outs.into_iter().last() {
+            Some(plinth_store::StepOut::Rows(rows)) => rows,
+            _ => Vec::new(),
+        };
+        Ok(rows
+            .iter()
+            .filter_map(|r| r.id().and_then(|id| uuid::Uuid::parse_str(id).ok()))
+            .collect())
     }
 
     /// Extend `owner`'s lease on `job`; false when the job is no longer its (cancelled,
@@ -260,6 +295,33 @@ impl AppService {
             Err(StoreError::Expectation(_)) => Ok(false),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Mark `owner`'s jobs `ids` completed, with no result, in one statement (the worker's
+    /// batch of plain completions of untracked jobs). Jobs no longer `owner`'s are left as
+    /// they are. How many were marked.
+    pub async fn complete_jobs(&self, ids: &[uuid::Uuid], owner: &str) -> Result<u64, CoreError> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let ctx = self.ctx();
+        let jobs = self.jobs_collection()?;
+        let row = vec![
+            ("status".to_owned(), Value::Text("completed".into())),
+            ("progress".to_owned(), Value::Float(1.0)),
+            ("error".to_owned(), Value::Null),
+            ("lease_owner".to_owned(), Value::Null),
+            ("lease_expires_at".to_owned(), Value::Null),
+            ("finished_at".to_owned(), Value::Timestamp(ctx.now)),
+        ];
+        let mut unit = WriteUnit::new();
+        unit.extend(self.store.relaxed_commit_step());
+        unit.push(
+            self.store
+                .finish_held_step(&jobs.table, ids, owner, &row, ctx.now),
+        );
+        let outs = self.store.apply(&ctx, unit).await?;
+        Ok(outs.last().map_or(0, |o| o.rows()))
     }
 
     /// Cancel a job that has not finished. A running one stops at its next lease renewal

@@ -30,7 +30,7 @@ pub struct NewJob {
     pub kind: String,
     /// Its parameters (checked by the kind's capability).
     pub params: J,
-    /// Higher runs first.
+    /// Lower runs first (default 0; negative is more urgent).
     pub priority: i64,
     /// Not before this time (now when `None`).
     pub run_at: Option<DateTime<Utc>>,
@@ -135,6 +135,11 @@ impl AppService {
     pub(crate) fn tracked(&self, kind: &str) -> Option<&std::sync::Arc<CollectionHandle>> {
         let track = self.manifest.jobs.get(kind)?.track.as_ref()?;
         self.any_collection(track)
+    }
+
+    /// Whether jobs of `kind` have a tracked record (and so announce events).
+    pub fn tracks(&self, kind: &str) -> bool {
+        self.tracked(kind).is_some()
     }
 
     /// Check `job` (its kind is declared, its parameters fit its capability) and add its

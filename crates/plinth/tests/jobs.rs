@@ -96,7 +96,8 @@ async fn a_job_runs_once_and_its_record_follows(env: TestEnv) {
     assert_eq!(done.attempts, 1);
     assert_eq!(done.result, Some(json!({"slept_ms": 300, "attempt": 1})));
     assert_eq!(done.progress, Some(1.0));
-    assert_eq!(done.lease_owner, None);
+    // Who ran it stays on the job.
+    assert_eq!(done.lease_owner, running.lease_owner);
     let r = app.get(&format!("/jobsapp/api/tasks/{}", job.id)).await;
     assert_eq!(r.body["data"]["status"], "completed", "{}", r.body);
     assert_eq!(r.body["data"]["progress"], 1.0);

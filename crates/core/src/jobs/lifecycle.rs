@@ -255,9 +255,11 @@ impl AppService {
             ),
         };
         row.push(("status".to_owned(), Value::Text(status.into())));
-        row.push(("lease_owner".to_owned(), Value::Null));
         row.push(("lease_expires_at".to_owned(), Value::Null));
-        if status != "pending" {
+        if status == "pending" {
+            row.push(("lease_owner".to_owned(), Value::Null));
+        } else {
+            // The owner stays on a finished job: who ran it, for inspection.
             row.push(("finished_at".to_owned(), Value::Timestamp(ctx.now)));
         }
         let mut unit = extra_unit;
@@ -310,7 +312,6 @@ impl AppService {
             ("status".to_owned(), Value::Text("completed".into())),
             ("progress".to_owned(), Value::Float(1.0)),
             ("error".to_owned(), Value::Null),
-            ("lease_owner".to_owned(), Value::Null),
             ("lease_expires_at".to_owned(), Value::Null),
             ("finished_at".to_owned(), Value::Timestamp(ctx.now)),
         ];

@@ -51,12 +51,20 @@ impl EventBus for Nats {
     }
 }
 
-/// Pass every payload that arrives into `hub`.
-fn deliver_into(hub: &Arc<Hub>, payload: &[u8]) {
-    if let Ok(w) = serde_json::from_slice::<Wire>(payload) {
+/// The payload that tells every node's workers that jobs were enqueued.
+pub(crate) const WAKE_JOBS: &str = "{\"wake\":\"jobs\"}";
+
+/// Pass every payload that arrives into `hub`, or to the job workers' wake-up.
+fn deliver_into(hub: &Arc<Hub>, wake: &Wake, payload: &[u8]) {
+    if payload == WAKE_JOBS.as_bytes() {
+        wake.send_modify(|n| *n = n.wrapping_add(1));
+    } else if let Ok(w) = serde_json::from_slice::<Wire>(payload) {
         hub.deliver(w.event());
     }
 }
+
+/// This node's job workers' wake-up.
+pub(crate) type Wake = Arc<tokio::sync::watch::Sender<u64>>;
 
 /// Start the app's bus (`nats`: a `nats://` URL; else the database's, if it has one): its
 /// listener is in place when this returns. The answer is where to send payloads: one task
@@ -64,6 +72,7 @@ fn deliver_into(hub: &Arc<Hub>, payload: &[u8]) {
 pub(crate) async fn start(
     store: &Store,
     hub: &Arc<Hub>,
+    wake: &Wake,
     nats: Option<&str>,
 ) -> Result<Option<UnboundedSender<String>>, StoreError> {
     let bus: Box<dyn EventBus> = match nats {
@@ -79,10 +88,10 @@ pub(crate) async fn start(
                 .map_err(|e| down(&e))?;
             // The subscription is in place on the server before the app serves.
             client.flush().await.map_err(|e| down(&e))?;
-            let hub = hub.clone();
+            let (hub, wake) = (hub.clone(), wake.clone());
             tokio::spawn(async move {
                 while let Some(m) = incoming.next().await {
-                    deliver_into(&hub, &m.payload);
+                    deliver_into(&hub, &wake, &m.payload);
                 }
             });
             Box::new(Nats { client, subject })
@@ -91,10 +100,10 @@ pub(crate) async fn start(
             let Some(mut incoming) = store.listen().await? else {
                 return Ok(None);
             };
-            let hub = hub.clone();
+            let (hub, wake) = (hub.clone(), wake.clone());
             tokio::spawn(async move {
                 while let Some(payload) = incoming.recv().await {
-                    deliver_into(&hub, payload.as_bytes());
+                    deliver_into(&hub, &wake, payload.as_bytes());
                 }
             });
             Box::new(Postgres(store.clone()))

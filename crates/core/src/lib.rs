@@ -72,7 +72,7 @@ pub struct AppService {
     /// Capabilities that run jobs, by name.
     runners: jobs::Runners,
     /// Bumped when jobs may be waiting; this node's workers watch it.
-    job_wake: tokio::sync::watch::Sender<u64>,
+    job_wake: bus::Wake,
     /// Where uploads and job outputs are stored.
     files: Option<plinth_files::FileStore>,
 }
@@ -120,14 +120,15 @@ impl AppService {
         }
         let aggregates = aggregate::compile(&schema, &validator)?;
         let events = events::Hub::new();
-        let bus = bus::start(&store, &events, nats).await?;
+        let job_wake = Arc::new(tokio::sync::watch::Sender::new(0));
+        let bus = bus::start(&store, &events, &job_wake, nats).await?;
         Ok(AppService {
             aggregates,
             events,
             bus,
             closing: tokio::sync::watch::Sender::new(false),
             runners: jobs::Runners::new(),
-            job_wake: tokio::sync::watch::Sender::new(0),
+            job_wake,
             files: None,
             name: manifest.name.as_str().into(),
             validator,

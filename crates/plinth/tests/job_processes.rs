@@ -160,7 +160,10 @@ async fn two_workers_complete_ten_thousand_jobs_once_each() {
         }
     };
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
-    while count("SELECT COUNT(*) FROM _plinth_jobs WHERE kind = 'build' AND status = 'completed'").await < 10_000 {
+    while count("SELECT COUNT(*) FROM _plinth_jobs WHERE kind = 'build' AND status = 'completed'")
+        .await
+        < 10_000
+    {
         assert!(
             tokio::time::Instant::now() < deadline,
             "not all jobs completed"
@@ -172,7 +175,10 @@ async fn two_workers_complete_ten_thousand_jobs_once_each() {
         count("SELECT COUNT(*) FROM _plinth_jobs WHERE kind = 'build' AND attempts <> 1").await,
         0
     );
-    assert_eq!(count("SELECT COUNT(*) FROM _plinth_jobs WHERE kind = 'build'").await, 10_000);
+    assert_eq!(
+        count("SELECT COUNT(*) FROM _plinth_jobs WHERE kind = 'build'").await,
+        10_000
+    );
     // Both processes took part.
     assert_eq!(
         count("SELECT COUNT(DISTINCT lease_owner) FROM _plinth_jobs WHERE kind = 'build'").await,

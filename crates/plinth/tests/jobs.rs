@@ -438,3 +438,29 @@ async fn the_job_api_is_for_admins(env: TestEnv) {
     assert_eq!(missing.status, 404, "{}", missing.body);
     app.stop().await;
 }
+
+/// A job enqueued on one node wakes another node's idle workers through the database's
+/// NOTIFY, long before their next poll.
+#[tokio::test]
+async fn an_enqueue_wakes_workers_on_other_nodes() {
+    let Some(env) = TestEnv::new(common::Backend::Postgres) else {
+        return;
+    };
+    let api = start(&env, false).await;
+    let mut config = env.config(&[("jobsapp", Some(fixture()))]);
+    config.jobs.poll_ms = 60_000;
+    let worker = env.start(&config).await.expect("worker node starts");
+    let svc = api.service("jobsapp").clone();
+    // Let the worker node's first look (at start) pass.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = tokio::time::Instant::now();
+    let job = enqueue(&svc, "build", json!({})).await;
+    let done = wait_job(&svc, job.id, Job::is_finished).await;
+    assert_eq!(done.status, "completed");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "woken, not polled"
+    );
+    worker.stop().await;
+    api.stop().await;
+}

@@ -221,9 +221,14 @@ impl AppService {
             .and_then(Job::from_record))
     }
 
-    /// Tell this node's workers that jobs may be waiting (after a unit with jobs commits).
+    /// Tell the workers that jobs may be waiting (after a unit with jobs commits): this
+    /// node's at once, other nodes' through the bus (NOTIFY or NATS) when there is one;
+    /// their polling finds the jobs anyway.
     pub fn wake_workers(&self) {
         self.job_wake.send_modify(|n| *n = n.wrapping_add(1));
+        if let Some(bus) = &self.bus {
+            let _ = bus.send(crate::bus::WAKE_JOBS.to_owned());
+        }
     }
 
     /// A receiver that changes when [`AppService::wake_workers`] is called.

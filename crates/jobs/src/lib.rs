@@ -4,6 +4,7 @@
 //! guarded finishes) is the core's; this crate only drives it.
 
 mod backoff;
+mod gauges;
 mod run;
 mod schedule;
 mod worker;

@@ -75,6 +75,14 @@ pub fn spawn(app: Arc<AppService>, options: WorkerOptions) -> Workers {
         };
         loops.push(tokio::spawn(q.run(stop_rx.clone())));
     }
+    if !manifest.jobs.is_empty() {
+        let every = Duration::from_secs(5);
+        loops.push(tokio::spawn(crate::gauges::sample(
+            app.clone(),
+            every,
+            stop_rx.clone(),
+        )));
+    }
     loops.push(tokio::spawn(crate::schedule::run_schedules(
         app.clone(),
         stop_rx,

@@ -291,10 +291,23 @@ async fn story(env: TestEnv, mount: &str) {
     );
 
     // The queue on /metrics: finished jobs by kind and status, and the depth gauges.
-    let metrics = app.client.get(format!("{}/metrics", app.base)).send().await.expect("metrics");
+    let metrics = app
+        .client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .expect("metrics");
     let text = metrics.text().await.expect("text");
-    assert!(text.contains("plinth_jobs_finished_total{app=\"datagen\",kind=\"generation\",status=\"completed\"}"), "{text}");
-    assert!(text.contains("plinth_jobs{app=\"datagen\",status=\"pending\"}"), "{text}");
+    assert!(
+        text.contains(
+            "plinth_jobs_finished_total{app=\"datagen\",kind=\"generation\",status=\"completed\"}"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("plinth_jobs{app=\"datagen\",status=\"pending\"}"),
+        "{text}"
+    );
     assert!(text.contains("plinth_job_start_delay_seconds"), "{text}");
 
     // Unknown jobs and files.

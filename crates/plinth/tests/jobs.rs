@@ -26,6 +26,7 @@ both!(
     cancel_stops_a_running_job_and_retry_runs_it_again,
     a_lapsed_lease_runs_the_job_again,
     unique_keys_and_cron_ticks_enqueue_once,
+    delayed_prioritised_and_pruned,
     the_job_api_is_for_admins
 );
 
@@ -463,4 +464,70 @@ async fn an_enqueue_wakes_workers_on_other_nodes() {
     );
     worker.stop().await;
     api.stop().await;
+}
+
+async fn delayed_prioritised_and_pruned(env: TestEnv) {
+    let app = start(&env, false).await;
+    let svc = app.service("jobsapp").clone();
+    let ctx = ctx(&svc);
+    let job = |priority: i64, delay_ms: i64| NewJob {
+        kind: "build".into(),
+        params: json!({}),
+        priority,
+        run_at: Some(chrono::Utc::now() + chrono::Duration::milliseconds(delay_ms)),
+        ..Default::default()
+    };
+    let later = svc
+        .enqueue(&ctx, job(0, 400))
+        .await
+        .expect("ok")
+        .expect("new");
+    let low = svc
+        .enqueue(&ctx, job(5, 0))
+        .await
+        .expect("ok")
+        .expect("new");
+    let urgent = svc
+        .enqueue(&ctx, job(-1, 0))
+        .await
+        .expect("ok")
+        .expect("new");
+    let lease = || chrono::Utc::now() + chrono::Duration::seconds(30);
+    // Lower priority numbers first; a delayed job is not due yet.
+    let first = svc
+        .claim_jobs("default", "w", 1, lease(), false)
+        .await
+        .expect("claim");
+    assert_eq!(first[0].id, urgent.id);
+    let rest = svc
+        .claim_jobs("default", "w", 10, lease(), false)
+        .await
+        .expect("claim");
+    assert_eq!(rest.iter().map(|j| j.id).collect::<Vec<_>>(), vec![low.id]);
+    tokio::time::sleep(Duration::from_millis(450)).await;
+    let due = svc
+        .claim_jobs("default", "w", 10, lease(), false)
+        .await
+        .expect("claim");
+    assert_eq!(due.iter().map(|j| j.id).collect::<Vec<_>>(), vec![later.id]);
+    // Two finish; pruning takes finished jobs only.
+    assert_eq!(
+        svc.complete_jobs(&[urgent.id, low.id], "w")
+            .await
+            .expect("done"),
+        2
+    );
+    let pruned = svc
+        .prune_jobs(chrono::Utc::now() + chrono::Duration::seconds(1))
+        .await
+        .expect("pruned");
+    assert_eq!(pruned, 2);
+    assert!(svc.job(&ctx, urgent.id).await.expect("read").is_none());
+    let kept = svc
+        .job(&ctx, later.id)
+        .await
+        .expect("read")
+        .expect("still there");
+    assert_eq!(kept.status, "in-progress");
+    app.stop().await;
 }

@@ -1,6 +1,6 @@
 //! `datagen.export`: `{"source": "users", "format": "csv"}` writes a collection of the app
 //! or a generated entity (the `generated_data` rows of that entity, their payloads) to a
-//! CSV or JSON file in the app's file storage; the job's `result_uri` is `/files/<key>`
+//! CSV, JSON or Parquet file in the app's file storage; the job's `result_uri` is `/files/<key>`
 //! under the app's base, where it can be downloaded.
 
 use bytes::Bytes;
@@ -32,8 +32,8 @@ impl Runner for Export {
             )),
         }
         match params.get("format").and_then(J::as_str) {
-            None | Some("csv" | "json") => {}
-            Some(_) => errors.push(FieldError::new("format", "csv or json")),
+            None | Some("csv" | "json" | "parquet") => {}
+            Some(_) => errors.push(FieldError::new("format", "csv, json or parquet")),
         }
         if let Some(o) = params.as_object() {
             for k in o
@@ -87,16 +87,19 @@ impl Runner for Export {
                 let page = app.list(&ctx, &coll, &pairs).await.map_err(retry)?;
                 let total = page.total.map_or(0, |t| t.count);
                 let n = page.items.len() as u64;
-                let mut chunk = Vec::new();
-                for rec in &page.items {
-                    let row = match &filter {
+                let batch: Vec<Map<String, J>> = page
+                    .items
+                    .iter()
+                    .map(|rec| match &filter {
                         Some(_) => rec.get("payload").cloned().unwrap_or(J::Null),
                         None => rec.to_json(),
-                    };
-                    writer
-                        .row(&row, &mut chunk)
-                        .map_err(|e| JobError::Fail(e.to_string()))?;
-                }
+                    })
+                    .map(|row| match row {
+                        J::Object(o) => o,
+                        other => Map::from_iter([("value".to_owned(), other)]),
+                    })
+                    .collect();
+                let chunk = writer.page(&batch).map_err(JobError::Fail)?;
                 if let Err(e) = out.write(Bytes::from(chunk)).await {
                     out.abort().await;
                     return Err(retry(e));
@@ -111,8 +114,7 @@ impl Runner for Export {
                     return Err(JobError::Fail("cancelled".into()));
                 }
             }
-            let mut tail = Vec::new();
-            writer.finish(&mut tail);
+            let tail = writer.finish().map_err(JobError::Fail)?;
             if let Err(e) = out.write(Bytes::from(tail)).await {
                 out.abort().await;
                 return Err(retry(e));
@@ -128,52 +130,64 @@ impl Runner for Export {
     }
 }
 
-/// Rows to CSV (header from the first row's keys) or to one JSON array.
-struct Writer {
-    json: bool,
-    header: Option<Vec<String>>,
-    first: bool,
+/// Rows to CSV (header from the first row's keys), one JSON array, or Parquet.
+enum Writer {
+    Csv(Option<Vec<String>>),
+    Json { first: bool },
+    Parquet(Box<crate::parquet_out::ParquetRows>),
 }
 
 impl Writer {
     fn new(format: &str) -> Self {
-        Writer {
-            json: format == "json",
-            header: None,
-            first: true,
+        match format {
+            "json" => Writer::Json { first: true },
+            "parquet" => Writer::Parquet(Box::new(crate::parquet_out::ParquetRows::new())),
+            _ => Writer::Csv(None),
         }
     }
 
-    fn row(&mut self, row: &J, out: &mut Vec<u8>) -> Result<(), csv::Error> {
-        let empty = Map::new();
-        let obj = row.as_object().unwrap_or(&empty);
-        if self.json {
-            out.extend_from_slice(if self.first { b"[\n" } else { b",\n" });
-            self.first = false;
-            out.extend_from_slice(row.to_string().as_bytes());
-            return Ok(());
-        }
-        let mut w = csv::Writer::from_writer(Vec::new());
-        let header = match &self.header {
-            Some(h) => h,
-            None => {
-                let h: Vec<String> = obj.keys().cloned().collect();
-                w.write_record(&h)?;
-                self.header.insert(h)
+    /// The bytes of one page of rows.
+    fn page(&mut self, rows: &[Map<String, J>]) -> Result<Vec<u8>, String> {
+        let mut out = Vec::new();
+        match self {
+            Writer::Json { first } => {
+                for row in rows {
+                    out.extend_from_slice(if *first { b"[\n" } else { b",\n" });
+                    *first = false;
+                    out.extend_from_slice(J::Object(row.clone()).to_string().as_bytes());
+                }
             }
-        };
-        let cells: Vec<String> = header.iter().map(|k| cell(obj.get(k))).collect();
-        w.write_record(&cells)?;
-        out.extend_from_slice(
-            &w.into_inner()
-                .map_err(|e| csv::Error::from(e.into_error()))?,
-        );
-        Ok(())
+            Writer::Csv(header) => {
+                let mut w = csv::Writer::from_writer(Vec::new());
+                for row in rows {
+                    let h = match header {
+                        Some(h) => h,
+                        None => {
+                            let h: Vec<String> = row.keys().cloned().collect();
+                            w.write_record(&h).map_err(|e| e.to_string())?;
+                            header.insert(h)
+                        }
+                    };
+                    let cells: Vec<String> = h.iter().map(|k| cell(row.get(k))).collect();
+                    w.write_record(&cells).map_err(|e| e.to_string())?;
+                }
+                out = w.into_inner().map_err(|e| e.to_string())?;
+            }
+            Writer::Parquet(p) => out = p.batch(rows).map_err(|e| e.to_string())?,
+        }
+        Ok(out)
     }
 
-    fn finish(&mut self, out: &mut Vec<u8>) {
-        if self.json {
-            out.extend_from_slice(if self.first { b"[]\n" } else { b"\n]\n" });
+    /// The file's last bytes.
+    fn finish(self) -> Result<Vec<u8>, String> {
+        match self {
+            Writer::Json { first } => Ok(if first {
+                b"[]\n".to_vec()
+            } else {
+                b"\n]\n".to_vec()
+            }),
+            Writer::Csv(_) => Ok(Vec::new()),
+            Writer::Parquet(p) => (*p).finish().map_err(|e| e.to_string()),
         }
     }
 }

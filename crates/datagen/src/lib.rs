@@ -8,6 +8,7 @@
 mod cleanup;
 mod export;
 mod generate;
+mod parquet_out;
 mod upload;
 
 use plinth_core::jobs::{JobError, Runners};

@@ -16,6 +16,10 @@ use plinth_core::AppService;
 use plinth_store::{DbUrl, StoreOptions, WriteUnit};
 use serde_json::json;
 
+// The allocator the plinth binary runs with.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Records how long each job waited between enqueue and start.
 struct Stamp(Arc<Mutex<Vec<f64>>>);
 

@@ -11,13 +11,15 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use common::{TestApp, TestEnv};
+use plinth_core::jobs::NewJob;
 use reqwest::Method;
 use serde_json::{json, Value};
 
 both!(
     datagen_at_default_mount,
     datagen_at_root,
-    uploads_that_fail_leave_nothing
+    uploads_that_fail_leave_nothing,
+    old_jobs_are_cleaned_up
 );
 
 async fn datagen_at_default_mount(env: TestEnv) {
@@ -232,6 +234,49 @@ async fn story(env: TestEnv, mount: &str) {
     // Two generations of 1,000 users each, and a header.
     assert_eq!(lines.len(), 2001, "{}", &text[..200.min(text.len())]);
     assert!(lines[0].contains("email"), "{}", lines[0]);
+    // The same as Parquet: typed columns, every row.
+    let e = app
+        .post(
+            &format!("{p}/export"),
+            json!({"source": "users", "format": "parquet"}),
+        )
+        .await;
+    let done = settle(&app, p, &job_id(&e)).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    let uri = done["resultUri"].as_str().expect("resultUri").to_owned();
+    assert!(uri.ends_with(".parquet"), "{uri}");
+    let res = app
+        .client
+        .get(format!("{}{uri}", app.base))
+        .send()
+        .await
+        .expect("download");
+    assert_eq!(
+        res.headers()["content-type"],
+        "application/vnd.apache.parquet"
+    );
+    let bytes = res.bytes().await.expect("body");
+    use parquet::file::reader::FileReader;
+    let file = parquet::file::reader::SerializedFileReader::new(bytes).expect("a Parquet file");
+    let meta = file.metadata().file_metadata();
+    assert_eq!(meta.num_rows(), 2000);
+    let columns: Vec<String> = meta
+        .schema_descr()
+        .columns()
+        .iter()
+        .map(|c| c.name().to_owned())
+        .collect();
+    assert!(
+        columns.contains(&"email".to_owned()) && columns.contains(&"age".to_owned()),
+        "{columns:?}"
+    );
+    let age = meta
+        .schema_descr()
+        .columns()
+        .iter()
+        .find(|c| c.name() == "age")
+        .expect("age");
+    assert_eq!(age.physical_type(), parquet::basic::Type::INT64);
     // The seed's jobs table as JSON.
     let e = app
         .post(
@@ -426,5 +471,90 @@ async fn uploads_that_fail_leave_nothing(env: TestEnv) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     nothing(&env).await;
+    app.stop().await;
+}
+
+/// The daily clean-up: jobs older than its `days` go with their generated rows (cascade)
+/// and their export files; newer ones stay.
+async fn old_jobs_are_cleaned_up(env: TestEnv) {
+    let app = start(&env, "/datagen", None).await;
+    let g = app
+        .post(
+            "/datagen/generate",
+            json!({"entity": "products", "rows": 20}),
+        )
+        .await;
+    let old = job_id(&g);
+    settle(&app, "/datagen", &old).await;
+    let e = app
+        .post(
+            "/datagen/export",
+            json!({"source": "products", "format": "json"}),
+        )
+        .await;
+    let export = job_id(&e);
+    let done = settle(&app, "/datagen", &export).await;
+    let uri = done["resultUri"].as_str().expect("uri").to_owned();
+    let n = app
+        .post("/datagen/generate", json!({"entity": "orders", "rows": 5}))
+        .await;
+    let new = job_id(&n);
+    settle(&app, "/datagen", &new).await;
+    // The first two are a year old.
+    let ids = format!("'{old}', '{export}'");
+    env.direct(
+        "datagen",
+        &format!("UPDATE jobs SET created_at = '2025-01-01T00:00:00.000Z' WHERE id IN ({ids})"),
+        &format!("UPDATE jobs SET created_at = '2025-01-01T00:00:00Z' WHERE id IN ({ids})"),
+    )
+    .await;
+    assert_eq!(stored_files(&env).len(), 1);
+    let svc = app.service("datagen").clone();
+    let ctx = svc.system_ctx();
+    let job = NewJob {
+        kind: "cleanup".into(),
+        params: json!({"days": 30}),
+        ..Default::default()
+    };
+    let job = svc
+        .enqueue(&ctx, job)
+        .await
+        .expect("enqueued")
+        .expect("new");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let done = loop {
+        let j = svc.job(&ctx, job.id).await.expect("read").expect("job");
+        if j.is_finished() {
+            break j;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "clean-up never finished"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    };
+    assert_eq!(done.status, "completed", "{done:?}");
+    assert_eq!(done.result, Some(json!({"jobs": 2, "files": 1})));
+    assert_eq!(count(&env, "SELECT COUNT(*) FROM jobs").await, 1);
+    assert_eq!(
+        count(
+            &env,
+            &format!("SELECT COUNT(*) FROM generated_data WHERE job_id = '{old}'")
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(
+            &env,
+            &format!("SELECT COUNT(*) FROM generated_data WHERE job_id = '{new}'")
+        )
+        .await,
+        5
+    );
+    assert!(stored_files(&env).is_empty());
+    let gone = app.get(&uri).await;
+    assert_eq!(gone.status, 404, "{}", gone.body);
+    assert_eq!(app.get(&format!("/datagen/status/{new}")).await.status, 200);
     app.stop().await;
 }

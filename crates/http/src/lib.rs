@@ -11,6 +11,7 @@ mod metrics;
 mod openapi;
 mod openapi_aggregates;
 mod openapi_auth;
+mod openapi_jobs;
 mod ops;
 mod respond;
 mod socketio;

@@ -278,6 +278,7 @@ pub fn document(m: &Manifest, server: &str, limits: Limits) -> Value {
     add_nested_paths(m, &mut paths, &err);
     crate::openapi_auth::add_paths(m, &mut paths, &err);
     crate::openapi_aggregates::add_paths(m, &mut paths, &err);
+    crate::openapi_jobs::add_paths(m, &mut paths, &err);
     // Any operation that takes a body can meet the body limit and the content-type check.
     for op in paths
         .values_mut()

@@ -55,7 +55,7 @@ pub(crate) fn routes(
         };
         api = api.route(path, route);
     }
-    if app.files().is_some() {
+    if app.files().is_some() && !app.manifest().jobs.is_empty() {
         api = api.route("/files/{key}", get(download));
     }
     api

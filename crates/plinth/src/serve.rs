@@ -188,6 +188,10 @@ pub async fn start_workers(config: &Config) -> Result<Running> {
 }
 
 fn spawn_workers(config: &Config, apps: &[(String, Arc<AppService>)]) -> Vec<plinth_jobs::Workers> {
+    if config.jobs.lease_secs < 5 {
+        // A stall of a third of the lease lets it lapse, and the job runs twice.
+        tracing::warn!(lease_secs = config.jobs.lease_secs, "jobs.lease_secs below 5 s: a busy node may see its jobs run again elsewhere (docs/jobs.md)");
+    }
     let options = plinth_jobs::WorkerOptions {
         lease: std::time::Duration::from_secs(config.jobs.lease_secs.max(1)),
         poll: std::time::Duration::from_millis(config.jobs.poll_ms.max(1)),

@@ -25,7 +25,7 @@ pub struct Config {
     pub database_url: Option<SecretString>,
     /// Log filter, `RUST_LOG` syntax (`RUST_LOG` itself wins when set).
     pub log_level: String,
-    /// `json` (default) or `pretty`.
+    /// `auto` (default: `pretty` on a terminal, else `json`), `json` or `pretty`.
     pub log_format: LogFormat,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
@@ -116,7 +116,7 @@ impl Default for Config {
             data_dir: PathBuf::from("./data"),
             database_url: None,
             log_level: "info".into(),
-            log_format: LogFormat::Json,
+            log_format: LogFormat::Auto,
             max_body_bytes: 1024 * 1024,
             cors_origins: vec!["*".into()],
             shutdown_grace_secs: 10,
@@ -135,6 +135,8 @@ impl Default for Config {
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
+    /// Human-readable on an interactive terminal, JSON otherwise (the default).
+    Auto,
     /// One JSON object per line.
     Json,
     /// Human-readable.

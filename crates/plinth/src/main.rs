@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use std::io::IsTerminal;
+
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use plinth::apps::{read_manifest, resolve};
@@ -134,9 +136,15 @@ fn init_logging(config: &Config) {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&config.log_level));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    match config.log_format {
-        LogFormat::Json => builder.json().flatten_event(true).init(),
-        LogFormat::Pretty => builder.init(),
+    let pretty = match config.log_format {
+        LogFormat::Auto => std::io::stdout().is_terminal(),
+        LogFormat::Json => false,
+        LogFormat::Pretty => true,
+    };
+    if pretty {
+        builder.init()
+    } else {
+        builder.json().flatten_event(true).init()
     }
 }
 
@@ -200,6 +208,13 @@ async fn main() -> Result<()> {
 async fn serve(config: Config) -> Result<()> {
     let grace = Duration::from_secs(config.shutdown_grace_secs);
     let running = plinth::start(&config).await?;
+    if std::io::stdout().is_terminal() {
+        let data = match &config.database_url {
+            Some(_) => "PostgreSQL (the configured database_url, a schema per app)".to_owned(),
+            None => format!("{} (SQLite, a file per app)", config.data_dir.display()),
+        };
+        print!("{}", plinth::banner::render(&running.served, &data));
+    }
     shutdown_signal().await;
     tracing::info!("shutting down; finishing in-flight requests");
     running.shutdown();

@@ -22,6 +22,8 @@ pub struct Running {
     pub own: Vec<(String, SocketAddr)>,
     /// Every app served, by name (for operator work and tests in the same process).
     pub apps: Vec<(String, Arc<AppService>)>,
+    /// What the banner shows of each app (its URL, a demo sign-in).
+    pub served: Vec<crate::banner::Served>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<std::io::Result<()>>>,
     workers: Vec<plinth_jobs::Workers>,
@@ -120,8 +122,12 @@ pub async fn start(config: &Config) -> Result<Running> {
     let mut shared = Vec::new();
     let mut own = Vec::new();
     let mut apps = Vec::new();
+    let mut demo = std::collections::HashMap::new();
     for (spec, app) in open_all(config).await? {
         apps.push((spec.name.clone(), app.clone()));
+        if let Some(login) = spec.demo.as_deref().and_then(crate::banner::demo_login) {
+            demo.insert(spec.name.clone(), login);
+        }
         let mount = Mount {
             prefix: spec.mount.clone(),
             app,
@@ -142,8 +148,19 @@ pub async fn start(config: &Config) -> Result<Running> {
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
+    let mut served = Vec::new();
     for m in &shared {
-        tracing::info!(app = %m.app.name(), url = %format!("http://{addr}{}{}", m.prefix, m.app.manifest().base.trim_end_matches('/')), "serving");
+        let url = format!(
+            "http://{addr}{}{}",
+            m.prefix.trim_end_matches('/'),
+            m.app.manifest().base.trim_end_matches('/')
+        );
+        tracing::info!(app = %m.app.name(), url = %url, "serving");
+        served.push(crate::banner::Served {
+            name: m.app.name().to_string(),
+            url,
+            demo_login: demo.get(m.app.name().as_ref()).cloned(),
+        });
     }
     tasks.push(spawn(
         listener,
@@ -157,6 +174,14 @@ pub async fn start(config: &Config) -> Result<Running> {
             .with_context(|| format!("app `{name}`: cannot listen on {at}"))?;
         let bound = l.local_addr()?;
         tracing::info!(app = %name, addr = %bound, "serving on its own listener");
+        served.push(crate::banner::Served {
+            url: format!(
+                "http://{bound}{}",
+                mount.app.manifest().base.trim_end_matches('/')
+            ),
+            demo_login: demo.get(&name).cloned(),
+            name: name.clone(),
+        });
         tasks.push(spawn(l, listener_router(&[mount], &options), rx.clone()));
         own_addrs.push((name, bound));
     }
@@ -164,6 +189,7 @@ pub async fn start(config: &Config) -> Result<Running> {
         addr,
         own: own_addrs,
         apps,
+        served,
         shutdown: tx,
         tasks,
         workers,
@@ -181,6 +207,7 @@ pub async fn start_workers(config: &Config) -> Result<Running> {
         addr: SocketAddr::from(([0, 0, 0, 0], 0)),
         own: Vec::new(),
         apps,
+        served: Vec::new(),
         shutdown: watch::channel(false).0,
         tasks: Vec::new(),
         workers,

@@ -355,6 +355,19 @@ async fn story(env: TestEnv, mount: &str) {
     );
     assert!(text.contains("plinth_job_start_delay_seconds"), "{text}");
 
+    // A row of the seed's jobs table written directly (no job in the queue) still answers
+    // its status from its own fields.
+    let row = app.post(&format!("{p}/jobs"), json!({"type": "export", "params": {"source": "users"}, "status": "failed", "error_message": "disk full"})).await;
+    assert_eq!(row.status, 201, "{}", row.body);
+    let rid = row.body["id"].as_str().expect("id").to_owned();
+    let s = app.get(&format!("{p}/status/{rid}")).await;
+    assert_eq!(s.status, 200, "{}", s.body);
+    assert_eq!(
+        (s.body["status"].as_str(), s.body["type"].as_str()),
+        (Some("failed"), Some("export"))
+    );
+    assert_eq!(s.body["error"], "disk full");
+
     // Unknown jobs and files.
     let missing = app
         .get(&format!("{p}/status/{}", uuid::Uuid::new_v4()))

@@ -498,7 +498,11 @@ async fn delayed_prioritised_and_pruned(env: TestEnv) {
         .claim_jobs("default", "w", 1, lease(), false)
         .await
         .expect("claim");
-    assert_eq!(first[0].id, urgent.id);
+    assert_eq!(
+        first[0].id, urgent.id,
+        "later {} low {} urgent {}: {:?}",
+        later.id, low.id, urgent.id, first[0].record
+    );
     let rest = svc
         .claim_jobs("default", "w", 10, lease(), false)
         .await

@@ -182,7 +182,12 @@ impl AppService {
                 .record(&t.name, &t.def, &J::Object(rec), Mode::Create)?;
             unit.push(self.store.insert_step(&t.table, id, &row, ctx.now)?.quiet());
         }
-        let at = job.run_at.unwrap_or(ctx.now);
+        // Milliseconds, like every clock reading of the core (and SQLite's text): a run_at
+        // finer than the claim's clock could miss its first claim by less than a millisecond.
+        let at = job
+            .run_at
+            .map(|t| chrono::SubsecRound::trunc_subsecs(t, 3))
+            .unwrap_or(ctx.now);
         let mut row = vec![
             ("queue".to_owned(), Value::Text(def.queue.clone())),
             ("kind".to_owned(), Value::Text(job.kind.clone())),

@@ -83,6 +83,29 @@ impl AppService {
         }
     }
 
+    /// A record of a collection that tracks jobs (DataGen's `jobs`) whose id has no job in
+    /// the queue: one written directly, or by demo data. As the caller may see it.
+    pub async fn tracked_record(&self, ctx: &Ctx, id: &str) -> Result<Record, CoreError> {
+        let mut seen = Vec::new();
+        for def in self.manifest.jobs.values() {
+            let Some(t) = def.track.as_ref() else {
+                continue;
+            };
+            if seen.contains(&t) {
+                continue;
+            }
+            seen.push(t);
+            if let Some(coll) = self.any_collection(t).cloned() {
+                match self.view(ctx, &coll, id, &[]).await {
+                    Ok(rec) => return Ok(rec),
+                    Err(CoreError::NotFound(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Err(CoreError::NotFound("Job not found".into()))
+    }
+
     /// The job whose output is the stored file `key` (`result_uri` `/files/<key>`), if the
     /// caller may see it (its tracked record's view rule); not found otherwise.
     pub async fn file_job(&self, ctx: &Ctx, key: &str) -> Result<Job, CoreError> {

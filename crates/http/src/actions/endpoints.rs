@@ -164,7 +164,21 @@ async fn status(
     OriginalUri(original): OriginalUri,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    let (job, tracked) = app.job_status(&ctx, &id).await?;
+    let (job, tracked) = match app.job_status(&ctx, &id).await {
+        Ok(found) => found,
+        // A tracked record with no job in the queue (written directly, or demo data):
+        // its own fields tell its status.
+        Err(plinth_core::CoreError::NotFound(_)) => {
+            let rec = app.tracked_record(&ctx, &id).await?;
+            let get = |k: &str| rec.get(k).cloned().unwrap_or(J::Null);
+            let body = json!({"jobId": id, "type": get("type"), "status": get("status"),
+                "resultUri": get("result_uri"), "progress": get("progress"), "result": null,
+                "error": get("error_message"), "attempts": 0,
+                "createdAt": get("created_at"), "updatedAt": get("updated_at")});
+            return Ok(Json(body).into_response());
+        }
+        Err(e) => return Err(e.into()),
+    };
     let get = |k: &str| tracked.as_ref().and_then(|r| r.get(k)).cloned();
     let status = get("status").unwrap_or_else(|| json!(job.status));
     // The job keeps `/files/<key>` under the app's base; the client needs the path as it

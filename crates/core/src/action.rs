@@ -99,9 +99,7 @@ impl AppService {
         body: &J,
         each: Option<&J>,
     ) -> Result<(plinth_store::Step, Uuid), CoreError> {
-        let target = self.any_collection(&log.collection).ok_or_else(|| {
-            CoreError::Store(StoreError::UnknownCollection(log.collection.clone()))
-        })?;
+        let target = self.collection_or_err(&log.collection)?;
         let mut fields = Map::new();
         for (f, v) in &log.fields {
             let value = match v.as_str() {

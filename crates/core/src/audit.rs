@@ -5,7 +5,7 @@
 
 use plinth_context::{Caller, Ctx};
 use plinth_records::{Mode, Row};
-use plinth_store::{Step, StoreError};
+use plinth_store::Step;
 use serde_json::{json, Map, Value as J};
 use uuid::Uuid;
 
@@ -33,9 +33,7 @@ impl AppService {
         let Some(log) = &coll.def.audit else {
             return Ok(None);
         };
-        let target = self.any_collection(&log.collection).ok_or_else(|| {
-            CoreError::Store(StoreError::UnknownCollection(log.collection.clone()))
-        })?;
+        let target = self.collection_or_err(&log.collection)?;
         let mut fields = Map::new();
         let mut changes_field = None;
         for (f, v) in &log.fields {

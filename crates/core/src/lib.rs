@@ -212,6 +212,16 @@ impl AppService {
         self.collections.get(name)
     }
 
+    /// [`AppService::any_collection`], or the store's unknown-collection error (for names
+    /// the manifest's checks already vouched for: system collections, log targets).
+    pub(crate) fn collection_or_err(
+        &self,
+        name: &str,
+    ) -> Result<&Arc<CollectionHandle>, CoreError> {
+        self.any_collection(name)
+            .ok_or_else(|| CoreError::Store(StoreError::UnknownCollection(name.to_owned())))
+    }
+
     /// Every collection, system ones included, in declaration order.
     pub fn collections(&self) -> impl Iterator<Item = &Arc<CollectionHandle>> {
         self.collections.values()

@@ -6,7 +6,7 @@
 use plinth_context::{Caller, Ctx};
 use plinth_manifest::Transition;
 use plinth_records::{FieldError, Filter, Mode, Record, ValidationError, Value};
-use plinth_store::{Miss, StoreError, WriteUnit};
+use plinth_store::{Miss, WriteUnit};
 use serde_json::{json, Map, Value as J};
 use uuid::Uuid;
 
@@ -197,9 +197,7 @@ impl AppService {
         name: &str,
         changes: J,
     ) -> Result<plinth_store::Step, CoreError> {
-        let audit = self
-            .any_collection(AUDIT)
-            .ok_or_else(|| CoreError::Store(StoreError::UnknownCollection(AUDIT.into())))?;
+        let audit = self.collection_or_err(AUDIT)?;
         let (kind, actor) = match &ctx.caller {
             Caller::User { id, .. } => ("user", J::String(id.to_string())),
             Caller::Service { id, .. } => ("service", J::String(id.to_string())),

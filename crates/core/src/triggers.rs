@@ -46,8 +46,7 @@ impl AppService {
     }
 
     fn outbox(&self) -> Result<&std::sync::Arc<CollectionHandle>, CoreError> {
-        self.any_collection(OUTBOX)
-            .ok_or_else(|| CoreError::Store(StoreError::UnknownCollection(OUTBOX.into())))
+        self.collection_or_err(OUTBOX)
     }
 
     /// A step writing event `topic` about record `id` of `collection` to the outbox.
@@ -94,9 +93,7 @@ impl AppService {
         let each = match &log.each {
             None => vec![None],
             Some(name) => {
-                let each = self
-                    .any_collection(name)
-                    .ok_or_else(|| CoreError::Store(StoreError::UnknownCollection(name.clone())))?;
+                let each = self.collection_or_err(name)?;
                 let fields: Vec<String> = log
                     .fields
                     .values()
@@ -138,9 +135,7 @@ impl AppService {
             };
             let mut about = (coll.name.as_str(), id);
             if let Some(log) = &t.log {
-                let target = self.any_collection(&log.collection).ok_or_else(|| {
-                    CoreError::Store(StoreError::UnknownCollection(log.collection.clone()))
-                })?;
+                let target = self.collection_or_err(&log.collection)?;
                 let mut consts = Map::new();
                 let mut columns = Vec::new();
                 for (f, v) in &log.fields {

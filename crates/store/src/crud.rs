@@ -160,14 +160,15 @@ impl Store {
             .inspect_err(|e| log_failure(ctx, e))
     }
 
-    /// Insert a validated row under `id`, stamped `now`; the stored record is returned.
-    pub fn insert_step(
+    /// The columns and bound values of a new row: `id`, the row's fields, and the
+    /// timestamps the table keeps, stamped `now`.
+    pub(crate) fn insert_columns(
         &self,
         table: &Table,
         id: Uuid,
         row: &Row,
         now: DateTime<Utc>,
-    ) -> Result<Step, StoreError> {
+    ) -> (Vec<Alias>, Vec<sea_query::Value>) {
         let now = Value::Timestamp(now);
         let mut names = vec![col("id")];
         let mut values = vec![self.bind(table, "id", &Value::Uuid(id))];
@@ -181,6 +182,18 @@ impl Store {
                 values.push(self.bind(table, ts, &now));
             }
         }
+        (names, values)
+    }
+
+    /// Insert a validated row under `id`, stamped `now`; the stored record is returned.
+    pub fn insert_step(
+        &self,
+        table: &Table,
+        id: Uuid,
+        row: &Row,
+        now: DateTime<Utc>,
+    ) -> Result<Step, StoreError> {
+        let (names, values) = self.insert_columns(table, id, row, now);
         let expect = Expect::One(Miss::Conflict);
         // The SQL text depends only on which columns are given (values are parameters), so
         // it is built once per column set; profiles showed the builder on every create.

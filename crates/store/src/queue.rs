@@ -54,19 +54,7 @@ impl Store {
         now: DateTime<Utc>,
         key: &str,
     ) -> Result<Step, StoreError> {
-        let now = Value::Timestamp(now);
-        let mut names = vec![col("id")];
-        let mut values = vec![self.bind(table, "id", &Value::Uuid(id))];
-        for (field, v) in row {
-            names.push(col(field));
-            values.push(self.bind(table, field, v));
-        }
-        for ts in ["created_at", "updated_at"] {
-            if table.kind(ts).is_some() {
-                names.push(col(ts));
-                values.push(self.bind(table, ts, &now));
-            }
-        }
+        let (names, values) = self.insert_columns(table, id, row, now);
         let mut q = Query::insert();
         q.into_table(col(&table.name))
             .columns(names)
@@ -126,8 +114,10 @@ impl Store {
     }
 
     /// Set `row` (stamped `now`) on the jobs `ids` that `owner` still holds in progress,
-    /// in one statement (`WHERE id IN (...)`): the worker's batch of completions.
-    pub fn finish_held_step(
+    /// in one statement (`WHERE id IN (...) AND lease_owner = owner AND status =
+    /// 'in-progress'`): a worker's change to its own jobs (start, progress, finish, or a
+    /// batch of completions).
+    pub fn update_held_step(
         &self,
         table: &Table,
         ids: &[Uuid],

@@ -173,6 +173,14 @@ impl StepOut {
         }
     }
 
+    /// The returned rows (none for a step that returns nothing).
+    pub fn into_rows(self) -> Vec<Record> {
+        match self {
+            StepOut::Rows(rows) => rows,
+            StepOut::Count(_) => Vec::new(),
+        }
+    }
+
     /// Rows returned or changed.
     pub fn rows(&self) -> u64 {
         match self {

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use plinth_context::Ctx;
 use plinth_records::{Filter, Value};
-use plinth_store::{Claim, Miss, StoreError, WriteUnit};
+use plinth_store::{Claim, Miss, Step, StepOut, StoreError, WriteUnit};
 use uuid::Uuid;
 
 use super::{eq, one_of, tracked_status, Job};
@@ -34,17 +34,20 @@ pub enum Outcome {
 const FINISHED: &[&str] = &["completed", "failed", "cancelled", "dead"];
 
 impl AppService {
-    fn ctx(&self) -> Ctx {
-        Ctx::system(self.name.clone())
-    }
-
-    /// The guard of a worker's own in-progress job.
-    fn held(job: &Job, owner: &str) -> Filter {
-        Filter::And(vec![
-            eq("id", Value::Uuid(job.id)),
-            eq("lease_owner", Value::Text(owner.into())),
-            eq("status", Value::Text("in-progress".into())),
-        ])
+    /// Set `row` on `owner`'s in-progress `job`; the unit fails with a conflict when the job
+    /// is no longer its.
+    fn held_step(
+        &self,
+        job: &Job,
+        owner: &str,
+        row: &plinth_records::Row,
+        now: DateTime<Utc>,
+    ) -> Result<Step, CoreError> {
+        let jobs = self.jobs_collection()?;
+        Ok(self
+            .store
+            .update_held_step(&jobs.table, &[job.id], owner, row, now)
+            .expect_one(Miss::Conflict))
     }
 
     /// Add the tracked record's update (its status and `extra` fields it has) and the
@@ -91,7 +94,7 @@ impl AppService {
         lease_until: DateTime<Utc>,
         lapsed: bool,
     ) -> Result<Vec<Job>, CoreError> {
-        let ctx = self.ctx();
+        let ctx = self.system_ctx();
         let jobs = self.jobs_collection()?;
         let claim = Claim {
             queue,
@@ -105,10 +108,11 @@ impl AppService {
         unit.extend(self.store.relaxed_commit_step());
         unit.push(self.store.claim_step(&jobs.table, &claim));
         let outs = self.store.apply(&ctx, unit).await?;
-        let rows = match outs.into_iter().last() {
-            Some(plinth_store::StepOut::Rows(rows)) => rows,
-            _ => Vec::new(),
-        };
+        let rows = outs
+            .into_iter()
+            .last()
+            .map(StepOut::into_rows)
+            .unwrap_or_default();
         Ok(rows.into_iter().filter_map(Job::from_record).collect())
     }
 
@@ -118,15 +122,9 @@ impl AppService {
         if self.tracked(&job.kind).is_none() {
             return Ok(());
         }
-        let ctx = self.ctx();
+        let ctx = self.system_ctx();
         let mut unit = WriteUnit::new();
-        let jobs = self.jobs_collection()?;
-        let guard = self
-            .store
-            .update_where_step(&jobs.table, &Self::held(job, owner), &Vec::new(), ctx.now)
-            .expect_one(Miss::Conflict)
-            .quiet();
-        unit.push(guard);
+        unit.push(self.held_step(job, owner, &Vec::new(), ctx.now)?);
         self.follow(&ctx, job, "in-progress", &[], "job:started", &mut unit)?;
         self.commit(&ctx, unit).await?;
         Ok(())
@@ -140,7 +138,7 @@ impl AppService {
         owner: &str,
         until: DateTime<Utc>,
     ) -> Result<Vec<uuid::Uuid>, CoreError> {
-        let ctx = self.ctx();
+        let ctx = self.system_ctx();
         let jobs = self.jobs_collection()?;
         let held = Filter::And(vec![
             eq("queue", Value::Text(queue.into())),
@@ -155,35 +153,15 @@ impl AppService {
                 .update_where_step(&jobs.table, &held, &row, ctx.now),
         );
         let outs = self.store.apply(&ctx, unit).await?;
-        let rows = match outs.into_iter().last() {
-            Some(plinth_store::StepOut::Rows(rows)) => rows,
-            _ => Vec::new(),
-        };
+        let rows = outs
+            .into_iter()
+            .last()
+            .map(StepOut::into_rows)
+            .unwrap_or_default();
         Ok(rows
             .iter()
             .filter_map(|r| r.id().and_then(|id| uuid::Uuid::parse_str(id).ok()))
             .collect())
-    }
-
-    /// Extend `owner`'s lease on `job`; false when the job is no longer its (cancelled,
-    /// or the lease ran out and another worker took it).
-    pub async fn renew_lease(
-        &self,
-        job: &Job,
-        owner: &str,
-        until: DateTime<Utc>,
-    ) -> Result<bool, CoreError> {
-        let ctx = self.ctx();
-        let jobs = self.jobs_collection()?;
-        let row = vec![("lease_expires_at".to_owned(), Value::Timestamp(until))];
-        let mut unit = WriteUnit::new();
-        unit.push(
-            self.store
-                .update_where_step(&jobs.table, &Self::held(job, owner), &row, ctx.now)
-                .quiet(),
-        );
-        let outs = self.store.apply(&ctx, unit).await?;
-        Ok(outs.first().is_some_and(|o| o.rows() == 1))
     }
 
     /// Record `fraction` done and announce `job:progress`; false when the job is no
@@ -194,16 +172,10 @@ impl AppService {
         owner: &str,
         fraction: f64,
     ) -> Result<bool, CoreError> {
-        let ctx = self.ctx();
-        let jobs = self.jobs_collection()?;
+        let ctx = self.system_ctx();
         let row = vec![("progress".to_owned(), Value::Float(fraction))];
         let mut unit = WriteUnit::new();
-        unit.push(
-            self.store
-                .update_where_step(&jobs.table, &Self::held(job, owner), &row, ctx.now)
-                .expect_one(Miss::Conflict)
-                .quiet(),
-        );
+        unit.push(self.held_step(job, owner, &row, ctx.now)?);
         let extra = [("progress", Value::Float(fraction))];
         self.follow(&ctx, job, "in-progress", &extra, "job:progress", &mut unit)?;
         match self.commit(&ctx, unit).await {
@@ -221,8 +193,7 @@ impl AppService {
         owner: &str,
         outcome: Outcome,
     ) -> Result<bool, CoreError> {
-        let ctx = self.ctx();
-        let jobs = self.jobs_collection()?;
+        let ctx = self.system_ctx();
         let none = || Value::Null;
         let (status, mut row, extra_unit) = match outcome {
             Outcome::Completed(out) => {
@@ -263,12 +234,7 @@ impl AppService {
             row.push(("finished_at".to_owned(), Value::Timestamp(ctx.now)));
         }
         let mut unit = extra_unit;
-        unit.push(
-            self.store
-                .update_where_step(&jobs.table, &Self::held(job, owner), &row, ctx.now)
-                .expect_one(Miss::Conflict)
-                .quiet(),
-        );
+        unit.push(self.held_step(job, owner, &row, ctx.now)?);
         let get = |k: &str| row.iter().find(|(f, _)| f == k).map(|(_, v)| v.clone());
         let mut extra = Vec::new();
         for (k, from) in [
@@ -306,7 +272,7 @@ impl AppService {
         if ids.is_empty() {
             return Ok(0);
         }
-        let ctx = self.ctx();
+        let ctx = self.system_ctx();
         let jobs = self.jobs_collection()?;
         let row = vec![
             ("status".to_owned(), Value::Text("completed".into())),
@@ -319,7 +285,7 @@ impl AppService {
         unit.extend(self.store.relaxed_commit_step());
         unit.push(
             self.store
-                .finish_held_step(&jobs.table, ids, owner, &row, ctx.now),
+                .update_held_step(&jobs.table, ids, owner, &row, ctx.now),
         );
         let outs = self.store.apply(&ctx, unit).await?;
         Ok(outs.last().map_or(0, |o| o.rows()))
@@ -426,7 +392,7 @@ impl AppService {
 
     /// Delete jobs that finished before `before`; how many went.
     pub async fn prune_jobs(&self, before: DateTime<Utc>) -> Result<u64, CoreError> {
-        let ctx = self.ctx();
+        let ctx = self.system_ctx();
         let jobs = self.jobs_collection()?;
         let f = Filter::And(vec![
             one_of("status", FINISHED),

@@ -18,6 +18,7 @@ use uuid::Uuid;
 use crate::{AppService, CollectionHandle, CoreError};
 
 pub use lifecycle::Outcome;
+pub use requests::JobReport;
 pub use runner::{BoxFuture, JobError, JobOutput, JobRun, Runner, Runners};
 
 /// The queue's system collection.
@@ -126,9 +127,7 @@ pub(crate) fn one_of(field: &str, values: &[&str]) -> Filter {
 impl AppService {
     /// The queue's collection.
     pub(crate) fn jobs_collection(&self) -> Result<&std::sync::Arc<CollectionHandle>, CoreError> {
-        self.any_collection(JOBS).ok_or_else(|| {
-            CoreError::Store(plinth_store::StoreError::UnknownCollection(JOBS.into()))
-        })
+        self.collection_or_err(JOBS)
     }
 
     /// The collection that follows jobs of `kind`, if its manifest says one does.

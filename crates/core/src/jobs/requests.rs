@@ -38,7 +38,7 @@ impl AppService {
         };
         let id = self.enqueue_into(ctx, job, &mut unit)?;
         for (collection, body) in extra {
-            let coll = self.collection_any(collection)?;
+            let coll = self.collection_or_err(collection)?;
             let mut body = body.clone();
             if let (Some(o), true) = (body.as_object_mut(), coll.def.fields.contains_key("job_id"))
             {
@@ -83,9 +83,53 @@ impl AppService {
         }
     }
 
-    /// A record of a collection that tracks jobs (DataGen's `jobs`) whose id has no job in
-    /// the queue: one written directly, or by demo data. As the caller may see it.
-    pub async fn tracked_record(&self, ctx: &Ctx, id: &str) -> Result<Record, CoreError> {
+    /// What the caller is told of job `id` (`GET /status/:jobId`): the queue's job with
+    /// its tracked record's status, or, for a tracked record with no job in the queue (one
+    /// written directly, or demo data), the record's own fields.
+    pub async fn job_report(&self, ctx: &Ctx, id: &str) -> Result<JobReport, CoreError> {
+        let (job, tracked) = match self.job_status(ctx, id).await {
+            Ok(found) => found,
+            Err(CoreError::NotFound(_)) => {
+                let rec = self.tracked_record(ctx, id).await?;
+                let get = |k: &str| rec.get(k).cloned().unwrap_or(J::Null);
+                return Ok(JobReport {
+                    id: id.to_owned(),
+                    kind: get("type"),
+                    status: get("status"),
+                    result_uri: get("result_uri").as_str().map(str::to_owned),
+                    progress: get("progress"),
+                    result: J::Null,
+                    error: get("error_message"),
+                    attempts: 0,
+                    created_at: get("created_at"),
+                    updated_at: get("updated_at"),
+                });
+            }
+            Err(e) => return Err(e),
+        };
+        let tracked_status = tracked.as_ref().and_then(|r| r.get("status")).cloned();
+        let opt = |v: Option<J>| v.unwrap_or(J::Null);
+        Ok(JobReport {
+            id: job.id.to_string(),
+            kind: J::String(job.kind.clone()),
+            status: tracked_status.unwrap_or_else(|| J::String(job.status.clone())),
+            result_uri: job.result_uri.clone(),
+            progress: opt(job.progress.map(J::from)),
+            result: opt(job.result.clone()),
+            error: opt(job
+                .error
+                .clone()
+                .filter(|_| job.status != "completed")
+                .map(J::String)),
+            attempts: job.attempts,
+            created_at: opt(job.record.get("created_at").cloned()),
+            updated_at: opt(job.record.get("updated_at").cloned()),
+        })
+    }
+
+    /// A record of a collection that tracks jobs (DataGen's `jobs`) with id `id`, as the
+    /// caller may see it.
+    async fn tracked_record(&self, ctx: &Ctx, id: &str) -> Result<Record, CoreError> {
         let mut seen = Vec::new();
         for def in self.manifest.jobs.values() {
             let Some(t) = def.track.as_ref() else {
@@ -132,7 +176,7 @@ impl AppService {
         collection: &str,
         bodies: &[J],
     ) -> Result<u64, CoreError> {
-        let coll = self.collection_any(collection)?;
+        let coll = self.collection_or_err(collection)?;
         let mut unit = WriteUnit::new();
         for body in bodies {
             let row = self
@@ -156,7 +200,7 @@ impl AppService {
         collection: &str,
         filter: &plinth_records::Filter,
     ) -> Result<u64, CoreError> {
-        let coll = self.collection_any(collection)?;
+        let coll = self.collection_or_err(collection)?;
         let mut unit = WriteUnit::new();
         unit.push(self.store.delete_where_step(&coll.table, filter));
         let outs = self.store.apply(ctx, unit).await?;
@@ -172,7 +216,7 @@ impl AppService {
         filter: &plinth_records::Filter,
         body: &J,
     ) -> Result<u64, CoreError> {
-        let coll = self.collection_any(collection)?;
+        let coll = self.collection_or_err(collection)?;
         let row = self
             .validator
             .record(&coll.name, &coll.def, body, Mode::Update)?;
@@ -185,13 +229,29 @@ impl AppService {
         let outs = self.store.apply(ctx, unit).await?;
         Ok(outs.first().map_or(0, |o| o.rows()))
     }
+}
 
-    fn collection_any(
-        &self,
-        name: &str,
-    ) -> Result<&std::sync::Arc<crate::CollectionHandle>, CoreError> {
-        self.any_collection(name).ok_or_else(|| {
-            CoreError::Store(plinth_store::StoreError::UnknownCollection(name.into()))
-        })
-    }
+/// What a client is told of a job ([`AppService::job_report`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobReport {
+    /// The job's id.
+    pub id: String,
+    /// The job kind (the tracked record's `type`).
+    pub kind: J,
+    /// The tracked record's status when there is one, else the queue's.
+    pub status: J,
+    /// Where the output is: `/files/<key>` under the app's base for stored outputs.
+    pub result_uri: Option<String>,
+    /// 0 to 1, as last reported.
+    pub progress: J,
+    /// What the job returned.
+    pub result: J,
+    /// The last attempt's error, unless the job completed.
+    pub error: J,
+    /// Attempts started.
+    pub attempts: i64,
+    /// When the job was created.
+    pub created_at: J,
+    /// When it last changed.
+    pub updated_at: J,
 }

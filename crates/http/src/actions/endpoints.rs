@@ -164,39 +164,25 @@ async fn status(
     OriginalUri(original): OriginalUri,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    let (job, tracked) = match app.job_status(&ctx, &id).await {
-        Ok(found) => found,
-        // A tracked record with no job in the queue (written directly, or demo data):
-        // its own fields tell its status.
-        Err(plinth_core::CoreError::NotFound(_)) => {
-            let rec = app.tracked_record(&ctx, &id).await?;
-            let get = |k: &str| rec.get(k).cloned().unwrap_or(J::Null);
-            let body = json!({"jobId": id, "type": get("type"), "status": get("status"),
-                "resultUri": get("result_uri"), "progress": get("progress"), "result": null,
-                "error": get("error_message"), "attempts": 0,
-                "createdAt": get("created_at"), "updatedAt": get("updated_at")});
-            return Ok(Json(body).into_response());
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let get = |k: &str| tracked.as_ref().and_then(|r| r.get(k)).cloned();
-    let status = get("status").unwrap_or_else(|| json!(job.status));
-    // The job keeps `/files/<key>` under the app's base; the client needs the path as it
-    // sees it: the mount (what routing took off the front of this request's path) first.
-    let full = original.path();
-    let mounted = full.strip_suffix(uri.path()).unwrap_or("");
-    let uri = job.result_uri.as_ref().map(|u| format!("{mounted}{u}"));
+    let job = app.job_report(&ctx, &id).await?;
+    // Stored outputs are `/files/<key>` under the app's base; the client needs the path as
+    // it sees it: the mount (what routing took off the front of this request's path) first.
+    let mounted = original.path().strip_suffix(uri.path()).unwrap_or("");
+    let uri = job.result_uri.map(|u| match u.starts_with("/files/") {
+        true => format!("{mounted}{u}"),
+        false => u,
+    });
     let body = json!({
         "jobId": job.id,
         "type": job.kind,
-        "status": status,
+        "status": job.status,
         "resultUri": uri,
         "progress": job.progress,
         "result": job.result,
-        "error": job.error.filter(|_| job.status != "completed"),
+        "error": job.error,
         "attempts": job.attempts,
-        "createdAt": job.record.get("created_at"),
-        "updatedAt": job.record.get("updated_at"),
+        "createdAt": job.created_at,
+        "updatedAt": job.updated_at,
     });
     Ok(Json(body).into_response())
 }

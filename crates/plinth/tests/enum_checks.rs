@@ -37,6 +37,7 @@ async fn raw(env: &TestEnv, sql: &str) -> Result<(), String> {
         Backend::Sqlite => {
             let path = env.dir.path().join("data/shop.db");
             let c = rusqlite::Connection::open(path).map_err(|e| e.to_string())?;
+            plinth_store::no_checkpoint_on_close(&c).map_err(|e| e.to_string())?;
             c.busy_timeout(std::time::Duration::from_secs(5))
                 .map_err(|e| e.to_string())?;
             c.execute_batch(sql).map_err(|e| e.to_string())

@@ -29,6 +29,7 @@ pub use crud::Page;
 pub use error::StoreError;
 pub use migrate::{Migration, MigrationStatus, Schema};
 pub use queue::Claim;
+pub use sqlite::no_checkpoint_on_close;
 pub use table::Table;
 pub use unit::{Expect, Miss, Step, StepOut, Total, WriteUnit};
 pub use url::DbUrl;

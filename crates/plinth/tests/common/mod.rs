@@ -155,6 +155,7 @@ impl TestEnv {
             None => {
                 let path = self.dir.path().join("data").join(format!("{app}.db"));
                 let conn = rusqlite::Connection::open(path).expect("open sqlite");
+                plinth_store::no_checkpoint_on_close(&conn).expect("db config");
                 let mut stmt = conn.prepare(sqlite).expect("prepare");
                 let n = stmt.column_count();
                 let rows = stmt.query_map([], |row| {

@@ -35,11 +35,26 @@ pub(crate) struct SqliteDb {
 
 fn connect(path: &Path) -> Result<Connection, StoreError> {
     let c = Connection::open(path).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    no_checkpoint_on_close(&c)?;
     c.execute_batch(
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;",
     )?;
     c.set_prepared_statement_cache_capacity(256);
     Ok(c)
+}
+
+/// Close without the checkpoint SQLite runs when the last connection to a WAL database
+/// closes. That checkpoint takes the file's EXCLUSIVE lock, and in SQLite 3.51 the unix VFS
+/// then takes its global mutex while holding the file's own: a thread of the same process
+/// opening the same file at that moment takes them in the other order, and both hang
+/// (seen as test runs stuck in `sqlite3WalClose` against `findReusableFd`). The WAL is
+/// checkpointed as it grows anyway; one left at close is read back at the next open.
+pub fn no_checkpoint_on_close(c: &Connection) -> rusqlite::Result<()> {
+    c.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+        true,
+    )
+    .map(|_| ())
 }
 
 fn params(values: &sea_query::Values) -> Vec<RusqliteValue> {

@@ -87,7 +87,7 @@ impl AppService {
     /// its tracked record's status, or, for a tracked record with no job in the queue (one
     /// written directly, or demo data), the record's own fields.
     pub async fn job_report(&self, ctx: &Ctx, id: &str) -> Result<JobReport, CoreError> {
-        let (job, tracked) = match self.job_status(ctx, id).await {
+        let (job, _) = match self.job_status(ctx, id).await {
             Ok(found) => found,
             Err(CoreError::NotFound(_)) => {
                 let rec = self.tracked_record(ctx, id).await?;
@@ -107,12 +107,18 @@ impl AppService {
             }
             Err(e) => return Err(e),
         };
-        let tracked_status = tracked.as_ref().and_then(|r| r.get("status")).cloned();
+        // The status in the tracked record's words, from the same read as the result: the
+        // record is read after the job, so a finish committed in between would otherwise
+        // report `completed` without its result.
+        let status = self
+            .tracked(&job.kind)
+            .and_then(|t| super::tracked_status(t, &job.status))
+            .unwrap_or(&job.status);
         let opt = |v: Option<J>| v.unwrap_or(J::Null);
         Ok(JobReport {
             id: job.id.to_string(),
             kind: J::String(job.kind.clone()),
-            status: tracked_status.unwrap_or_else(|| J::String(job.status.clone())),
+            status: J::String(status.to_owned()),
             result_uri: job.result_uri.clone(),
             progress: opt(job.progress.map(J::from)),
             result: opt(job.result.clone()),
@@ -238,7 +244,7 @@ pub struct JobReport {
     pub id: String,
     /// The job kind (the tracked record's `type`).
     pub kind: J,
-    /// The tracked record's status when there is one, else the queue's.
+    /// The queue's status, in the tracked collection's words when there is one.
     pub status: J,
     /// Where the output is: `/files/<key>` under the app's base for stored outputs.
     pub result_uri: Option<String>,

@@ -9,7 +9,9 @@ use axum::middleware;
 use axum::Router;
 use plinth_manifest::ErrorStyle;
 use tower_http::compression::CompressionLayer;
-use tower_http::cors::{Any, CorsLayer};
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+
+use crate::client_ip::TrustedProxies;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -20,10 +22,12 @@ use tracing::Level;
 pub struct HttpOptions {
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
-    /// Origins allowed by CORS; `*` allows any.
+    /// Origins allowed by CORS for routes of no app with its own list; `*` allows any.
     pub cors_origins: Vec<String>,
-    /// Take the client address for rate limits from `X-Forwarded-For` (behind a proxy).
-    pub trust_proxy: bool,
+    /// Whom to believe about a client's address (rate limits).
+    pub proxies: TrustedProxies,
+    /// Send `Strict-Transport-Security` (when the listener serves TLS).
+    pub hsts: bool,
 }
 
 impl Default for HttpOptions {
@@ -31,30 +35,86 @@ impl Default for HttpOptions {
         HttpOptions {
             max_body_bytes: 1024 * 1024,
             cors_origins: vec!["*".to_owned()],
-            trust_proxy: false,
+            proxies: TrustedProxies::None,
+            hsts: false,
         }
     }
 }
 
-fn cors(origins: &[String]) -> CorsLayer {
-    let layer = CorsLayer::new().allow_methods(Any).allow_headers(Any);
-    if origins.iter().any(|o| o == "*") {
-        layer.allow_origin(Any)
-    } else {
-        let list: Vec<HeaderValue> = origins.iter().filter_map(|o| o.parse().ok()).collect();
-        layer.allow_origin(list)
+/// One origin list: any, or these.
+#[derive(Debug, Clone)]
+enum Origins {
+    Any,
+    Listed(Vec<HeaderValue>),
+}
+
+impl Origins {
+    fn new(list: &[String]) -> Self {
+        if list.iter().any(|o| o == "*") {
+            Origins::Any
+        } else {
+            Origins::Listed(list.iter().filter_map(|o| o.parse().ok()).collect())
+        }
     }
+
+    fn allows(&self, origin: &HeaderValue) -> bool {
+        match self {
+            Origins::Any => true,
+            Origins::Listed(list) => list.contains(origin),
+        }
+    }
+}
+
+/// CORS for a listener: each app's own origins under its mount (its API and its
+/// Socket.IO path alike), the listener's elsewhere. One layer rather than one per app
+/// router, because Socket.IO answers in a layer outside the routers.
+fn cors(global: &[String], per_app: &[(String, Vec<String>)]) -> CorsLayer {
+    let layer = CorsLayer::new().allow_methods(Any).allow_headers(Any);
+    let global = Origins::new(global);
+    if per_app.is_empty() {
+        return match global {
+            Origins::Any => layer.allow_origin(Any),
+            Origins::Listed(list) => layer.allow_origin(list),
+        };
+    }
+    let mut scoped: Vec<(String, Origins)> = per_app
+        .iter()
+        .map(|(prefix, list)| (prefix.trim_end_matches('/').to_owned(), Origins::new(list)))
+        .collect();
+    // The longest mount that holds the path decides.
+    scoped.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
+    layer.allow_origin(AllowOrigin::predicate(move |origin, parts| {
+        let path = parts.uri.path();
+        let under = |prefix: &str| {
+            path.strip_prefix(prefix)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        };
+        scoped
+            .iter()
+            .find(|(prefix, _)| under(prefix))
+            .map_or(&global, |(_, o)| o)
+            .allows(origin)
+    }))
 }
 
 /// The Helmet set of response headers (the seeds ask for Helmet): no MIME sniffing, no
 /// referrer, no framing, and a content policy that lets a JSON API load nothing. A handler
 /// that serves a page sets its own policy (these are only added when absent).
-fn security_headers(router: Router) -> Router {
+fn security_headers(router: Router, hsts: bool) -> Router {
     let set = |name: &'static str, value: &'static str| {
         SetResponseHeaderLayer::if_not_present(
             HeaderName::from_static(name),
             HeaderValue::from_static(value),
         )
+    };
+    let router = if hsts {
+        // Two years, as Helmet sends; subdomains too, since the certificate is ours.
+        router.layer(set(
+            "strict-transport-security",
+            "max-age=63072000; includeSubDomains",
+        ))
+    } else {
+        router
     };
     router
         .layer(set("x-content-type-options", "nosniff"))
@@ -67,7 +127,11 @@ fn security_headers(router: Router) -> Router {
         ))
 }
 
-pub(crate) fn wrap(router: Router, options: &HttpOptions) -> Router {
+pub(crate) fn wrap(
+    router: Router,
+    options: &HttpOptions,
+    app_origins: &[(String, Vec<String>)],
+) -> Router {
     let router = router
         .layer(middleware::from_fn_with_state(
             ErrorStyle::Object,
@@ -75,7 +139,7 @@ pub(crate) fn wrap(router: Router, options: &HttpOptions) -> Router {
         ))
         .layer(DefaultBodyLimit::max(options.max_body_bytes))
         .layer(CompressionLayer::new().gzip(true))
-        .layer(cors(&options.cors_origins))
+        .layer(cors(&options.cors_origins, app_origins))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<_>| {
@@ -91,5 +155,5 @@ pub(crate) fn wrap(router: Router, options: &HttpOptions) -> Router {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
     // Outermost, so that responses rewritten by inner layers (error rendering) get them too.
-    security_headers(router)
+    security_headers(router, options.hsts)
 }

@@ -2,6 +2,7 @@
 //! the operational endpoints, envelopes, the single error-to-HTTP mapping and middleware.
 
 mod actions;
+mod client_ip;
 mod error;
 mod extract;
 mod index;
@@ -21,6 +22,7 @@ use std::sync::Arc;
 use axum::Router;
 use plinth_core::AppService;
 
+pub use client_ip::TrustedProxies;
 pub use error::{ApiError, ErrorCode};
 pub use layers::HttpOptions;
 pub use openapi::document as openapi_document;
@@ -32,6 +34,8 @@ pub struct Mount {
     pub prefix: String,
     /// The app.
     pub app: Arc<AppService>,
+    /// CORS origins for this app's routes; None: the listener's (`HttpOptions`).
+    pub cors_origins: Option<Vec<String>>,
 }
 
 /// The full router of one listener: every mounted app, `/health`, `/ready`, middleware.
@@ -41,7 +45,7 @@ pub fn listener_router(mounts: &[Mount], options: &HttpOptions) -> Router {
     for m in mounts {
         let base = m.app.manifest().base.trim_end_matches('/');
         let path = format!("{}{}", m.prefix.trim_end_matches('/'), base);
-        let app = actions::router(m.app.clone(), options.trust_proxy);
+        let app = actions::router(m.app.clone(), Arc::new(options.proxies.clone()));
         router = if path.is_empty() {
             // The app's fallback becomes the listener's: every unrouted path is under its base.
             app_at_root = true;
@@ -79,5 +83,9 @@ pub fn listener_router(mounts: &[Mount], options: &HttpOptions) -> Router {
         let path = format!("{}/socket.io", m.prefix.trim_end_matches('/'));
         router = router.layer(socketio::layer(m.app.clone(), path));
     }
-    layers::wrap(router, options)
+    let app_origins: Vec<(String, Vec<String>)> = mounts
+        .iter()
+        .filter_map(|m| Some((m.prefix.clone(), m.cors_origins.clone()?)))
+        .collect();
+    layers::wrap(router, options, &app_origins)
 }

@@ -2,14 +2,14 @@
 //! (`AppService::count_request`) before the handler runs. Applied only to the route groups
 //! an app limits, so an app without limits never passes through it.
 
-use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use plinth_core::{AppService, Group};
 
+use crate::client_ip::{client, TrustedProxies};
 use crate::error::ApiError;
 use crate::extract::{anonymous_ctx, caller, Authenticated};
 
@@ -20,36 +20,14 @@ pub(crate) struct Limiter {
     pub app: Arc<AppService>,
     /// The route group this layer guards.
     pub group: Group,
-    /// Take the client from `X-Forwarded-For` (config `trust_proxy`).
-    pub trust_proxy: bool,
-}
-
-/// The client's address: the TCP peer, or with `trust_proxy` the nearest `X-Forwarded-For`
-/// entry (the one our proxy appended; entries before it are the client's own claims).
-/// `unknown` when neither is there (a router driven in-process).
-fn client(req: &Request, trust_proxy: bool) -> String {
-    let forwarded = trust_proxy
-        .then(|| req.headers().get_all("x-forwarded-for").iter().next_back())
-        .flatten()
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.rsplit(',').next())
-        .and_then(|ip| ip.trim().parse::<IpAddr>().ok());
-    let peer = || {
-        req.extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip())
-    };
-    match forwarded.or_else(peer) {
-        // One client is one key whether it came over IPv4 or as a v4-mapped IPv6 address.
-        Some(ip) => ip.to_canonical().to_string(),
-        None => "unknown".to_owned(),
-    }
+    /// Whom to believe about the client's address.
+    pub proxies: Arc<TrustedProxies>,
 }
 
 /// Count the request; over the limit answer 429 with `Retry-After` (rendered in the app's
 /// error style by the layer outside).
 pub(crate) async fn limit(State(l): State<Limiter>, mut req: Request, next: Next) -> Response {
-    let client = client(&req, l.trust_proxy);
+    let client = client(&req, &l.proxies);
     let mut ctx = anonymous_ctx(req.headers(), &l.app);
     if l.group == Group::Api {
         // Signed-in callers get a budget of their own. A bad token counts against the

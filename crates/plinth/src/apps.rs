@@ -69,6 +69,8 @@ pub struct AppSpec {
     pub password_cost: plinth_auth::PasswordCost,
     /// Where its realtime events cross between nodes (`nats://...`; unset: the database).
     pub events_bus: Option<String>,
+    /// CORS origins for its routes; None: the listener's (`cors_origins`).
+    pub cors_origins: Option<Vec<String>>,
 }
 
 /// Read and check a manifest file; errors carry the file name and every location.
@@ -190,6 +192,7 @@ pub fn resolve(config: &Config) -> Result<Vec<AppSpec>> {
                 cost
             },
             events_bus: config.events_bus.clone(),
+            cors_origins: app.cors_origins.clone(),
         });
     }
     check_paths(&out)?;

@@ -31,6 +31,12 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Allowed CORS origins; `*` for any.
     pub cors_origins: Vec<String>,
+    /// Addresses or CIDRs of the proxies in front of Plinth: `X-Forwarded-For` is believed
+    /// only from these peers, skipping their own entries from the right. Set, it replaces
+    /// `trust_proxy`.
+    pub trusted_proxies: Vec<String>,
+    /// Serve HTTPS from certificate files (`[tls]`); unset: plain HTTP.
+    pub tls: Option<TlsConfig>,
     /// Seconds to let in-flight requests finish after SIGTERM/SIGINT.
     pub shutdown_grace_secs: u64,
     /// Load `demo.yaml` into apps whose collections are all empty. Default: only for apps
@@ -51,6 +57,17 @@ pub struct Config {
     pub jobs: JobsConfig,
     /// Per-app settings by app name; bundled apps need no entry.
     pub apps: BTreeMap<String, AppConfig>,
+}
+
+/// HTTPS from PEM files (`[tls]`); both are read again when either changes on disk, so a
+/// renewed certificate needs no restart.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// The certificate chain, PEM.
+    pub cert_file: PathBuf,
+    /// The private key, PEM.
+    pub key_file: PathBuf,
 }
 
 /// How this node runs jobs (`[jobs]`, docs/jobs.md).
@@ -122,6 +139,8 @@ impl Default for Config {
             shutdown_grace_secs: 10,
             demo_data: None,
             trust_proxy: false,
+            trusted_proxies: Vec::new(),
+            tls: None,
             events_bus: None,
             argon2: Argon2Config::default(),
             jobs: JobsConfig::default(),
@@ -164,6 +183,9 @@ pub struct AppConfig {
     pub token_secret: Option<SecretString>,
     /// Overrides of the rate limits the manifest declares.
     pub rate_limits: Option<RateLimitsConfig>,
+    /// CORS origins for this app's routes (`*` for any); unset: the top-level
+    /// `cors_origins`.
+    pub cors_origins: Option<Vec<String>>,
     /// Turn every open rule (`''`) of the app into "signed in", e.g. DataGen, open by its
     /// seed, behind sign-in in a shared deployment.
     pub require_sign_in: bool,

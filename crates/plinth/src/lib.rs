@@ -6,6 +6,7 @@ pub mod apps;
 pub mod banner;
 pub mod config;
 pub mod serve;
+pub mod tls;
 
 pub use config::Config;
 pub use serve::{start, Running};

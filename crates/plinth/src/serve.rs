@@ -6,6 +6,7 @@ use plinth_http::{listener_router, HttpOptions, Mount};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum_server::tls_rustls::RustlsConfig;
 use secrecy::SecretString;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -24,9 +25,13 @@ pub struct Running {
     pub apps: Vec<(String, Arc<AppService>)>,
     /// What the banner shows of each app (its URL, a demo sign-in).
     pub served: Vec<crate::banner::Served>,
+    /// `https` when serving TLS, else `http`.
+    pub scheme: &'static str,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<std::io::Result<()>>>,
     workers: Vec<plinth_jobs::Workers>,
+    /// Watches the certificate files (aborted on shutdown).
+    tls_watch: Option<JoinHandle<()>>,
 }
 
 impl Running {
@@ -37,6 +42,9 @@ impl Running {
             app.close();
         }
         self.shutdown.send_replace(true);
+        if let Some(w) = &self.tls_watch {
+            w.abort();
+        }
     }
 
     /// Wait for every listener to finish, and the workers' running jobs.
@@ -117,8 +125,18 @@ pub async fn start(config: &Config) -> Result<Running> {
     let options = HttpOptions {
         max_body_bytes: config.max_body_bytes,
         cors_origins: config.cors_origins.clone(),
-        trust_proxy: config.trust_proxy,
+        proxies: plinth_http::TrustedProxies::from_config(
+            config.trust_proxy,
+            &config.trusted_proxies,
+        )
+        .map_err(anyhow::Error::msg)?,
+        hsts: config.tls.is_some(),
     };
+    let tls = match &config.tls {
+        Some(t) => Some(crate::tls::load(t).await?),
+        None => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let mut shared = Vec::new();
     let mut own = Vec::new();
     let mut apps = Vec::new();
@@ -131,6 +149,7 @@ pub async fn start(config: &Config) -> Result<Running> {
         let mount = Mount {
             prefix: spec.mount.clone(),
             app,
+            cors_origins: spec.cors_origins.clone(),
         };
         match spec.listen {
             Some(addr) => own.push((spec.name.clone(), addr, mount)),
@@ -151,7 +170,7 @@ pub async fn start(config: &Config) -> Result<Running> {
     let mut served = Vec::new();
     for m in &shared {
         let url = format!(
-            "http://{addr}{}{}",
+            "{scheme}://{addr}{}{}",
             m.prefix.trim_end_matches('/'),
             m.app.manifest().base.trim_end_matches('/')
         );
@@ -165,8 +184,9 @@ pub async fn start(config: &Config) -> Result<Running> {
     tasks.push(spawn(
         listener,
         listener_router(&shared, &options),
+        tls.clone(),
         rx.clone(),
-    ));
+    )?);
     let mut own_addrs = Vec::new();
     for (name, at, mount) in own {
         let l = TcpListener::bind(at)
@@ -176,23 +196,35 @@ pub async fn start(config: &Config) -> Result<Running> {
         tracing::info!(app = %name, addr = %bound, "serving on its own listener");
         served.push(crate::banner::Served {
             url: format!(
-                "http://{bound}{}",
+                "{scheme}://{bound}{}",
                 mount.app.manifest().base.trim_end_matches('/')
             ),
             demo_login: demo.get(&name).cloned(),
             name: name.clone(),
         });
-        tasks.push(spawn(l, listener_router(&[mount], &options), rx.clone()));
+        tasks.push(spawn(
+            l,
+            listener_router(&[mount], &options),
+            tls.clone(),
+            rx.clone(),
+        )?);
         own_addrs.push((name, bound));
     }
+    let tls_watch = config
+        .tls
+        .clone()
+        .zip(tls)
+        .map(|(files, tls)| crate::tls::watch(files, tls));
     Ok(Running {
         addr,
         own: own_addrs,
         apps,
         served,
+        scheme,
         shutdown: tx,
         tasks,
         workers,
+        tls_watch,
     })
 }
 
@@ -208,9 +240,11 @@ pub async fn start_workers(config: &Config) -> Result<Running> {
         own: Vec::new(),
         apps,
         served: Vec::new(),
+        scheme: "http",
         shutdown: watch::channel(false).0,
         tasks: Vec::new(),
         workers,
+        tls_watch: None,
     })
 }
 
@@ -284,15 +318,30 @@ async fn open_all(config: &Config) -> Result<Vec<(AppSpec, Arc<AppService>)>> {
 fn spawn(
     listener: TcpListener,
     router: axum::Router,
+    tls: Option<RustlsConfig>,
     mut rx: watch::Receiver<bool>,
-) -> JoinHandle<std::io::Result<()>> {
-    tokio::spawn(async move {
-        // The peer address is the client for rate limits (unless a trusted proxy says).
-        let service = router.into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, service)
-            .with_graceful_shutdown(async move {
-                let _ = rx.wait_for(|stop| *stop).await;
-            })
-            .await
-    })
+) -> Result<JoinHandle<std::io::Result<()>>> {
+    // The peer address is the client for rate limits (unless a trusted proxy says).
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    let Some(tls) = tls else {
+        return Ok(tokio::spawn(async move {
+            axum::serve(listener, service)
+                .with_graceful_shutdown(async move {
+                    let _ = rx.wait_for(|stop| *stop).await;
+                })
+                .await
+        }));
+    };
+    let handle = axum_server::Handle::new();
+    let server =
+        axum_server::tls_rustls::from_tcp_rustls(listener.into_std()?, tls)?.handle(handle.clone());
+    Ok(tokio::spawn(async move {
+        tokio::spawn(async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+            // No deadline here: like the plain listener, in-flight requests finish; the
+            // binary bounds the wait with `shutdown_grace_secs`.
+            handle.graceful_shutdown(None);
+        });
+        server.serve(service).await
+    }))
 }

@@ -16,6 +16,7 @@ both!(
     auth_group_answers_429_after_its_budget,
     api_group_budgets_per_user_and_per_address,
     quadrax_has_the_seed_limits,
+    trusted_proxies_decide_whose_forwarded_for_counts,
 );
 
 /// A small app `lim` (object-style errors) with `limits` as its `rate_limits` block.
@@ -233,4 +234,40 @@ async fn two_nodes_on_one_postgres_share_the_count() {
     assert_eq!((ok, limited), (MAX, 2 * MAX), "{statuses:?}");
     a.stop().await;
     b.stop().await;
+}
+
+/// `trusted_proxies`: `X-Forwarded-For` counts only from a listed peer, and the listed
+/// proxies' own entries are skipped from the right.
+async fn trusted_proxies_decide_whose_forwarded_for_counts(env: TestEnv) {
+    let mut config = lim_config(&env, "  api: { max: 2, window: 1h }");
+    let via = |app: &TestApp, chain: &'static str| {
+        app.client
+            .get(format!("{}/lim/api/notes", app.base))
+            .header("x-forwarded-for", chain)
+            .send()
+    };
+    // The test's peer (127.0.0.1) is not among the proxies: its claims change nothing.
+    config.trusted_proxies = vec!["10.0.0.0/8".into()];
+    let app = env.start(&config).await.expect("server starts");
+    assert_eq!(via(&app, "198.51.100.1").await.expect("sent").status(), 200);
+    assert_eq!(via(&app, "198.51.100.2").await.expect("sent").status(), 200);
+    assert_eq!(via(&app, "198.51.100.3").await.expect("sent").status(), 429);
+    app.stop().await;
+
+    // The peer and a second hop are proxies: the entry left of the proxies is the client.
+    config.trusted_proxies = vec!["127.0.0.1".into(), "10.0.0.0/8".into()];
+    let app = env.start(&config).await.expect("server starts");
+    for _ in 0..2 {
+        let r = via(&app, "1.2.3.4, 203.0.113.5, 10.0.0.7").await;
+        assert_eq!(r.expect("sent").status(), 200);
+    }
+    let r = via(&app, "9.9.9.9, 203.0.113.5, 10.0.0.7").await;
+    assert_eq!(r.expect("sent").status(), 429, "same client, other claim");
+    let r = via(&app, "203.0.113.6, 10.0.0.7").await;
+    assert_eq!(r.expect("sent").status(), 200, "another client");
+    app.stop().await;
+
+    config.trusted_proxies = vec!["10.0.0.0/33".into()];
+    let err = env.start(&config).await.err().expect("refused");
+    assert!(format!("{err:#}").contains("10.0.0.0/33"), "{err:#}");
 }

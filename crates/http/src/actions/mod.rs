@@ -39,14 +39,17 @@ pub(crate) const AUTH_GROUP: &[&str] = &[
 
 /// The app's router, relative to its base path. The rate-limit layer wraps only the
 /// groups the app limits (`route_layer`: matched routes, not the 404 fallback).
-pub(crate) fn router(app: Arc<AppService>, trust_proxy: bool) -> Router {
+pub(crate) fn router(
+    app: Arc<AppService>,
+    proxies: Arc<crate::client_ip::TrustedProxies>,
+) -> Router {
     let style = app.manifest().errors;
     let metrics = crate::metrics::AppMetrics::new(app.name());
     let limits = app.rate_limits();
     let limiter = |group| crate::limits::Limiter {
         app: app.clone(),
         group,
-        trust_proxy,
+        proxies: proxies.clone(),
     };
     let mut api = Router::new()
         .route("/openapi.json", get(crate::openapi::serve))

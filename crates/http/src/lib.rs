@@ -3,6 +3,7 @@
 
 mod actions;
 mod client_ip;
+mod docs;
 mod error;
 mod extract;
 mod index;

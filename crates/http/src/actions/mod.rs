@@ -109,6 +109,7 @@ pub(crate) fn router(
         ));
     }
     api.merge(auth)
+        .merge(crate::docs::routes())
         .fallback(not_found)
         .with_state(app)
         .layer(middleware::from_fn_with_state(style, render_errors))

@@ -1,6 +1,7 @@
 //! `GET /` on a listener no app answers at its root: the mounted apps, with links to their
-//! APIs and OpenAPI documents; JSON when asked for (`Accept: application/json`), else a
-//! small page (served with its own content policy: inline styles only).
+//! APIs, API reference pages (`{base}/docs`) and OpenAPI documents; JSON when asked for
+//! (`Accept: application/json`), else a small page (served with its own content policy:
+//! inline styles only).
 
 use axum::http::header::{ACCEPT, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
 use axum::http::HeaderMap;
@@ -27,7 +28,12 @@ pub(crate) fn page(apps: &Listing, headers: &HeaderMap) -> Response {
         let list: Vec<Value> = apps
             .iter()
             .map(|(name, base)| {
-                json!({"name": name, "api": base, "openapi": format!("{base}/openapi.json")})
+                json!({
+                    "name": name,
+                    "api": base,
+                    "docs": format!("{base}/docs"),
+                    "openapi": format!("{base}/openapi.json"),
+                })
             })
             .collect();
         return axum::Json(
@@ -40,15 +46,16 @@ pub(crate) fn page(apps: &Listing, headers: &HeaderMap) -> Response {
         .map(|(name, base)| {
             let (n, b) = (escape(name), escape(base));
             format!(
-                "<li><strong>{n}</strong>: <a href=\"{b}/openapi.json\">{b}/openapi.json</a></li>"
+                "<li><strong>{n}</strong>: <a href=\"{b}/docs\">{b}/docs</a> \
+                 (<a href=\"{b}/openapi.json\">openapi.json</a>)</li>"
             )
         })
         .collect();
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Plinth</title>\
          <style>body{{font:16px/1.5 system-ui,sans-serif;max-width:40em;margin:3em auto}}</style>\
-         </head><body><h1>Plinth {}</h1><p>Apps on this listener, each with its OpenAPI \
-         document:</p><ul>{rows}</ul><p><a href=\"/health\">/health</a> · \
+         </head><body><h1>Plinth {}</h1><p>Apps on this listener, each with its API \
+         reference and OpenAPI document:</p><ul>{rows}</ul><p><a href=\"/health\">/health</a> · \
          <a href=\"/ready\">/ready</a> · <a href=\"/metrics\">/metrics</a></p></body></html>",
         env!("CARGO_PKG_VERSION")
     );

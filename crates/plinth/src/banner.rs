@@ -1,5 +1,5 @@
 //! The few lines `plinth serve` prints on an interactive terminal: where each app is, its
-//! OpenAPI document, where the data lives, and a demo sign-in when demo data is loaded.
+//! API reference page and OpenAPI document, where the data lives, and a demo sign-in when demo data is loaded.
 
 use std::fmt::Write;
 
@@ -36,11 +36,8 @@ pub fn render(apps: &[Served], data: &str) -> String {
     );
     for a in apps {
         let _ = writeln!(out, "  {:width$}  {}", a.name, a.url);
-        let _ = writeln!(
-            out,
-            "  {:width$}  API reference: {}/openapi.json",
-            "", a.url
-        );
+        let _ = writeln!(out, "  {:width$}  API reference: {}/docs", "", a.url);
+        let _ = writeln!(out, "  {:width$}  OpenAPI: {}/openapi.json", "", a.url);
         if let Some((email, password)) = &a.demo_login {
             let _ = writeln!(out, "  {:width$}  demo sign-in: {email} / {password}", "");
         }
@@ -71,7 +68,8 @@ mod tests {
         let text = render(&apps, "./data (SQLite)");
         assert!(text.contains("serving 2 app(s)"));
         assert!(text.contains("simflow  http://127.0.0.1:8080/simflow/api"));
-        assert!(text.contains("http://127.0.0.1:8080/datagen/openapi.json"));
+        assert!(text.contains("API reference: http://127.0.0.1:8080/datagen/docs"));
+        assert!(text.contains("OpenAPI: http://127.0.0.1:8080/datagen/openapi.json"));
         assert!(text.contains("demo sign-in: rita@simflow.example / pw"));
         assert!(text.contains("data: ./data (SQLite)"));
         assert_eq!(

@@ -1,7 +1,7 @@
 //! The first minutes of a new user: on an interactive terminal (a pseudo-terminal made by
-//! `script`), `plinth serve` prints a banner with every app's URL, its API reference, a
-//! demo sign-in and the data folder, and `GET /` lists the apps; with output to a pipe there
-//! is no banner and logs are JSON lines.
+//! `script`), `plinth serve` prints a banner with every app's URL, its API reference page
+//! and OpenAPI document, a demo sign-in and the data folder, and `GET /` lists the apps;
+//! with output to a pipe there is no banner and logs are JSON lines.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -79,6 +79,10 @@ async fn a_terminal_gets_a_banner_and_the_index_lists_the_apps() {
         assert!(text.contains(&format!("{base}{path}")), "{path} in {text}");
         assert!(
             text.contains(&format!("{base}{path}/openapi.json")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("API reference: {base}{path}/docs")),
             "{text}"
         );
     }

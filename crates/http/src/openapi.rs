@@ -36,7 +36,11 @@ fn field_schema(field: &Field) -> Value {
         FieldType::Enum => json!({"type": "string", "enum": field.values}),
         FieldType::Json => json!({}),
     };
-    let text = field.kind == FieldType::Text;
+    // Bounds on text-like fields are lengths (as the validator checks them), on numbers values.
+    let text = matches!(
+        field.kind,
+        FieldType::Text | FieldType::Email | FieldType::Url
+    );
     for (key, v) in [("min", field.min), ("max", field.max)] {
         let Some(v) = v else { continue };
         let name = match (key, text) {

@@ -238,3 +238,18 @@ fn check_paths(specs: &[AppSpec]) -> Result<()> {
     }
     Ok(())
 }
+
+/// The OpenAPI document of the configured app `name`, its server URL under the app's
+/// mount and base (as `plinth openapi` prints it).
+pub fn openapi_document(config: &Config, name: &str) -> Result<serde_json::Value> {
+    let spec = resolve(config)?
+        .into_iter()
+        .find(|s| s.name == name)
+        .with_context(|| format!("no app named `{name}`"))?;
+    let base = format!("{}{}", spec.mount, spec.manifest.base.trim_end_matches('/'));
+    Ok(plinth_http::openapi_document(
+        &spec.manifest,
+        if base.is_empty() { "/" } else { &base },
+        spec.rate_limits,
+    ))
+}

@@ -61,6 +61,17 @@ enum Command {
         /// The app's name.
         app: String,
     },
+    /// Generate a typed client of an app's API from its OpenAPI document.
+    Typegen {
+        /// The language (only `ts`: TypeScript types and a fetch client).
+        #[arg(long, value_enum)]
+        lang: Lang,
+        /// The app's name.
+        app: String,
+        /// Write to this file instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Make or revoke service tokens (API keys for machine callers).
     Token {
         #[command(subcommand)]
@@ -148,6 +159,30 @@ fn init_logging(config: &Config) {
     }
 }
 
+/// A language `plinth typegen` writes.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Lang {
+    /// TypeScript: types and a fetch client (docs/typegen.md).
+    Ts,
+}
+
+/// `plinth typegen`: the app's client in `lang`, to `out` or stdout.
+fn typegen(config: &Config, lang: Lang, app: &str, out: Option<PathBuf>) -> Result<()> {
+    let doc = plinth::apps::openapi_document(config, app)?;
+    let code = match lang {
+        Lang::Ts => plinth_typegen::typescript(&doc).context("generating TypeScript")?,
+    };
+    match out {
+        Some(path) => {
+            std::fs::write(&path, code).with_context(|| format!("cannot write {}", path.display()))
+        }
+        None => {
+            print!("{code}");
+            Ok(())
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let cli = Cli::parse();
@@ -158,6 +193,7 @@ async fn main() -> Result<()> {
         Command::Worker => worker(config).await,
         Command::Migrate { action, app } => migrate(config, action, app).await,
         Command::Check { path } => check(path),
+        Command::Typegen { lang, app, out } => typegen(&config, lang, &app, out),
         Command::Token { action } => match action {
             TokenAction::Create { app, role, name } => {
                 plinth::admin::create_token(&config, &app, &role, &name).await

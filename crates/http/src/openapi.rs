@@ -65,6 +65,10 @@ fn field_schema(field: &Field) -> Value {
     if !field.required && field.kind != FieldType::Json {
         let t = s["type"].clone();
         s["type"] = json!([t, "null"]);
+        // JSON Schema checks `enum` too: without null in it, null would still be refused.
+        if let Some(values) = s.get_mut("enum").and_then(Value::as_array_mut) {
+            values.push(Value::Null);
+        }
     }
     s
 }
@@ -126,43 +130,57 @@ fn error_schema(style: ErrorStyle) -> Value {
         "fieldErrors": {"type": "object", "additionalProperties": messages},
         "formErrors": messages}});
     match style {
-        ErrorStyle::Object => json!({"type": "object", "properties": {
+        ErrorStyle::Object => {
+            json!({"type": "object", "required": ["success", "error"], "properties": {
             "success": {"const": false},
             "error": {"type": "object", "required": ["code", "message"], "properties": {
                 "code": {"type": "string"}, "message": {"type": "string"}, "details": flattened,
-                "timestamp": {"type": "string", "format": "date-time"}, "requestId": {"type": ["string", "null"]}}}}}),
-        ErrorStyle::String => json!({"type": "object", "properties": {
+                "timestamp": {"type": "string", "format": "date-time"}, "requestId": {"type": ["string", "null"]}}}}})
+        }
+        ErrorStyle::String => {
+            json!({"type": "object", "required": ["success", "error", "code"], "properties": {
             "success": {"const": false}, "error": {"type": "string"}, "code": {"type": "string"},
-            "details": details, "requestId": {"type": ["string", "null"]}}}),
+            "details": details, "requestId": {"type": ["string", "null"]}}})
+        }
     }
+}
+
+/// `{"success": true, "data": body}`: every key required, as every such response has them
+/// (a generated client then needs no `?.` to reach the data).
+pub(crate) fn data_envelope(body: Value) -> Value {
+    json!({"type": "object", "required": ["success", "data"],
+        "properties": {"success": {"const": true}, "data": body}})
+}
+
+/// `{key: body}` (keyed envelopes), the key required.
+pub(crate) fn keyed_envelope(key: &str, body: Value) -> Value {
+    json!({"type": "object", "required": [key], "properties": {key: body}})
 }
 
 fn envelope_one(m: &Manifest, name: &str, coll: &Collection, r: &Value) -> Value {
     match m.envelope {
-        EnvelopeStyle::Data => {
-            json!({"type": "object", "properties": {"success": {"const": true}, "data": r}})
-        }
-        EnvelopeStyle::Keyed => {
-            json!({"type": "object", "properties": {coll.singular_name(name): r}})
-        }
+        EnvelopeStyle::Data => data_envelope(r.clone()),
+        EnvelopeStyle::Keyed => keyed_envelope(&coll.singular_name(name), r.clone()),
         EnvelopeStyle::Bare => r.clone(),
     }
 }
 
 fn envelope_list(m: &Manifest, name: &str, r: &Value) -> Value {
-    let meta = json!({"type": "object", "properties": {"total": {"type": ["integer", "null"]}, "limit": {"type": "integer"}, "offset": {"type": "integer"}, "estimated": {"type": "boolean"}}});
+    let meta = json!({"type": "object", "required": ["total", "limit", "offset", "estimated"],
+        "properties": {"total": {"type": ["integer", "null"]}, "limit": {"type": "integer"}, "offset": {"type": "integer"}, "estimated": {"type": "boolean"}}});
     let items = json!({"type": "array", "items": r});
-    match m.envelope {
-        EnvelopeStyle::Data => {
-            json!({"type": "object", "properties": {"success": {"const": true}, "data": items, "meta": meta}})
-        }
-        EnvelopeStyle::Keyed => {
-            json!({"type": "object", "properties": {name: items, "meta": meta}})
-        }
-        EnvelopeStyle::Bare => {
-            json!({"type": "object", "properties": {"items": items, "meta": meta}})
-        }
+    // Every page carries its meta (respond::page), so it is required like the items.
+    let (mut env, key) = match m.envelope {
+        EnvelopeStyle::Data => (data_envelope(items), "data"),
+        EnvelopeStyle::Keyed => (keyed_envelope(name, items), name),
+        EnvelopeStyle::Bare => (keyed_envelope("items", items), "items"),
+    };
+    env["properties"]["meta"] = meta;
+    env["required"] = json!([key, "meta"]);
+    if m.envelope == EnvelopeStyle::Data {
+        env["required"] = json!(["success", "data", "meta"]);
     }
+    env
 }
 
 /// Build the document; `server` is the URL prefix the paths are relative to, `limits` the
@@ -348,5 +366,24 @@ fn add_nested_paths(m: &Manifest, paths: &mut Map<String, Value>, err: &dyn Fn(&
                 "post": {"operationId": format!("create{t}Of{}", pascal(name)), "tags": [name], "description": "the relation to the parent is set from the path", "requestBody": body, "responses": create},
             }));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn optional_enums_admit_null_in_both_keywords() {
+        let src = "name: t\nbase: /api\ncollections:\n  notes:\n    fields:\n      \
+                   level: { type: enum, values: [low, high] }\n      \
+                   kind: { type: enum, values: [a, b], required: true }\n    \
+                   rules: { list: '', view: '', create: '', update: '', delete: '' }\n";
+        let m = plinth_manifest::parse(src).expect("manifest");
+        let doc = document(&m, "/api", Limits::default());
+        let props = &doc["components"]["schemas"]["NotesInput"]["properties"];
+        assert_eq!(props["level"]["type"], json!(["string", "null"]));
+        assert_eq!(props["level"]["enum"], json!(["low", "high", null]));
+        assert_eq!(props["kind"]["enum"], json!(["a", "b"]));
     }
 }

@@ -78,7 +78,7 @@ pub(crate) fn add_paths(m: &Manifest, paths: &mut Map<String, Value>, err: &dyn 
     file["404"] = err("No such file, or not yours to see");
     paths.insert(
         "/files/{key}".into(),
-        json!({"get": {"summary": "A job's output (its resultUri)",
+        json!({"get": {"operationId": "downloadFile", "summary": "A job's output (its resultUri)",
         "parameters": [id_param("key")], "responses": file}}),
     );
     let job = json!({"type": "object", "description": "A row of the job queue (docs/jobs.md)"});
@@ -91,21 +91,30 @@ pub(crate) fn add_paths(m: &Manifest, paths: &mut Map<String, Value>, err: &dyn 
         .chain([json!({"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}}),
             json!({"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}})])
         .collect();
-    paths.insert("/_jobs".into(), json!({"get": {"summary": "The job queue (admins)", "parameters": params, "responses": list}}));
+    paths.insert("/_jobs".into(), json!({"get": {"operationId": "listQueueJobs", "summary": "The job queue (admins)", "parameters": params, "responses": list}}));
     let mut one = ok("200", "A job", job.clone());
     one["401"] = err("Sign in first");
     one["403"] = err("Admins only");
     one["404"] = err("No such job");
-    paths.insert("/_jobs/{id}".into(), json!({"get": {"summary": "A job (admins)", "parameters": [id_param("id")], "responses": one.clone()}}));
+    paths.insert("/_jobs/{id}".into(), json!({"get": {"operationId": "getQueueJob", "summary": "A job (admins)", "parameters": [id_param("id")], "responses": one.clone()}}));
     let mut act = one;
     act["409"] = err("Not in a state this applies to");
-    for (action, what) in [
-        ("cancel", "Cancel a pending or running job"),
-        ("retry", "Run a failed, dead or cancelled job again"),
+    // Operation ids of their own, apart from the `jobs` collection's (DataGen has one).
+    for (action, id, what) in [
+        (
+            "cancel",
+            "cancelQueueJob",
+            "Cancel a pending or running job",
+        ),
+        (
+            "retry",
+            "retryQueueJob",
+            "Run a failed, dead or cancelled job again",
+        ),
     ] {
         paths.insert(
             format!("/_jobs/{{id}}/{action}"),
-            json!({"post": {"summary": what, "parameters": [id_param("id")], "responses": act}}),
+            json!({"post": {"operationId": id, "summary": what, "parameters": [id_param("id")], "responses": act}}),
         );
     }
 }

@@ -225,16 +225,7 @@ async fn main() -> Result<()> {
             .await
         }
         Command::Openapi { app } => {
-            let spec = resolve(&config)?
-                .into_iter()
-                .find(|s| s.name == app)
-                .with_context(|| format!("no app named `{app}`"))?;
-            let base = format!("{}{}", spec.mount, spec.manifest.base.trim_end_matches('/'));
-            let doc = plinth_http::openapi_document(
-                &spec.manifest,
-                if base.is_empty() { "/" } else { &base },
-                spec.rate_limits,
-            );
+            let doc = plinth::apps::openapi_document(&config, &app)?;
             println!("{}", serde_json::to_string_pretty(&doc)?);
             Ok(())
         }

@@ -41,6 +41,10 @@ async fn health_ready_and_docs(env: TestEnv) {
     let email = &doc.body["components"]["schemas"]["UsersInput"]["properties"]["email"];
     assert_eq!(email["maxLength"], json!(255), "{email}");
     assert!(email.get("maximum").is_none(), "{email}");
+    // Envelope keys every response has are required, so typed clients need no `?.`.
+    let list = &doc.body["paths"]["/users"]["get"]["responses"]["200"]["content"]
+        ["application/json"]["schema"];
+    assert_eq!(list["required"], json!(["users", "meta"]), "{list}");
     let datagen_doc = app.get("/datagen/openapi.json").await;
     assert_eq!(datagen_doc.body["servers"][0]["url"], "/datagen");
 

@@ -11,12 +11,17 @@ use crate::executor::Db;
 use crate::postgres::PgDb;
 use crate::{Store, StoreError};
 
+/// The channel of a schema's events (an identifier of at most 63 bytes).
+pub(crate) fn channel_of(schema: &str) -> String {
+    let mut c = format!("plinth_events_{schema}");
+    c.truncate(63);
+    c
+}
+
 impl PgDb {
-    /// The channel of this schema's events (an identifier of at most 63 bytes).
+    /// The channel of this schema's events.
     fn channel(&self) -> String {
-        let mut c = format!("plinth_events_{}", self.schema);
-        c.truncate(63);
-        c
+        channel_of(&self.schema)
     }
 
     async fn notify(&self, payloads: &[String]) -> Result<(), StoreError> {

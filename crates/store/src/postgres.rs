@@ -33,6 +33,11 @@ pub(crate) struct PgDb {
     pub(crate) config: Box<tokio_postgres::Config>,
 }
 
+/// The key of a schema's migration lock (`hashtext` of it is the advisory lock's id).
+pub(crate) fn migration_lock_key(schema: &str) -> String {
+    format!("plinth_migrate:{schema}")
+}
+
 /// The session-level advisory lock that serialises schema changes to one app schema across
 /// processes (`plinth serve` nodes starting together), held on one pooled connection.
 pub(crate) struct MigrationLock {
@@ -205,7 +210,7 @@ impl PgDb {
         // its drop closes the connection instead of pooling one that may yet get the lock.
         let lock = MigrationLock {
             client: Some(self.pool.get().await?),
-            key: format!("plinth_migrate:{}", self.schema),
+            key: migration_lock_key(&self.schema),
         };
         lock.client()
             .execute("SELECT pg_advisory_lock(hashtext($1))", &[&lock.key])

@@ -29,7 +29,7 @@ use plan::plan;
 /// Collections by name: what a migration takes the database to.
 pub type Schema = IndexMap<String, Collection>;
 
-const TABLE: &str = "_plinth_migrations";
+pub(crate) const TABLE: &str = "_plinth_migrations";
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS _plinth_migrations (version BIGINT NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL, up_sql TEXT NOT NULL, down_sql TEXT NOT NULL, snapshot TEXT NOT NULL)";
 
 /// One applied migration.

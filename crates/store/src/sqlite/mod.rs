@@ -2,6 +2,7 @@
 //! commit (`writer.rs`), on a WAL database (DESIGN.md "Storage and speed").
 
 mod reader;
+pub(crate) mod snapshot;
 mod writer;
 
 use std::path::Path;
@@ -35,12 +36,19 @@ pub(crate) struct SqliteDb {
 
 fn connect(path: &Path) -> Result<Connection, StoreError> {
     let c = Connection::open(path).map_err(|e| StoreError::Unavailable(e.to_string()))?;
-    no_checkpoint_on_close(&c)?;
+    configure(&c)?;
+    c.set_prepared_statement_cache_capacity(256);
+    Ok(c)
+}
+
+/// The settings every connection of ours runs with (WAL, a busy timeout, foreign keys, no
+/// checkpoint on close).
+fn configure(c: &Connection) -> Result<(), StoreError> {
+    no_checkpoint_on_close(c)?;
     c.execute_batch(
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;",
     )?;
-    c.set_prepared_statement_cache_capacity(256);
-    Ok(c)
+    Ok(())
 }
 
 /// Close without the checkpoint SQLite runs when the last connection to a WAL database

@@ -59,24 +59,9 @@ impl FileStore {
     /// taken from `local_root`, and an empty one is `local_root` itself), or `s3://bucket/prefix`
     /// with the `s3` feature (credentials and region from the usual `AWS_*` variables).
     pub fn from_url(url: &str, local_root: &std::path::Path) -> Result<FileStore, FileError> {
-        let url = url.trim();
-        let Some((scheme, _)) = url.split_once("://") else {
-            return FileStore::local(&local_root.join(url));
-        };
-        match scheme.to_ascii_lowercase().as_str() {
-            "file" => {
-                let dir = url::Url::parse(url)
-                    .ok()
-                    .and_then(|u| u.to_file_path().ok())
-                    .ok_or_else(|| {
-                        FileError::Config("a file:// URL needs an absolute local path".into())
-                    })?;
-                FileStore::local(&dir)
-            }
-            "s3" => s3(url),
-            other => Err(FileError::Config(format!(
-                "unsupported storage scheme {other}://"
-            ))),
+        match local_dir(url, local_root)? {
+            Some(dir) => FileStore::local(&dir),
+            None => s3(url.trim()),
         }
     }
 
@@ -126,6 +111,29 @@ impl FileStore {
             Err(object_store::Error::NotFound { .. }) => Ok(false),
             Err(e) => Err(FileError::storage("look up", e)),
         }
+    }
+}
+
+/// The local folder a storage URL names (as [`FileStore::from_url`] reads it), or `None` for
+/// an object store (`s3://`), e.g. for backups that copy the folder.
+pub fn local_dir(
+    url: &str,
+    local_root: &std::path::Path,
+) -> Result<Option<std::path::PathBuf>, FileError> {
+    let url = url.trim();
+    let Some((scheme, _)) = url.split_once("://") else {
+        return Ok(Some(local_root.join(url)));
+    };
+    match scheme.to_ascii_lowercase().as_str() {
+        "file" => url::Url::parse(url)
+            .ok()
+            .and_then(|u| u.to_file_path().ok())
+            .map(Some)
+            .ok_or_else(|| FileError::Config("a file:// URL needs an absolute local path".into())),
+        "s3" => Ok(None),
+        other => Err(FileError::Config(format!(
+            "unsupported storage scheme {other}://"
+        ))),
     }
 }
 

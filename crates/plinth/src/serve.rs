@@ -270,13 +270,19 @@ pub fn runners() -> plinth_core::jobs::Runners {
     r
 }
 
-/// Where an app's files are stored: its own folder (or prefix) under `files_url`.
-fn files_for(config: &Config, app: &str) -> Result<plinth_files::FileStore> {
+/// The storage URL of an app's files: its own folder (or prefix) under `files_url`, read
+/// by `plinth_files` against `data_dir`.
+pub(crate) fn files_url_for(config: &Config, app: &str) -> String {
     let base = match &config.files_url {
         Some(url) => url.trim_end_matches('/').to_owned(),
         None => config.data_dir.join("files").display().to_string(),
     };
-    plinth_files::FileStore::from_url(&format!("{base}/{app}"), &config.data_dir)
+    format!("{base}/{app}")
+}
+
+/// Where an app's files are stored.
+fn files_for(config: &Config, app: &str) -> Result<plinth_files::FileStore> {
+    plinth_files::FileStore::from_url(&files_url_for(config, app), &config.data_dir)
         .with_context(|| format!("app `{app}`: file storage"))
 }
 

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod apps;
+pub mod backup;
 pub mod banner;
 pub mod config;
 pub mod serve;

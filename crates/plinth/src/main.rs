@@ -82,6 +82,28 @@ enum Command {
         #[command(subcommand)]
         action: UserAction,
     },
+    /// Copy each app's database (a consistent snapshot, taken while serving) and stored
+    /// files into a new folder, with a manifest of checksums.
+    Backup {
+        /// Only this app.
+        #[arg(long)]
+        app: Option<String>,
+        /// The folder to write (created; must be empty).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Put a backup's databases and files back (stop the server first).
+    Restore {
+        /// The backup folder.
+        #[arg(long)]
+        from: PathBuf,
+        /// Only this app.
+        #[arg(long)]
+        app: Option<String>,
+        /// Replace databases and files that hold data.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -223,6 +245,10 @@ async fn main() -> Result<()> {
                 &fields,
             )
             .await
+        }
+        Command::Backup { app, out } => plinth::backup::backup(&config, app.as_deref(), &out).await,
+        Command::Restore { from, app, force } => {
+            plinth::backup::restore(&config, &from, app.as_deref(), force).await
         }
         Command::Openapi { app } => {
             let doc = plinth::apps::openapi_document(&config, &app)?;

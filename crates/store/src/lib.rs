@@ -32,7 +32,9 @@ pub use migrate::{Migration, MigrationStatus, Schema};
 pub use pg_admin::{libpq_env, PgAdmin};
 pub use queue::Claim;
 pub use sqlite::no_checkpoint_on_close;
-pub use sqlite::snapshot::{sqlite_in_use, sqlite_migration_version, sqlite_snapshot};
+pub use sqlite::snapshot::{
+    sqlite_check, sqlite_in_use, sqlite_migration_version, sqlite_snapshot,
+};
 pub use table::Table;
 pub use unit::{Expect, Miss, Step, StepOut, Total, WriteUnit};
 pub use url::DbUrl;

@@ -47,8 +47,7 @@ pub fn sqlite_snapshot(source: &Path, dest: &Path) -> Result<Option<i64>, StoreE
     }
     let src = open_existing(source)?;
     configure(&src)?;
-    let mut dst =
-        Connection::open(dest).map_err(|e| StoreError::Unavailable(format!("{e}")))?;
+    let mut dst = Connection::open(dest).map_err(|e| StoreError::Unavailable(format!("{e}")))?;
     no_checkpoint_on_close(&dst)?;
     {
         let backup = Backup::new(&src, &mut dst)?;
@@ -73,14 +72,25 @@ pub fn sqlite_snapshot(source: &Path, dest: &Path) -> Result<Option<i64>, StoreE
     }
     // The copy's header says WAL, like its source; a backup is better one file.
     let _mode: String = dst.query_row("PRAGMA journal_mode=DELETE", [], |r| r.get(0))?;
-    let check: String = dst.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
-    if check != "ok" {
-        return Err(StoreError::Database(format!(
-            "the copy of {} fails SQLite's check: {check}",
-            source.display()
-        )));
+    let version = migration_version_on(&dst)?;
+    drop(dst);
+    sqlite_check(dest)?;
+    Ok(version)
+}
+
+/// Check that the file at `path` is a sound SQLite database (`PRAGMA quick_check`).
+pub fn sqlite_check(path: &Path) -> Result<(), StoreError> {
+    let c = open_existing(path)?;
+    no_checkpoint_on_close(&c)?;
+    let check: String = c.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
+    if check == "ok" {
+        Ok(())
+    } else {
+        Err(StoreError::Database(format!(
+            "{} fails SQLite's check: {check}",
+            path.display()
+        )))
     }
-    migration_version_on(&dst)
 }
 
 /// The version of the last migration applied to the SQLite database at `path` (None
@@ -143,8 +153,12 @@ mod tests {
         let (src, dest) = (dir.path().join("a.db"), dir.path().join("copy.db"));
         let c = live(&src);
         sqlite_snapshot(&src, &dest).expect("copied");
-        c.execute_batch("INSERT INTO t VALUES (3)").expect("write after");
-        assert!(!dir.path().join("copy.db-wal").exists(), "no WAL beside the copy");
+        c.execute_batch("INSERT INTO t VALUES (3)")
+            .expect("write after");
+        assert!(
+            !dir.path().join("copy.db-wal").exists(),
+            "no WAL beside the copy"
+        );
         let copy = Connection::open(&dest).expect("open copy");
         no_checkpoint_on_close(&copy).expect("config");
         let n: i64 = copy

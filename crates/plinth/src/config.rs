@@ -50,7 +50,8 @@ pub struct Config {
     pub events_bus: Option<String>,
     /// The argon2id cost of new password hashes (all apps).
     pub argon2: Argon2Config,
-    /// Where uploads and job outputs are stored: a folder (each app gets a subfolder) or,
+    /// Where uploads and job outputs are stored: a folder (each app gets a subfolder;
+    /// relative to `data_dir`) or,
     /// in builds with S3, `s3://bucket/prefix`. Unset: `<data_dir>/files`.
     pub files_url: Option<String>,
     /// Background jobs (`[jobs]`).

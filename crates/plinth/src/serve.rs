@@ -275,7 +275,9 @@ pub fn runners() -> plinth_core::jobs::Runners {
 pub(crate) fn files_url_for(config: &Config, app: &str) -> String {
     let base = match &config.files_url {
         Some(url) => url.trim_end_matches('/').to_owned(),
-        None => config.data_dir.join("files").display().to_string(),
+        // Relative to `data_dir` (as every relative files_url is): `data_dir.join` here
+        // joined it twice for a relative data_dir (`./data/./data/files`).
+        None => "files".to_owned(),
     };
     format!("{base}/{app}")
 }
@@ -350,4 +352,22 @@ fn spawn(
         });
         server.serve(service).await
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_live_under_a_relative_data_dir_once() {
+        let config = Config {
+            data_dir: "./data".into(),
+            ..Config::default()
+        };
+        let dir = plinth_files::local_dir(&files_url_for(&config, "datagen"), &config.data_dir);
+        assert_eq!(
+            dir.ok().flatten(),
+            Some(std::path::PathBuf::from("./data/files/datagen"))
+        );
+    }
 }

@@ -10,6 +10,7 @@ mod index;
 mod layers;
 mod limits;
 mod metrics;
+pub mod metrics_catalogue;
 mod openapi;
 mod openapi_aggregates;
 mod openapi_auth;

@@ -27,6 +27,7 @@ fn handle() -> Option<&'static PrometheusHandle> {
                 .ok()?
                 .install_recorder()
                 .ok()
+                .inspect(|_| crate::metrics_catalogue::describe())
         })
         .as_ref()
 }

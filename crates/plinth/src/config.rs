@@ -9,11 +9,21 @@ use std::path::{Path, PathBuf};
 use figment::providers::{Env, Format, Toml};
 use figment::Figment;
 use plinth_manifest::{RateLimit, RateLimits};
+use schemars::JsonSchema;
 use secrecy::SecretString;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize, Serializer};
+
+/// Secrets serialise as `"[redacted]"` (or null when unset): a printed or generated
+/// configuration never carries them.
+fn redacted<S: Serializer>(secret: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+    match secret {
+        Some(_) => s.serialize_str("[redacted]"),
+        None => s.serialize_none(),
+    }
+}
 
 /// The whole configuration.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Address of the shared listener.
@@ -22,6 +32,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Database for every app without its own URL; a PostgreSQL URL gives each app a schema
     /// named after it. Unset: one SQLite file per app under `data_dir`.
+    #[serde(serialize_with = "redacted")]
+    #[schemars(with = "Option<String>")]
     pub database_url: Option<SecretString>,
     /// Log filter, `RUST_LOG` syntax (`RUST_LOG` itself wins when set).
     pub log_level: String,
@@ -29,7 +41,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
-    /// Allowed CORS origins; `*` for any.
+    /// Allowed CORS origins (`*` for any) on routes of apps without their own
+    /// `apps.<name>.cors_origins`, and on `/health`, `/ready`, `/metrics` and `/`.
     pub cors_origins: Vec<String>,
     /// Addresses or CIDRs of the proxies in front of Plinth: `X-Forwarded-For` is believed
     /// only from these peers, skipping their own entries from the right. Set, it replaces
@@ -62,7 +75,7 @@ pub struct Config {
 
 /// HTTPS from PEM files (`[tls]`); both are read again when either changes on disk, so a
 /// renewed certificate needs no restart.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TlsConfig {
     /// The certificate chain, PEM.
@@ -72,7 +85,7 @@ pub struct TlsConfig {
 }
 
 /// How this node runs jobs (`[jobs]`, docs/jobs.md).
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct JobsConfig {
     /// Run job workers and schedules in `plinth serve` (`plinth worker` always does).
@@ -95,7 +108,7 @@ impl Default for JobsConfig {
 }
 
 /// The argon2id cost of new password hashes (`[argon2]`); stored hashes keep their own.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Argon2Config {
     /// Memory in KiB (default 19456: OWASP's minimum).
@@ -152,7 +165,7 @@ impl Default for Config {
 }
 
 /// Log output format.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, JsonSchema, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     /// Human-readable on an interactive terminal, JSON otherwise (the default).
@@ -164,7 +177,7 @@ pub enum LogFormat {
 }
 
 /// Settings of one app.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct AppConfig {
     /// Set to false to not serve a bundled app.
@@ -176,11 +189,15 @@ pub struct AppConfig {
     /// Serve this app on its own listener (mounted at `/`) instead of the shared one.
     pub listen: Option<SocketAddr>,
     /// This app's database URL (`sqlite://...` or `postgres://...`).
+    #[serde(serialize_with = "redacted")]
+    #[schemars(with = "Option<String>")]
     pub database_url: Option<SecretString>,
     /// PostgreSQL schema; default the app's name.
     pub schema: Option<String>,
     /// Secret that signs the app's access tokens (32+ random bytes, e.g. base64). Unset:
     /// one is generated on first start and kept in `<data_dir>/<app>.token-secret`.
+    #[serde(serialize_with = "redacted")]
+    #[schemars(with = "Option<String>")]
     pub token_secret: Option<SecretString>,
     /// Overrides of the rate limits the manifest declares.
     pub rate_limits: Option<RateLimitsConfig>,
@@ -193,7 +210,7 @@ pub struct AppConfig {
 }
 
 /// Overrides of an app's rate limits (`[apps.<name>.rate_limits]`).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct RateLimitsConfig {
     /// `false` turns every limit of the app off.
@@ -205,7 +222,7 @@ pub struct RateLimitsConfig {
 }
 
 /// An override of one group's limit; what is unset keeps the manifest's value.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct LimitConfig {
     /// `false` turns the group's limit off.

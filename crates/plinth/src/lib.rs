@@ -6,6 +6,7 @@ pub mod apps;
 pub mod backup;
 pub mod banner;
 pub mod config;
+pub mod reference;
 pub mod serve;
 pub mod tls;
 

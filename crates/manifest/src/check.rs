@@ -183,6 +183,29 @@ impl Checker<'_> {
                         self.error(&ipath, format!("index {i} names unknown field `{f}`"));
                     }
                 }
+                if index.unique && !index.only.is_empty() {
+                    self.error(
+                        &ipath,
+                        format!("index {i}: a unique index cannot have `where`"),
+                    );
+                }
+                for (f, v) in &index.only {
+                    let field = coll.fields.get(f);
+                    match field.map(|x| x.kind) {
+                        Some(crate::FieldType::Text) => {}
+                        Some(crate::FieldType::Enum)
+                            if field
+                                .and_then(|x| x.values.as_ref())
+                                .is_some_and(|vs| vs.contains(v)) => {}
+                        Some(crate::FieldType::Enum) => {
+                            self.error(&ipath, format!("index {i}: `{v}` is not a value of `{f}`"))
+                        }
+                        _ => self.error(
+                            &ipath,
+                            format!("index {i}: `where` names `{f}`, not a text or enum field"),
+                        ),
+                    }
+                }
             }
         }
     }
@@ -356,6 +379,32 @@ mod tests {
         .expect("valid");
         assert_eq!(m.base, "/api");
         assert!(m.collections["items"].fields["title"].required);
+    }
+
+    #[test]
+    fn partial_indexes_name_a_text_or_enum_field_and_one_of_its_values() {
+        let with = |cond: &str, unique: bool| {
+            parse(&format!(
+                "name: q\ncollections:\n  jobs:\n    fields:\n      \
+                 status: {{ type: enum, values: [pending, done] }}\n      n: {{ type: int }}\n    \
+                 indexes:\n      - {{ fields: [n], unique: {unique}, where: {cond} }}\n"
+            ))
+        };
+        let m = with("{ status: pending }", false).expect("valid");
+        let only = &m.collections["jobs"].indexes[0].only;
+        assert_eq!(only.get("status").map(String::as_str), Some("pending"));
+        let messages = |cond: &str, unique: bool| -> String {
+            let err = with(cond, unique).expect_err("refused");
+            err.0
+                .iter()
+                .map(|e| e.message.clone())
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        assert!(messages("{ status: gone }", false).contains("`gone` is not a value of `status`"));
+        assert!(messages("{ n: '1' }", false).contains("not a text or enum field"));
+        assert!(messages("{ nope: x }", false).contains("not a text or enum field"));
+        assert!(messages("{ status: pending }", true).contains("cannot have `where`"));
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! The manifest's types, as deserialized from YAML.
 
+use std::collections::BTreeMap;
+
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
@@ -425,4 +427,8 @@ pub struct IndexDef {
     /// Enforce uniqueness over the tuple.
     #[serde(default)]
     pub unique: bool,
+    /// A partial index: only rows whose text or enum fields equal these values are in it
+    /// (`where: { status: pending }`), so changes of other rows cost it nothing.
+    #[serde(default, rename = "where", skip_serializing_if = "BTreeMap::is_empty")]
+    pub only: BTreeMap<String, String>,
 }

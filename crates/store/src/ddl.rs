@@ -156,13 +156,35 @@ pub(crate) fn drop_column(table: &str, fname: &str, field: &Field, d: Dialect) -
 pub(crate) struct IndexSpec {
     pub fields: Vec<String>,
     pub unique: bool,
+    /// A partial index's condition: these columns equal these values.
+    pub only: Vec<(String, String)>,
 }
 
 impl IndexSpec {
-    /// `ux_<table>__<f1>__<f2>` or `idx_<table>__<f1>`.
+    /// `ux_<table>__<f1>__<f2>` or `idx_<table>__<f1>`; a partial index ends in `__p` and a
+    /// hash of its condition (spelled out it would pass PostgreSQL's 63-byte names).
     pub fn name(&self, table: &str) -> String {
         let prefix = if self.unique { "ux" } else { "idx" };
-        format!("{prefix}_{table}__{}", self.fields.join("__"))
+        let name = format!("{prefix}_{table}__{}", self.fields.join("__"));
+        if self.only.is_empty() {
+            return name;
+        }
+        // FNV-1a: stable across builds and platforms, unlike std's hasher.
+        let mut h: u32 = 0x811c_9dc5;
+        for b in self.condition().bytes() {
+            h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+        }
+        format!("{name}__p{h:08x}")
+    }
+
+    /// The `WHERE` of a partial index (empty for a full one): string literals, quotes
+    /// doubled, so the condition reads the same on both databases.
+    fn condition(&self) -> String {
+        self.only
+            .iter()
+            .map(|(f, v)| format!("\"{f}\" = '{}'", v.replace('\'', "''")))
+            .collect::<Vec<_>>()
+            .join(" AND ")
     }
 }
 
@@ -175,6 +197,7 @@ pub(crate) fn indexes_of(coll: &Collection) -> Vec<IndexSpec> {
         .map(|(n, _)| IndexSpec {
             fields: vec![n.clone()],
             unique: true,
+            only: Vec::new(),
         })
         .collect();
     for i in &coll.indexes {
@@ -188,6 +211,7 @@ pub(crate) fn indexes_of(coll: &Collection) -> Vec<IndexSpec> {
         let spec = IndexSpec {
             fields,
             unique: i.unique,
+            only: i.only.clone().into_iter().collect(),
         };
         if !out.contains(&spec) {
             out.push(spec);
@@ -206,7 +230,12 @@ pub(crate) fn create_index(table: &str, spec: &IndexSpec, d: Dialect) -> String 
     if spec.unique {
         i.unique();
     }
-    build(&i, d)
+    let sql = build(&i, d);
+    if spec.only.is_empty() {
+        sql
+    } else {
+        format!("{sql} WHERE {}", spec.condition())
+    }
 }
 
 /// `DROP INDEX`.
@@ -265,9 +294,41 @@ mod tests {
         let spec = IndexSpec {
             fields: vec!["email".into()],
             unique: true,
+            only: Vec::new(),
         };
         assert_eq!(spec.name("users"), "ux_users__email");
         assert_eq!(fields_of_unique_index("ux_users__email"), vec!["email"]);
         assert!(create_index("users", &spec, Dialect::Sqlite).starts_with("CREATE UNIQUE INDEX"));
+    }
+
+    #[test]
+    fn partial_indexes_carry_their_condition_and_a_short_distinct_name() {
+        let spec = |v: &str| IndexSpec {
+            fields: vec![
+                "queue".into(),
+                "priority".into(),
+                "run_at".into(),
+                "id".into(),
+            ],
+            unique: false,
+            only: vec![("status".into(), v.into())],
+        };
+        let (pending, running) = (spec("pending"), spec("in-progress"));
+        let name = pending.name("_plinth_jobs");
+        assert!(
+            name.starts_with("idx__plinth_jobs__queue__priority__run_at__id__p"),
+            "{name}"
+        );
+        assert!(name.len() <= 63, "PostgreSQL would cut {name}");
+        assert_ne!(name, running.name("_plinth_jobs"));
+        for d in [Dialect::Sqlite, Dialect::Postgres] {
+            let sql = create_index("_plinth_jobs", &pending, d);
+            assert!(sql.ends_with(r#" WHERE "status" = 'pending'"#), "{sql}");
+        }
+        let quoted = IndexSpec {
+            only: vec![("status".into(), "it's".into())],
+            ..spec("x")
+        };
+        assert!(create_index("t", &quoted, Dialect::Sqlite).ends_with("'it''s'"));
     }
 }

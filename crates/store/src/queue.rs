@@ -85,10 +85,12 @@ impl Store {
             .from(col(&table.name))
             .and_where(Expr::col(col("queue")).eq(text(claim.queue)));
         if claim.lapsed {
-            pick.and_where(Expr::col(col("status")).eq(text("in-progress")))
+            // Literal statuses, not parameters: the partial indexes of `_plinth_jobs` serve a
+            // query only when its WHERE visibly implies theirs, on both databases.
+            pick.and_where(Expr::col(col("status")).eq(Expr::cust("'in-progress'")))
                 .and_where(Expr::col(col("lease_expires_at")).lt(at(claim.now)));
         } else {
-            pick.and_where(Expr::col(col("status")).eq(text("pending")))
+            pick.and_where(Expr::col(col("status")).eq(Expr::cust("'pending'")))
                 .and_where(Expr::col(col("run_at")).lte(at(claim.now)))
                 .order_by(col("priority"), Order::Asc)
                 .order_by(col("run_at"), Order::Asc);

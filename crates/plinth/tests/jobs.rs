@@ -27,7 +27,9 @@ both!(
     a_lapsed_lease_runs_the_job_again,
     unique_keys_and_cron_ticks_enqueue_once,
     delayed_prioritised_and_pruned,
-    the_job_api_is_for_admins
+    the_job_api_is_for_admins,
+    released_jobs_are_pending_again_with_their_attempt_undone,
+    a_stopping_worker_gives_back_the_jobs_it_never_started,
 );
 
 fn fixture() -> PathBuf {
@@ -534,4 +536,80 @@ async fn delayed_prioritised_and_pruned(env: TestEnv) {
         .expect("still there");
     assert_eq!(kept.status, "in-progress");
     app.stop().await;
+}
+
+async fn released_jobs_are_pending_again_with_their_attempt_undone(env: TestEnv) {
+    let app = start(&env, false).await;
+    let svc = app.service("jobsapp").clone();
+    for _ in 0..3 {
+        enqueue(&svc, "build", json!({})).await;
+    }
+    let lease = chrono::Utc::now() + chrono::Duration::seconds(30);
+    let taken = svc
+        .claim_jobs("default", "w1", 10, lease, false)
+        .await
+        .expect("claim");
+    assert_eq!(taken.len(), 3);
+    let ids: Vec<Uuid> = taken.iter().map(|j| j.id).collect();
+    // Only the holder can give jobs back.
+    assert_eq!(svc.release_jobs(&ids, "w2").await.expect("release"), 0);
+    assert_eq!(svc.release_jobs(&ids[..2], "w1").await.expect("release"), 2);
+    for (i, id) in ids.iter().enumerate() {
+        let job = svc.job(&ctx(&svc), *id).await.expect("read").expect("job");
+        if i < 2 {
+            assert_eq!(
+                (job.status.as_str(), job.attempts),
+                ("pending", 0),
+                "{job:?}"
+            );
+        } else {
+            assert_eq!(
+                (job.status.as_str(), job.attempts),
+                ("in-progress", 1),
+                "{job:?}"
+            );
+        }
+    }
+    // Given back, they are claimed at once by anyone.
+    let again = svc
+        .claim_jobs("default", "w2", 10, lease, false)
+        .await
+        .expect("claim");
+    assert_eq!(again.len(), 2);
+    assert!(again.iter().all(|j| j.attempts == 1));
+    app.stop().await;
+}
+
+async fn a_stopping_worker_gives_back_the_jobs_it_never_started(env: TestEnv) {
+    // Four run at once (the queue's concurrency) and, with 1 s leases and 1 s expected
+    // runs, one more waits claimed: five in progress in the table.
+    let app = start(&env, true).await;
+    let svc = app.service("jobsapp").clone();
+    for _ in 0..8 {
+        enqueue(&svc, "short", json!({"ms": 150})).await;
+    }
+    let in_progress = "SELECT COUNT(*) FROM _plinth_jobs WHERE status = 'in-progress'";
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let n = env.direct("jobsapp", in_progress, in_progress).await;
+        if n[0][0].as_deref() == Some("5") {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never five in progress"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    app.stop().await;
+    // Nothing is left held: the running ones finished, the waiting one is pending again
+    // with no attempt counted, and no lease.
+    let sql = "SELECT status, attempts, lease_owner FROM _plinth_jobs WHERE status <> 'completed'";
+    let left = env.direct("jobsapp", sql, sql).await;
+    assert!(!left.is_empty(), "something was still waiting or unclaimed");
+    for row in &left {
+        assert_eq!(row[0].as_deref(), Some("pending"), "{left:?}");
+        assert_eq!(row[1].as_deref(), Some("0"), "{left:?}");
+        assert_eq!(row[2], None, "{left:?}");
+    }
 }

@@ -127,16 +127,44 @@ impl Store {
         row: &Row,
         now: DateTime<Utc>,
     ) -> Step {
+        let mut q = self.held(table, ids, owner);
+        q.values(self.sets(table, row, now));
+        Step::new(self.inner.db.build(&q), Expect::Any, None)
+    }
+
+    /// Give back jobs `owner` claimed but never started (a worker stopping with some
+    /// waiting): pending again, unleased, and the attempt their claim counted undone, so
+    /// another worker takes them now rather than after the lease.
+    pub fn release_held_step(
+        &self,
+        table: &Table,
+        ids: &[Uuid],
+        owner: &str,
+        now: DateTime<Utc>,
+    ) -> Step {
+        let mut q = self.held(table, ids, owner);
+        q.value(col("status"), Expr::cust("'pending'"))
+            .value(col("lease_owner"), Expr::cust("NULL"))
+            .value(col("lease_expires_at"), Expr::cust("NULL"))
+            .value(col("attempts"), Expr::col(col("attempts")).sub(1i64))
+            .value(
+                col("updated_at"),
+                self.bind(table, "updated_at", &Value::Timestamp(now)),
+            );
+        Step::new(self.inner.db.build(&q), Expect::Any, None)
+    }
+
+    /// `UPDATE` of the jobs `ids` that `owner` still holds in progress.
+    fn held(&self, table: &Table, ids: &[Uuid], owner: &str) -> sea_query::UpdateStatement {
         let ids = ids
             .iter()
             .map(|id| self.bind(table, "id", &Value::Uuid(*id)));
         let text = |v: &str| self.bind(table, "lease_owner", &Value::Text(v.to_owned()));
         let mut q = Query::update();
         q.table(col(&table.name))
-            .values(self.sets(table, row, now))
             .and_where(Expr::col(col("id")).is_in(ids))
             .and_where(Expr::col(col("lease_owner")).eq(text(owner)))
             .and_where(Expr::col(col("status")).eq(text("in-progress")));
-        Step::new(self.inner.db.build(&q), Expect::Any, None)
+        q
     }
 }

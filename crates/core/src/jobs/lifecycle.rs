@@ -291,6 +291,23 @@ impl AppService {
         Ok(outs.last().map_or(0, |o| o.rows()))
     }
 
+    /// Give back jobs `owner` claimed and never started (it is stopping): they are pending
+    /// again at once, their claim's attempt undone. The number given back.
+    pub async fn release_jobs(&self, ids: &[uuid::Uuid], owner: &str) -> Result<u64, CoreError> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let ctx = self.system_ctx();
+        let jobs = self.jobs_collection()?;
+        let mut unit = WriteUnit::new();
+        unit.push(
+            self.store
+                .release_held_step(&jobs.table, ids, owner, ctx.now),
+        );
+        let outs = self.store.apply(&ctx, unit).await?;
+        Ok(outs.last().map_or(0, |o| o.rows()))
+    }
+
     /// Cancel a job that has not finished. A running one stops at its next lease renewal
     /// (its runner sees `cancelled`). Not found: 404; already finished: 409.
     pub async fn cancel_job(&self, ctx: &Ctx, id: Uuid) -> Result<Job, CoreError> {

@@ -5,7 +5,8 @@
 //! screenshot of CloudDrift's page to `<target dir>/artifacts/docs-clouddrift.png`, or to
 //! `DOCS_SCREENSHOT`.
 //!
-//! Without Chromium, `node` or `tests/browser/node_modules` (`npm ci` there) the test prints
+//! `tests/browser/node_modules` is installed by `npm ci` on first use. Without Chromium,
+//! `node` or a working `npm ci` the test prints
 //! a note and passes, unless `TEST_REQUIRE_BROWSER=1` (as in CI), where it fails.
 
 mod common;
@@ -33,8 +34,8 @@ fn missing(chromium: &Path) -> Option<String> {
         return Some("no `node` on PATH".into());
     }
     let module = workspace().join("tests/browser/node_modules/playwright-core");
-    if !module.exists() {
-        return Some("no tests/browser/node_modules (run `npm ci` there)".into());
+    if !common::npm_ci("browser") || !module.exists() {
+        return Some("no tests/browser/node_modules (`npm ci` there failed)".into());
     }
     None
 }

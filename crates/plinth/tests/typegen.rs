@@ -3,7 +3,8 @@
 //! create, list, get, delete, and typed `ApiError`s for a 401, a validation error and a 404
 //! (`tests/typegen/live.ts`).
 //!
-//! Needs `node` and `tests/typegen/node_modules` (`npm ci` there, pinned TypeScript);
+//! Needs `node` and `tests/typegen/node_modules` (pinned TypeScript, installed by `npm ci`
+//! on first use);
 //! without them these tests print a note and pass, unless `TEST_REQUIRE_NODE=1` (as in
 //! CI), where they fail instead.
 
@@ -42,9 +43,12 @@ fn repo() -> PathBuf {
 fn tsc() -> Option<PathBuf> {
     let tsc = repo().join("tests/typegen/node_modules/.bin/tsc");
     let node = Command::new("node").arg("--version").output();
+    common::npm_ci("typegen");
     let missing = match (&node, tsc.is_file()) {
         (Ok(out), true) if out.status.success() => return Some(tsc),
-        (Ok(out), _) if out.status.success() => "tests/typegen/node_modules (run `npm ci` there)",
+        (Ok(out), _) if out.status.success() => {
+            "tests/typegen/node_modules (`npm ci` there failed)"
+        }
         _ => "node",
     };
     if std::env::var("TEST_REQUIRE_NODE").is_ok_and(|v| v == "1") {

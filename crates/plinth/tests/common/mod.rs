@@ -500,3 +500,26 @@ pub fn assert_string_error(r: &Reply, status: u16, code: &str) {
     assert!(r.body["error"].is_string(), "body: {}", r.body);
     assert_eq!(r.body["code"], code, "body: {}", r.body);
 }
+
+/// Install the npm packages pinned in `tests/<folder>/package-lock.json` (`npm ci`) when
+/// their `node_modules` is missing, once per test binary, so the README's `cargo test` runs
+/// the browser and TypeScript checks on a fresh clone too. False when it cannot (no `npm`,
+/// no registry); the caller then says why it skipped.
+pub fn npm_ci(folder: &str) -> bool {
+    static DONE: std::sync::Mutex<Vec<(String, bool)>> = std::sync::Mutex::new(Vec::new());
+    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests")).join(folder);
+    let Ok(mut done) = DONE.lock() else {
+        return false;
+    };
+    if let Some((_, ok)) = done.iter().find(|(f, _)| f == folder) {
+        return *ok;
+    }
+    let ok = dir.join("node_modules").is_dir()
+        || std::process::Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--silent"])
+            .current_dir(&dir)
+            .status()
+            .is_ok_and(|s| s.success());
+    done.push((folder.to_owned(), ok));
+    ok
+}

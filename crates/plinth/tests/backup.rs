@@ -189,6 +189,15 @@ async fn a_backup_under_writes_restores_every_earlier_record(env: TestEnv) {
     back.stop().await;
 }
 
+/// The original still has its `entries` records and its stored file: a refused or failed
+/// restore changed nothing.
+async fn untouched(env: &TestEnv, original: &Place, entries: usize) {
+    let sql = "SELECT count(*) FROM entries";
+    let left = env.direct(APP, sql, sql).await;
+    assert_eq!(left[0][0].as_deref(), Some(entries.to_string().as_str()));
+    assert!(original.files().join(FILE_KEY).exists(), "files untouched");
+}
+
 async fn restore_checks_everything_before_it_changes_anything(env: TestEnv) {
     let original = Place::of(&env);
     let (server, _, _, before) = seeded(&original, 3).await;
@@ -219,18 +228,7 @@ async fn restore_checks_everything_before_it_changes_anything(env: TestEnv) {
     std::fs::write(&snapshot, &bytes).expect("tamper");
     let (ok, _, err) = original.plinth(&["restore", "--from", &bk_arg, "--force"], None);
     assert!(!ok && err.contains("does not match manifest.json"), "{err}");
-    let left = env
-        .direct(
-            APP,
-            "SELECT count(*) FROM entries",
-            "SELECT count(*) FROM entries",
-        )
-        .await;
-    assert_eq!(
-        left[0][0].as_deref(),
-        Some(before.len().to_string().as_str())
-    );
-    assert!(original.files().join(FILE_KEY).exists(), "files untouched");
+    untouched(&env, &original, before.len()).await;
 
     // A snapshot that matches its checksum but is no database (damaged before it was
     // hashed, or from elsewhere): the restore fails and leaves the original as it was.
@@ -248,18 +246,7 @@ async fn restore_checks_everything_before_it_changes_anything(env: TestEnv) {
     std::fs::write(&manifest_path, serde_json::to_vec(&m).expect("json")).expect("write");
     let (ok, _, err) = original.plinth(&["restore", "--from", &bk_arg, "--force"], None);
     assert!(!ok && err.contains("restore failed"), "{err}");
-    let left = env
-        .direct(
-            APP,
-            "SELECT count(*) FROM entries",
-            "SELECT count(*) FROM entries",
-        )
-        .await;
-    assert_eq!(
-        left[0][0].as_deref(),
-        Some(before.len().to_string().as_str())
-    );
-    assert!(original.files().join(FILE_KEY).exists(), "files untouched");
+    untouched(&env, &original, before.len()).await;
     if let Some((url, schema)) = &original.pg {
         let aside = common::admin(url)
             .await

@@ -155,15 +155,7 @@ async fn the_index_links_each_reference_page() {
     docs.sort_unstable();
     assert_eq!(docs, ["/datagen/docs", "/simflow/api/docs"], "{body}");
 
-    let html = app
-        .client
-        .get(format!("{}/", app.base))
-        .send()
-        .await
-        .expect("index")
-        .text()
-        .await
-        .expect("html");
+    let html = app.text("/").await;
     for link in docs {
         assert!(
             html.contains(&format!("href=\"{link}\"")),

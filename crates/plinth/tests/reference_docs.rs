@@ -71,15 +71,7 @@ async fn a_server_exports_exactly_the_catalogued_metrics() {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     let page = loop {
         let done = app.get(&format!("/datagen/status/{job}")).await;
-        let text = app
-            .client
-            .get(format!("{}/metrics", app.base))
-            .send()
-            .await
-            .expect("sent")
-            .text()
-            .await
-            .expect("text");
+        let text = app.text("/metrics").await;
         if done.body["status"] == "completed" && text.contains("# TYPE plinth_jobs gauge") {
             break text;
         }

@@ -451,6 +451,12 @@ impl TestApp {
         self.call(Method::GET, path, None).await
     }
 
+    /// `GET path`'s body as text (pages, `/metrics`), whatever its status.
+    pub async fn text(&self, path: &str) -> String {
+        let r = self.client.get(format!("{}{path}", self.base)).send().await;
+        r.expect("sent").text().await.expect("text body")
+    }
+
     pub async fn post(&self, path: &str, body: Value) -> Reply {
         self.call(Method::POST, path, Some(body)).await
     }

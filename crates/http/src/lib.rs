@@ -14,6 +14,7 @@ pub mod metrics_catalogue;
 mod openapi;
 mod openapi_aggregates;
 mod openapi_auth;
+mod openapi_envelope;
 mod openapi_jobs;
 mod ops;
 mod respond;

@@ -7,6 +7,8 @@ use axum::Json;
 use plinth_manifest::{Collection, EnvelopeStyle, ErrorStyle, Field, FieldType, Manifest};
 use serde_json::{json, Map, Value};
 
+use crate::openapi_envelope::{data_envelope, keyed_envelope};
+
 use plinth_core::{AppService, Limits};
 
 /// `GET {base}/openapi.json`; the server URL is where the document was fetched from.
@@ -143,18 +145,6 @@ fn error_schema(style: ErrorStyle) -> Value {
             "details": details, "requestId": {"type": ["string", "null"]}}})
         }
     }
-}
-
-/// `{"success": true, "data": body}`: every key required, as every such response has them
-/// (a generated client then needs no `?.` to reach the data).
-pub(crate) fn data_envelope(body: Value) -> Value {
-    json!({"type": "object", "required": ["success", "data"],
-        "properties": {"success": {"const": true}, "data": body}})
-}
-
-/// `{key: body}` (keyed envelopes), the key required.
-pub(crate) fn keyed_envelope(key: &str, body: Value) -> Value {
-    json!({"type": "object", "required": [key], "properties": {key: body}})
 }
 
 fn envelope_one(m: &Manifest, name: &str, coll: &Collection, r: &Value) -> Value {

@@ -61,8 +61,8 @@ pub(crate) fn add_paths(m: &Manifest, paths: &mut Map<String, Value>, err: &dyn 
             false => object,
         };
         let body = match m.envelope {
-            EnvelopeStyle::Data => crate::openapi::data_envelope(body),
-            EnvelopeStyle::Keyed => crate::openapi::keyed_envelope(name, body),
+            EnvelopeStyle::Data => crate::openapi_envelope::data_envelope(body),
+            EnvelopeStyle::Keyed => crate::openapi_envelope::keyed_envelope(name, body),
             EnvelopeStyle::Bare => body,
         };
         let op = json!({

@@ -5,7 +5,7 @@ use serde_json::{json, Map, Value};
 
 fn wrap(m: &Manifest, body: Value) -> Value {
     match m.envelope {
-        EnvelopeStyle::Data => crate::openapi::data_envelope(body),
+        EnvelopeStyle::Data => crate::openapi_envelope::data_envelope(body),
         EnvelopeStyle::Keyed | EnvelopeStyle::Bare => body,
     }
 }

@@ -63,16 +63,16 @@ pub(crate) fn client(req: &Request, proxies: &TrustedProxies) -> String {
         .map(|c| c.0.ip());
     let ip = match (proxies, peer) {
         (TrustedProxies::None, _) => peer,
-        (TrustedProxies::AnyPeer, _) => forwarded(req).last().copied().or(peer),
+        (TrustedProxies::AnyPeer, _) => forwarded(req).first().copied().or(peer),
         (TrustedProxies::Networks(_), Some(p)) if proxies.trusts(p) => {
-            // From the right: each trusted hop vouches for the entry before it; the first
-            // address no trusted proxy owns is the client. All trusted: the leftmost.
+            // From the nearest hop out: each trusted hop vouches for the entry before it;
+            // the first address no trusted proxy owns is the client. All trusted: the
+            // farthest one we could read.
             let chain = forwarded(req);
             chain
                 .iter()
-                .rev()
                 .find(|ip| !proxies.trusts(**ip))
-                .or(chain.first())
+                .or(chain.last())
                 .copied()
                 .or(peer)
         }
@@ -84,26 +84,18 @@ pub(crate) fn client(req: &Request, proxies: &TrustedProxies) -> String {
     }
 }
 
-/// Every parseable `X-Forwarded-For` entry, in order, across repeated headers. An entry
-/// that is not an address ends the chain there: nothing before it can be vouched for.
+/// The parseable `X-Forwarded-For` entries, nearest hop first (the last entry of the last
+/// header), across repeated headers. An entry that is not an address ends the chain there:
+/// nothing beyond it can be vouched for.
 fn forwarded(req: &Request) -> Vec<IpAddr> {
-    let entries: Vec<&str> = req
-        .headers()
+    req.headers()
         .get_all("x-forwarded-for")
         .iter()
+        .rev()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .collect();
-    let mut out = Vec::new();
-    for e in entries.iter().rev() {
-        match e.parse::<IpAddr>() {
-            Ok(ip) => out.push(ip),
-            Err(_) => break,
-        }
-    }
-    out.reverse();
-    out
+        .flat_map(|v| v.rsplit(','))
+        .map_while(|e| e.trim().parse::<IpAddr>().ok())
+        .collect()
 }
 
 #[cfg(test)]

@@ -10,12 +10,12 @@ use axum::Router;
 use plinth_manifest::ErrorStyle;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
-
-use crate::client_ip::TrustedProxies;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
+
+use crate::client_ip::TrustedProxies;
 
 /// HTTP settings shared by all apps on a listener.
 #[derive(Debug, Clone)]

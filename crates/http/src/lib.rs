@@ -45,10 +45,11 @@ pub struct Mount {
 pub fn listener_router(mounts: &[Mount], options: &HttpOptions) -> Router {
     let mut router = Router::new();
     let mut app_at_root = false;
+    let proxies = Arc::new(options.proxies.clone());
     for m in mounts {
         let base = m.app.manifest().base.trim_end_matches('/');
         let path = format!("{}{}", m.prefix.trim_end_matches('/'), base);
-        let app = actions::router(m.app.clone(), Arc::new(options.proxies.clone()));
+        let app = actions::router(m.app.clone(), proxies.clone());
         router = if path.is_empty() {
             // The app's fallback becomes the listener's: every unrouted path is under its base.
             app_at_root = true;

@@ -139,24 +139,23 @@ fn query(m: &MetricDoc) -> String {
         .filter(|l| *l != "method")
         .collect();
     let by = by.join(", ");
-    let grouped = |expr: String| {
+    // `sum(x)` / `sum by (app) (x)`, and the same with `max`.
+    let over = |op: &str, expr: String| {
         if by.is_empty() {
-            format!("sum({expr})")
+            format!("{op}({expr})")
         } else {
-            format!("sum by ({by}) ({expr})")
+            format!("{op} by ({by}) ({expr})")
         }
     };
     match m.kind {
-        Kind::Counter => grouped(format!("rate({}[$__rate_interval])", m.name)),
-        Kind::Gauge => grouped(m.name.to_owned()),
+        Kind::Counter => over("sum", format!("rate({}[$__rate_interval])", m.name)),
+        Kind::Gauge => over("sum", m.name.to_owned()),
         Kind::Histogram => format!(
             "histogram_quantile(0.95, sum by (le{}{by}) (rate({}_bucket[$__rate_interval])))",
             if by.is_empty() { "" } else { ", " },
             m.name
         ),
-        Kind::Summary => {
-            format!("max by ({by}) ({}{{quantile=\"0.95\"}})", m.name).replace("max by () ", "max ")
-        }
+        Kind::Summary => over("max", format!("{}{{quantile=\"0.95\"}}", m.name)),
     }
 }
 

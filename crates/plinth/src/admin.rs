@@ -5,15 +5,12 @@
 use anyhow::{anyhow, Context, Result};
 use serde_json::{Map, Value};
 
-use crate::apps::resolve;
+use crate::apps::find;
 use crate::config::Config;
 use crate::serve::open_app;
 
 async fn open(config: &Config, app: &str) -> Result<plinth_core::AppService> {
-    let spec = resolve(config)?
-        .into_iter()
-        .find(|s| s.name == app)
-        .with_context(|| format!("no app named `{app}`"))?;
+    let spec = find(config, app)?;
     let service = open_app(&spec).await?;
     service
         .migrate_up(&service.system_ctx())

@@ -239,13 +239,26 @@ fn check_paths(specs: &[AppSpec]) -> Result<()> {
     Ok(())
 }
 
+/// The configured app `name`.
+pub fn find(config: &Config, name: &str) -> Result<AppSpec> {
+    resolve(config)?
+        .into_iter()
+        .find(|s| s.name == name)
+        .with_context(|| format!("no app named `{name}`"))
+}
+
+/// Every configured app, or only the one named by `only`.
+pub fn select(config: &Config, only: Option<&str>) -> Result<Vec<AppSpec>> {
+    match only {
+        None => resolve(config),
+        Some(name) => Ok(vec![find(config, name)?]),
+    }
+}
+
 /// The OpenAPI document of the configured app `name`, its server URL under the app's
 /// mount and base (as `plinth openapi` prints it).
 pub fn openapi_document(config: &Config, name: &str) -> Result<serde_json::Value> {
-    let spec = resolve(config)?
-        .into_iter()
-        .find(|s| s.name == name)
-        .with_context(|| format!("no app named `{name}`"))?;
+    let spec = find(config, name)?;
     let base = format!("{}{}", spec.mount, spec.manifest.base.trim_end_matches('/'));
     Ok(plinth_http::openapi_document(
         &spec.manifest,

@@ -7,7 +7,7 @@ use std::io::IsTerminal;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
-use plinth::apps::{read_manifest, resolve};
+use plinth::apps::{read_manifest, select};
 use plinth::config::{Config, LogFormat};
 use plinth::serve::open_app;
 use tracing_subscriber::EnvFilter;
@@ -305,13 +305,7 @@ async fn shutdown_signal() {
 }
 
 async fn migrate(config: Config, action: MigrateAction, only: Option<String>) -> Result<()> {
-    let specs: Vec<_> = resolve(&config)?
-        .into_iter()
-        .filter(|s| only.as_ref().is_none_or(|a| *a == s.name))
-        .collect();
-    if specs.is_empty() {
-        bail!("no such app: {}", only.unwrap_or_default());
-    }
+    let specs = select(&config, only.as_deref())?;
     if matches!(action, MigrateAction::Down) && only.is_none() {
         bail!("`migrate down` rolls back one app: name it with --app");
     }

@@ -19,23 +19,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use plinth_store::{DbUrl, PgAdmin};
 
-use crate::apps::{resolve, AppSpec};
+use crate::apps::{select, AppSpec};
 use crate::config::Config;
-
-/// The configured apps, or only the one named.
-fn select(config: &Config, only: Option<&str>) -> Result<Vec<AppSpec>> {
-    let specs = resolve(config)?;
-    match only {
-        None => Ok(specs),
-        Some(name) => {
-            let one: Vec<_> = specs.into_iter().filter(|s| s.name == name).collect();
-            if one.is_empty() {
-                bail!("no app named `{name}` is configured");
-            }
-            Ok(one)
-        }
-    }
-}
 
 /// The local folder of an app's stored files (where the server keeps them); None when
 /// they are kept in object storage.

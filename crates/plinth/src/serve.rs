@@ -167,19 +167,21 @@ pub async fn start(config: &Config) -> Result<Running> {
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
-    let mut served = Vec::new();
-    for m in &shared {
-        let url = format!(
-            "{scheme}://{addr}{}{}",
+    // What the banner shows of an app `m` on a listener bound at `at`.
+    let served_at = |at: SocketAddr, m: &Mount| crate::banner::Served {
+        name: m.app.name().to_string(),
+        url: format!(
+            "{scheme}://{at}{}{}",
             m.prefix.trim_end_matches('/'),
             m.app.manifest().base.trim_end_matches('/')
-        );
-        tracing::info!(app = %m.app.name(), url = %url, "serving");
-        served.push(crate::banner::Served {
-            name: m.app.name().to_string(),
-            url,
-            demo_login: demo.get(m.app.name().as_ref()).cloned(),
-        });
+        ),
+        demo_login: demo.get(m.app.name().as_ref()).cloned(),
+    };
+    let mut served = Vec::new();
+    for m in &shared {
+        let s = served_at(addr, m);
+        tracing::info!(app = %s.name, url = %s.url, "serving");
+        served.push(s);
     }
     tasks.push(spawn(
         listener,
@@ -194,14 +196,8 @@ pub async fn start(config: &Config) -> Result<Running> {
             .with_context(|| format!("app `{name}`: cannot listen on {at}"))?;
         let bound = l.local_addr()?;
         tracing::info!(app = %name, addr = %bound, "serving on its own listener");
-        served.push(crate::banner::Served {
-            url: format!(
-                "{scheme}://{bound}{}",
-                mount.app.manifest().base.trim_end_matches('/')
-            ),
-            demo_login: demo.get(&name).cloned(),
-            name: name.clone(),
-        });
+        // Its configured mount, if any, counts here too (the router nests it there).
+        served.push(served_at(bound, &mount));
         tasks.push(spawn(
             l,
             listener_router(&[mount], &options),

@@ -1,6 +1,7 @@
 //! SQLite executor: a few readers on the blocking pool and one writer thread with group
 //! commit (`writer.rs`), on a WAL database (DESIGN.md "Storage and speed").
 
+mod checkpoint;
 mod reader;
 pub(crate) mod snapshot;
 mod writer;
@@ -22,6 +23,7 @@ use crate::StoreError;
 
 const READERS: usize = 4;
 
+use checkpoint::Checkpoints;
 use reader::Reader;
 use writer::Writer;
 
@@ -46,7 +48,7 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
 fn configure(c: &Connection) -> Result<(), StoreError> {
     no_checkpoint_on_close(c)?;
     c.execute_batch(
-        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;",
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000; PRAGMA temp_store=MEMORY;",
     )?;
     Ok(())
 }
@@ -154,6 +156,8 @@ impl SqliteDb {
                     .map_err(|e| StoreError::Unavailable(format!("{}: {e}", dir.display())))?;
             }
             let writer = connect(&path)?;
+            let checkpoints =
+                Checkpoints::start(&writer, connect(&path)?, checkpoint::Policy::default())?;
             let readers = (0..READERS)
                 .map(|_| {
                     let c = connect(&path)?;
@@ -163,7 +167,7 @@ impl SqliteDb {
                 .collect::<Result<Vec<_>, StoreError>>()?;
             Ok(SqliteDb {
                 path: path.clone(),
-                writer: Writer::spawn(writer)?,
+                writer: Writer::spawn(writer, Some(checkpoints))?,
                 readers: Arc::new(readers),
                 next: AtomicUsize::new(0),
             })

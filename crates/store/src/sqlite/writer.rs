@@ -14,6 +14,7 @@ use std::thread;
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
+use super::checkpoint::Checkpoints;
 use crate::unit::StepOut;
 use crate::StoreError;
 
@@ -58,13 +59,15 @@ fn gone() -> StoreError {
 }
 
 impl Writer {
-    pub fn spawn(conn: Connection) -> Result<Self, StoreError> {
+    /// The writer thread on `conn`; `checkpoints`: who checkpoints its WAL (None: SQLite's
+    /// automatic checkpoint, on this thread).
+    pub fn spawn(conn: Connection, checkpoints: Option<Checkpoints>) -> Result<Self, StoreError> {
         let (queue, rx) = mpsc::channel();
         let stats = Arc::new(Stats::default());
         let counted = stats.clone();
         thread::Builder::new()
             .name("plinth-sqlite-writer".into())
-            .spawn(move || run(conn, &rx, &counted))
+            .spawn(move || run(conn, &rx, &counted, checkpoints))
             .map_err(|e| StoreError::Database(format!("cannot start the writer thread: {e}")))?;
         Ok(Writer { queue, stats })
     }
@@ -84,7 +87,12 @@ impl Writer {
     }
 }
 
-fn run(mut conn: Connection, rx: &mpsc::Receiver<Request>, stats: &Stats) {
+fn run(
+    mut conn: Connection,
+    rx: &mpsc::Receiver<Request>,
+    stats: &Stats,
+    mut checkpoints: Option<Checkpoints>,
+) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -99,6 +107,9 @@ fn run(mut conn: Connection, rx: &mpsc::Receiver<Request>, stats: &Stats) {
         stats.writes.fetch_add(n, Ordering::Relaxed);
         metrics::histogram!(BATCH_METRIC).record(n as f64);
         commit_batch(&mut conn, batch);
+        if let Some(c) = &mut checkpoints {
+            c.after_commit(&conn);
+        }
     }
 }
 
@@ -173,7 +184,7 @@ mod tests {
         let c = Connection::open_in_memory().expect("db");
         c.execute_batch("CREATE TABLE t (n INTEGER NOT NULL UNIQUE)")
             .expect("table");
-        Writer::spawn(c).expect("writer")
+        Writer::spawn(c, None).expect("writer")
     }
 
     fn insert(n: i64) -> WriteJob {

@@ -32,7 +32,7 @@ use plinth_manifest::Manifest;
 use plinth_records::Validator;
 use plinth_store::{MigrationStatus, Store, StoreError, StoreOptions};
 
-pub use auth::{SignedIn, SERVICE_TOKEN_PREFIX};
+pub use auth::{SignedIn, SERVICE_TOKEN_PREFIX, SERVICE_TOKEN_SEEN_FOR};
 pub use collection::CollectionHandle;
 pub use demo::DemoError;
 pub use error::CoreError;
@@ -59,6 +59,8 @@ pub struct AppService {
     /// A hash checked when an email is unknown (made at first use, at `password_cost`), so
     /// that failure takes as long as a wrong password.
     dummy_hash: std::sync::OnceLock<String>,
+    /// Service tokens found valid lately (`auth/service_tokens.rs`).
+    seen_tokens: auth::SeenTokens,
     /// Rate limits in force (the manifest's unless configured otherwise).
     limits: Limits,
     /// Named aggregates by path.
@@ -139,6 +141,7 @@ impl AppService {
             keys: None,
             password_cost: plinth_auth::PasswordCost::default(),
             dummy_hash: std::sync::OnceLock::new(),
+            seen_tokens: auth::SeenTokens::default(),
             limits,
         })
     }

@@ -1,81 +1,15 @@
 //! The one write path, on both databases: a unit commits whole or not at all, and a step
 //! expected to touch one row fails the unit when it touches none.
 
-use std::sync::Arc;
+mod common;
 
+use common::Fresh;
 use plinth_core::{AppService, CoreError};
 use plinth_records::{Row, Value};
-use plinth_store::{DbUrl, Miss, StoreError, StoreOptions, WriteUnit};
-use secrecy::SecretString;
+use plinth_store::{Miss, StoreError, WriteUnit};
 use uuid::Uuid;
 
 const MANIFEST: &str = "name: units\ncollections:\n  items:\n    fields:\n      title: { type: text, required: true, unique: true }\n";
-
-/// A fresh database: a temp SQLite file, or a fresh PostgreSQL schema (dropped after).
-struct Fresh {
-    url: DbUrl,
-    _dir: tempfile::TempDir,
-    pg: Option<(String, String)>,
-}
-
-impl Fresh {
-    fn new(postgres: bool) -> Option<Fresh> {
-        let dir = tempfile::tempdir().expect("temp dir");
-        if !postgres {
-            let url = SecretString::from(format!("sqlite://{}", dir.path().join("u.db").display()));
-            return Some(Fresh {
-                url: DbUrl::parse(&url, "units").expect("url"),
-                _dir: dir,
-                pg: None,
-            });
-        }
-        let base = match std::env::var("TEST_DATABASE_URL") {
-            Ok(u) if !u.is_empty() => u,
-            _ => {
-                assert!(
-                    std::env::var("TEST_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-                    "TEST_REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set"
-                );
-                eprintln!("note: PostgreSQL test skipped (set TEST_DATABASE_URL to run it)");
-                return None;
-            }
-        };
-        let schema = format!("u{}", Uuid::new_v4().simple());
-        Some(Fresh {
-            url: DbUrl::parse(&SecretString::from(base.clone()), &schema).expect("url"),
-            _dir: dir,
-            pg: Some((base, schema)),
-        })
-    }
-
-    async fn app(&self) -> AppService {
-        let manifest = Arc::new(plinth_manifest::parse(MANIFEST).expect("manifest"));
-        let app = AppService::open(
-            manifest,
-            StoreOptions {
-                url: self.url.clone(),
-                migrations_dir: None,
-            },
-        )
-        .await
-        .expect("open");
-        app.migrate_up(&app.system_ctx()).await.expect("migrate");
-        app
-    }
-
-    async fn drop_schema(&self) {
-        if let Some((url, schema)) = &self.pg {
-            let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-                .await
-                .expect("connect");
-            tokio::spawn(conn);
-            client
-                .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
-                .await
-                .expect("drop schema");
-        }
-    }
-}
 
 fn row(title: &str) -> Row {
     vec![("title".to_owned(), Value::Text(title.to_owned()))]
@@ -97,7 +31,7 @@ async fn a_failing_third_step_leaves_nothing(postgres: bool) {
     let Some(fresh) = Fresh::new(postgres) else {
         return;
     };
-    let app = fresh.app().await;
+    let app = fresh.app(MANIFEST).await;
     let ctx = app.system_ctx();
     let items = app.collection("items").expect("items");
     let store = app.store();
@@ -162,7 +96,7 @@ async fn system_collections_are_migrated_and_written_alike(postgres: bool) {
     let Some(fresh) = Fresh::new(postgres) else {
         return;
     };
-    let app = fresh.app().await;
+    let app = fresh.app(MANIFEST).await;
     let ctx = app.system_ctx();
     assert!(
         app.collection("_plinth_jobs").is_none(),
@@ -209,7 +143,7 @@ async fn demo_data_is_all_or_nothing(postgres: bool) {
     let Some(fresh) = Fresh::new(postgres) else {
         return;
     };
-    let app = fresh.app().await;
+    let app = fresh.app(MANIFEST).await;
     let ctx = app.system_ctx();
     // The third record repeats a unique title: the database refuses it inside the unit,
     // so the two before it must not be left behind either.
@@ -252,7 +186,7 @@ async fn rate_limit_counters_are_one_upsert(postgres: bool) {
     let Some(fresh) = Fresh::new(postgres) else {
         return;
     };
-    let app = fresh.app().await.with_rate_limits(Limits {
+    let app = fresh.app(MANIFEST).await.with_rate_limits(Limits {
         auth: Some(Limit {
             max: 2,
             window_secs: 60,

@@ -10,7 +10,8 @@ mod register;
 mod service_tokens;
 mod sessions;
 
-pub use service_tokens::SERVICE_TOKEN_PREFIX;
+pub(crate) use service_tokens::SeenTokens;
+pub use service_tokens::{SERVICE_TOKEN_PREFIX, SERVICE_TOKEN_SEEN_FOR};
 
 use plinth_auth::{verify_password, TokenKeys};
 use plinth_context::{Caller, Ctx};

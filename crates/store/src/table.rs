@@ -7,6 +7,9 @@ use std::sync::{Arc, RwLock};
 use plinth_manifest::{Collection, FieldType, Manifest};
 use plinth_records::Shape;
 
+/// Cached de-duplication checks (see [`Table::dedupe_sql`]).
+pub(crate) type DedupeSql = HashMap<Vec<(String, bool)>, (Arc<str>, Vec<sea_query::Value>)>;
+
 /// The table behind a collection.
 #[derive(Debug)]
 pub struct Table {
@@ -21,6 +24,9 @@ pub struct Table {
     pub(crate) by_id_sql: String,
     /// INSERT statements by the positions of the columns a create gives.
     pub(crate) insert_sql: RwLock<HashMap<Vec<usize>, Arc<str>>>,
+    /// De-duplication checks by their key fields, each with whether its value is null: the
+    /// text and the values bound after the caller's (PostgreSQL's LIMIT and OFFSET).
+    pub(crate) dedupe_sql: RwLock<DedupeSql>,
 }
 
 impl Table {
@@ -37,6 +43,7 @@ impl Table {
             relations,
             by_id_sql: String::new(),
             insert_sql: RwLock::new(HashMap::new()),
+            dedupe_sql: RwLock::new(HashMap::new()),
         }
     }
 

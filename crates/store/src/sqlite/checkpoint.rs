@@ -183,6 +183,14 @@ mod tests {
         }
     }
 
+    /// The rows of `t`, read by a new connection.
+    fn rows(path: &Path) -> i64 {
+        connect(path)
+            .expect("open")
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .expect("count")
+    }
+
     fn wal_len(path: &Path) -> u64 {
         let mut wal = path.as_os_str().to_owned();
         wal.push("-wal");
@@ -214,11 +222,7 @@ mod tests {
         }
         assert!(counts.background.load(Ordering::Relaxed) >= 1);
         assert_eq!(counts.caught_up.load(Ordering::Relaxed), 0);
-        let n: i64 = connect(&db)
-            .expect("open")
-            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
-            .expect("count");
-        assert_eq!(n, 40);
+        assert_eq!(rows(&db), 40);
     }
 
     #[tokio::test]
@@ -241,10 +245,6 @@ mod tests {
             "the WAL grew to {} bytes",
             wal_len(&db)
         );
-        let n: i64 = connect(&db)
-            .expect("open")
-            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
-            .expect("count");
-        assert_eq!(n, 400);
+        assert_eq!(rows(&db), 400);
     }
 }

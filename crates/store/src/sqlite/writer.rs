@@ -2,9 +2,10 @@
 //!
 //! Every write goes to one thread that owns the write connection. It takes the first
 //! waiting write and everything queued behind it (up to [`MAX_BATCH`]), runs them in one
-//! transaction with a savepoint each, commits once, and only then answers each caller with
-//! its own result. A write that fails rolls back to its savepoint and gets its own error;
-//! the others still commit. One commit per batch instead of per write is what lets
+//! transaction, commits once, and only then answers each caller with its own result. When a
+//! write fails, the batch is rolled back and run again with a savepoint per write: the
+//! failing one gets its own error, the others still commit. One commit per batch instead
+//! of per write is what lets
 //! concurrent creates pass the one-transaction-per-insert floor (DESIGN.md). While writes
 //! arrive concurrently, a small batch waits a little for more ([`gather`]).
 
@@ -160,7 +161,7 @@ fn control(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
     conn.prepare_cached(sql)?.execute([]).map(drop)
 }
 
-/// Answer every write of `batch` with the same failure.
+/// Answer every write with the same failure.
 fn fail_all(replies: impl Iterator<Item = Reply>, e: impl Into<StoreError>) {
     let msg = e.into().to_string();
     for reply in replies {

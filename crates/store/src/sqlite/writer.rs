@@ -173,38 +173,22 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Request>) {
     if let Err(e) = control(conn, "BEGIN IMMEDIATE") {
         return fail_all(batch.into_iter().map(|r| r.reply), e);
     }
-    // A batch of one needs no savepoint: the transaction is the write's own.
-    if batch.len() == 1 {
-        if let Some(r) = batch.into_iter().next() {
-            let outcome = (r.job)(conn);
-            let end = if outcome.is_ok() {
-                "COMMIT"
-            } else {
-                "ROLLBACK"
-            };
-            let outcome = match control(conn, end) {
-                Ok(()) => outcome,
-                Err(e) => {
-                    let _ = control(conn, "ROLLBACK");
-                    Err(e.into())
-                }
-            };
-            let _ = r.reply.send(outcome);
-        }
-        return;
-    }
     // First without savepoints: a savepoint per write makes SQLite copy every page a write
     // touches into a statement journal, once per write (a tenth of the writer's time for
     // workflow creates, which touch 18 b-trees). Nearly every batch succeeds whole; one
     // that does not is rolled back and run again below, each write under its own savepoint.
     let mut outs = Vec::with_capacity(batch.len());
+    let mut failure = None;
     for r in &batch {
         match (r.job)(conn) {
             Ok(out) => outs.push(out),
-            Err(_) => break,
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
         }
     }
-    if outs.len() == batch.len() {
+    let Some(failure) = failure else {
         if let Err(e) = control(conn, "COMMIT") {
             let _ = control(conn, "ROLLBACK");
             return fail_all(batch.into_iter().map(|r| r.reply), e);
@@ -213,12 +197,19 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Request>) {
             let _ = r.reply.send(Ok(out));
         }
         return;
-    }
+    };
     // Some errors end the transaction themselves; there is then nothing to roll back.
     if !conn.is_autocommit() {
         if let Err(e) = control(conn, "ROLLBACK") {
             return fail_all(batch.into_iter().map(|r| r.reply), e);
         }
+    }
+    // A write alone in its batch has nothing to run again for: its error is its answer.
+    if batch.len() == 1 {
+        if let Some(r) = batch.into_iter().next() {
+            let _ = r.reply.send(Err(failure));
+        }
+        return;
     }
     if let Err(e) = control(conn, "BEGIN IMMEDIATE") {
         return fail_all(batch.into_iter().map(|r| r.reply), e);

@@ -62,7 +62,7 @@ impl AppService {
             at = unit.push(self.store.copy_related_step(&coll.table, id, &copies));
         }
         self.update_trigger_steps(ctx, coll, id, &mut unit)?;
-        unit.push(self.action_audit(ctx, coll, id, name, &fields)?);
+        unit.extend(self.action_audit(ctx, coll, id, name, &fields)?);
         if let Some(log) = &a.log {
             unit.push(self.log_step(ctx, log, id, body)?.0);
         }
@@ -161,7 +161,8 @@ impl AppService {
         }
     }
 
-    /// The audit entry of an action: who, what, the request and the fields it set.
+    /// Plinth's audit entry of an action: who, what, the request and the fields it set
+    /// (see [`AppService::audit_step`]).
     fn action_audit(
         &self,
         ctx: &Ctx,
@@ -169,8 +170,8 @@ impl AppService {
         id: Uuid,
         name: &str,
         fields: &J,
-    ) -> Result<plinth_store::Step, CoreError> {
-        self.audit_step(ctx, coll, id, name, json!({ "set": fields }))
+    ) -> Result<Option<plinth_store::Step>, CoreError> {
+        self.audit_step(ctx, coll, id, name, || json!({ "set": fields }))
     }
 }
 
@@ -217,7 +218,8 @@ fn action_fields(
     Ok(J::Object(out))
 }
 
-/// A `set` value: `"@auth.id"` (a user's id; null for others), `"@now"`, or the literal.
+/// A `set` value: `"@auth.id"` (a user's id; null for others), `"@now"`, `"@request_id"` (the
+/// request's id, as in its `x-request-id` header), or the literal.
 pub(crate) fn caller_value(ctx: &Ctx, v: &J) -> J {
     match v.as_str() {
         Some("@auth.id") => match &ctx.caller {
@@ -225,6 +227,7 @@ pub(crate) fn caller_value(ctx: &Ctx, v: &J) -> J {
             _ => J::Null,
         },
         Some("@now") => J::String(format_timestamp(&ctx.now)),
+        Some("@request_id") => J::String(ctx.request_id.clone()),
         _ => v.clone(),
     }
 }

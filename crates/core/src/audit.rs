@@ -6,16 +6,11 @@
 use plinth_context::{Caller, Ctx};
 use plinth_records::{Mode, Row};
 use plinth_store::Step;
-use serde_json::{json, Map, Value as J};
+use serde_json::{Map, Value as J};
 use uuid::Uuid;
 
 use crate::action::caller_value;
 use crate::{AppService, CollectionHandle, CoreError};
-
-/// The stored values of `row` as a JSON object (stored names).
-fn row_json(row: &Row) -> J {
-    J::Object(row.iter().map(|(f, v)| (f.clone(), v.to_json())).collect())
-}
 
 impl AppService {
     /// The audit record of `action` on record `id` of `coll`, if it keeps a trail.
@@ -28,7 +23,7 @@ impl AppService {
         id: Uuid,
         action: &str,
         before: Option<Vec<String>>,
-        after: J,
+        mut after: J,
     ) -> Result<Option<Step>, CoreError> {
         let Some(log) = &coll.def.audit else {
             return Ok(None);
@@ -42,7 +37,16 @@ impl AppService {
                 Some("@action") => J::String(action.to_owned()),
                 Some("@changes") => {
                     changes_field = Some(f.clone());
-                    json!({"before": null, "after": after})
+                    match before {
+                        // Written by the database from the row it reads (below); an
+                        // object stands in so that validation passes a required field.
+                        Some(_) => J::Object(Map::new()),
+                        // Moved, not copied: the values can be large (json fields).
+                        None => J::Object(Map::from_iter([
+                            ("before".to_owned(), J::Null),
+                            ("after".to_owned(), std::mem::take(&mut after)),
+                        ])),
+                    }
                 }
                 _ => caller_value(ctx, v),
             };
@@ -100,12 +104,13 @@ impl AppService {
                 .collect();
             return self.audit_entry(ctx, coll, id, action, Some(all), J::Null);
         };
-        let visible: Row = row.iter().filter(|(f, _)| !hidden(f)).cloned().collect();
+        let visible = || row.iter().filter(|(f, _)| !hidden(f));
         let before = match action {
             "create" => None,
-            _ => Some(visible.iter().map(|(f, _)| f.clone()).collect()),
+            _ => Some(visible().map(|(f, _)| f.clone()).collect()),
         };
-        self.audit_entry(ctx, coll, id, action, before, row_json(&visible))
+        let after = visible().map(|(f, v)| (f.clone(), v.to_json())).collect();
+        self.audit_entry(ctx, coll, id, action, before, J::Object(after))
     }
 
     /// Refuse changing or deleting a record of an append-only collection, except by

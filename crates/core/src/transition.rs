@@ -14,7 +14,7 @@ use crate::access::{refuse_create, Access};
 use crate::read::{eq, record_id};
 use crate::{AppService, CollectionHandle, CoreError};
 
-/// The audit trail every transition writes to, in the same unit.
+/// The audit trail of transitions and actions of collections without their own (`audit:`).
 const AUDIT: &str = "_plinth_audit";
 
 impl AppService {
@@ -60,7 +60,7 @@ impl AppService {
                 .expect_one(Miss::Conflict),
         );
         self.update_trigger_steps(ctx, coll, id, &mut unit)?;
-        unit.push(self.transition_audit(ctx, coll, id, name, t, body)?);
+        unit.extend(self.transition_audit(ctx, coll, id, name, t, body)?);
         if let Some(log) = &t.log {
             unit.push(self.log_step(ctx, log, id, body)?.0);
         }
@@ -170,7 +170,8 @@ impl AppService {
         Ok(J::Object(out))
     }
 
-    /// The audit entry of a transition: who, what, the request, the state change and input.
+    /// Plinth's audit entry of a transition: who, what, the request, the state change and
+    /// input (see [`AppService::audit_step`]).
     fn transition_audit(
         &self,
         ctx: &Ctx,
@@ -179,24 +180,32 @@ impl AppService {
         name: &str,
         t: &Transition,
         body: &J,
-    ) -> Result<plinth_store::Step, CoreError> {
-        let before = match t.from.as_slice() {
-            [one] => J::String(one.clone()),
-            _ => J::Null,
-        };
-        let changes = json!({ t.field.as_str(): { "from": before, "to": t.to }, "input": body });
-        self.audit_step(ctx, coll, id, name, changes)
+    ) -> Result<Option<plinth_store::Step>, CoreError> {
+        self.audit_step(ctx, coll, id, name, || {
+            let before = match t.from.as_slice() {
+                [one] => J::String(one.clone()),
+                _ => J::Null,
+            };
+            json!({ t.field.as_str(): { "from": before, "to": t.to }, "input": body })
+        })
     }
 
-    /// An entry of the audit trail (`_plinth_audit`), to commit with the change it tells of.
+    /// An entry of Plinth's audit trail (`_plinth_audit`) of a transition or action, to
+    /// commit with the change it tells of. None when the collection keeps its own trail
+    /// (`audit:`): that entry already records the same change (who, the action, the fields
+    /// before and after, the request if mapped), and one change gets one entry.
     pub(crate) fn audit_step(
         &self,
         ctx: &Ctx,
         coll: &CollectionHandle,
         id: Uuid,
         name: &str,
-        changes: J,
-    ) -> Result<plinth_store::Step, CoreError> {
+        changes: impl FnOnce() -> J,
+    ) -> Result<Option<plinth_store::Step>, CoreError> {
+        if coll.def.audit.is_some() {
+            return Ok(None);
+        }
+        let changes = changes();
         let audit = self.collection_or_err(AUDIT)?;
         let (kind, actor) = match &ctx.caller {
             Caller::User { id, .. } => ("user", J::String(id.to_string())),
@@ -216,10 +225,11 @@ impl AppService {
         let row = self
             .validator
             .record(AUDIT, &audit.def, &entry, Mode::Create)?;
-        Ok(self
-            .store
-            .insert_step(&audit.table, Uuid::now_v7(), &row, ctx.now)?
-            .quiet())
+        Ok(Some(
+            self.store
+                .insert_step(&audit.table, Uuid::now_v7(), &row, ctx.now)?
+                .quiet(),
+        ))
     }
 
     /// Why a transition did not happen: the record is not there for the caller (404; 401

@@ -29,7 +29,7 @@ pub struct Transition {
     /// Of those, the ones it must send (a rejection's reason).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub require: Vec<String>,
-    /// Fields it sets: a literal, `"@auth.id"` or `"@now"`.
+    /// Fields it sets: a literal, `"@auth.id"`, `"@now"` or `"@request_id"`.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub set: IndexMap<String, serde_json::Value>,
     /// A record to insert with the change (an activity entry).
@@ -41,7 +41,8 @@ pub struct Transition {
 }
 
 /// A record a transition or action inserts in the same unit: values are literals,
-/// `"@id"` (the changed record's id), `"@auth.id"`, `"@now"` or `"@input"` (the body sent).
+/// `"@id"` (the changed record's id), `"@auth.id"`, `"@now"`, `"@request_id"` or `"@input"`
+/// (the body sent).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Log {
@@ -74,7 +75,7 @@ pub struct Action {
     /// Input names the client must send.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub require: Vec<String>,
-    /// Fields it sets: a literal, `"@auth.id"` or `"@now"`.
+    /// Fields it sets: a literal, `"@auth.id"`, `"@now"` or `"@request_id"`.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub set: IndexMap<String, serde_json::Value>,
     /// Fields copied from a related record in the same unit, after the rest is set

@@ -637,6 +637,41 @@ async fn statuses(front: &Front<'_>, cast: &Cast, r1: &str, r2: &str) {
         .get("/requests?status=Cancelled", &cast.rita.token)
         .await;
     assert_eq!(ids(list(&r, "requests", REQUEST)), [r1], "{}", r.body);
+    // Requests keep no trail of their own (`audit:`), so each action and transition made
+    // is in Plinth's `_plinth_audit`, in order, with who made it; the refused ones are not.
+    let svc = front.app.service("simflow");
+    let audit = svc.any_collection("_plinth_audit").expect("audit");
+    let query = [
+        ("record_id".to_owned(), r1.to_owned()),
+        ("sort".to_owned(), "created_at".to_owned()),
+    ];
+    let page = svc.list(&svc.system_ctx(), audit, &query).await;
+    let entries: Vec<Value> = page
+        .expect("audit entries")
+        .items
+        .iter()
+        .map(|r| serde_json::to_value(r).expect("json"))
+        .collect();
+    let made: Vec<(&str, &str)> = entries
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap_or_default(),
+                e["actor_id"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let (max, ed, rita) = (&*cast.max.id, &*cast.ed.id, &*cast.rita.id);
+    assert_eq!(
+        made,
+        [
+            ("assign", max),
+            ("start", ed),
+            ("complete", ed),
+            ("reopen", rita),
+            ("cancel", rita)
+        ]
+    );
 }
 
 /// The activity entries the create, comments and actions wrote, each with who and what,

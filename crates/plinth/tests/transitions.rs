@@ -45,18 +45,35 @@ async fn cast(app: &TestApp) -> Cast {
     }
 }
 
-/// The audit entries of record `id`, read as Plinth.
+/// The entries of drift `id`'s own trail (`audit_logs`) after its creation, read as
+/// Plinth, oldest first; checks that Plinth's `_plinth_audit` holds none for it (a
+/// collection with a trail of its own gets one entry per change).
 async fn audit_of(app: &TestApp, id: &str) -> Vec<Value> {
     let svc = app.service("clouddrift");
-    let audit = svc.any_collection("_plinth_audit").expect("audit");
-    let query = [("record_id".to_owned(), id.to_owned())];
-    let page = svc
-        .list(&svc.system_ctx(), audit, &query)
-        .await
-        .expect("audit entries");
-    page.items
-        .iter()
-        .map(|r| serde_json::to_value(r).expect("json"))
+    let read = |name: &str, query: Vec<(&str, &str)>| {
+        let coll = svc.any_collection(name).expect("audit collection");
+        let query: Vec<(String, String)> = query
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        async move {
+            let page = svc.list(&svc.system_ctx(), coll, &query).await;
+            page.expect("audit entries")
+                .items
+                .iter()
+                .map(|r| serde_json::to_value(r).expect("json"))
+                .collect::<Vec<Value>>()
+        }
+    };
+    let plinth = read("_plinth_audit", vec![("record_id", id)]).await;
+    assert_eq!(plinth, Vec::<Value>::new(), "entries in _plinth_audit");
+    let own = read(
+        "audit_logs",
+        vec![("entity_id", id), ("sort", "created_at")],
+    )
+    .await;
+    own.into_iter()
+        .filter(|e| e["action"] != "create")
         .collect()
 }
 
@@ -192,16 +209,25 @@ async fn approve_and_reject_drifts(env: TestEnv) {
     .await;
     assert_object_error(&r, 409, "CONFLICT");
 
-    // One audit entry, written with the change: who, what, the state change.
+    // One audit entry, written with the change: who, what, the request, the state change
+    // and the input.
     let entries = audit_of(&app, &id).await;
-    assert_eq!(entries.len(), 1);
+    assert_eq!(entries.len(), 1, "{entries:?}");
     let entry = &entries[0];
     assert_eq!(entry["action"], "approve");
-    assert_eq!(entry["actor_kind"], "user");
-    assert_eq!(entry["actor_id"], eng_id.as_str());
+    assert_eq!(entry["user_id"], eng_id.as_str());
+    assert_eq!(entry["drift_id"], id.as_str());
+    let request_id = entry["request_id"].as_str().unwrap_or_default();
     assert_eq!(
-        entry["changes"]["status"],
-        json!({"from": "pending", "to": "approved"})
+        uuid::Uuid::parse_str(request_id).map(|_| ()),
+        Ok(()),
+        "{entry}"
+    );
+    assert_eq!(entry["details"]["before"]["status"], "pending", "{entry}");
+    assert_eq!(entry["details"]["after"]["status"], "approved", "{entry}");
+    assert_eq!(
+        entry["details"]["after"]["review_comment"], "Known exception",
+        "{entry}"
     );
     app.stop().await;
 }

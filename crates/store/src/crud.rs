@@ -212,7 +212,7 @@ impl Store {
                 expect,
                 Some(table.shape.clone()),
             );
-            return Ok(step.by_key());
+            return Ok(step.by_key().single_insert());
         }
         let mut q = Query::insert();
         q.into_table(col(&table.name))
@@ -227,7 +227,9 @@ impl Store {
                 c.insert(key, sql.0.as_str().into());
             }
         }
-        Ok(Step::new(sql, expect, Some(table.shape.clone())).by_key())
+        Ok(Step::new(sql, expect, Some(table.shape.clone()))
+            .by_key()
+            .single_insert())
     }
 
     /// The SET list of an update: the row's values, and `updated_at = now` when kept.

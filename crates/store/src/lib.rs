@@ -18,6 +18,7 @@ mod from_record;
 mod migrate;
 mod notify;
 mod pg_admin;
+mod pg_merge;
 mod postgres;
 mod queue;
 mod sqlite;

@@ -308,36 +308,94 @@ impl PgDb {
                 return Ok(vec![run_step(&client, step).await?]);
             }
         }
-        let tx = client.transaction().await?;
-        let mut outs = Vec::with_capacity(unit.steps.len());
         if unit.steps.iter().any(|s| s.script) {
             // DDL: a later statement may name a table an earlier one creates, so each is
             // sent only once the one before it has run.
+            let tx = client.transaction().await?;
+            let mut outs = Vec::with_capacity(unit.steps.len());
             for step in &unit.steps {
                 // An error drops `tx`, which rolls the whole unit back.
                 outs.push(run_step(&tx, step).await?);
             }
-        } else {
-            // Pipelined: every statement is sent at once and the server runs them in
-            // order, one round trip instead of one per step. Statements are prepared first
-            // (a prepare that waits for its answer would let later steps overtake it). A
-            // failed statement aborts the transaction, so the ones after it change
-            // nothing; expectations are checked in order afterwards, and any failure drops
-            // `tx`, rolling the unit back.
-            let prepared = join_all(unit.steps.iter().map(|s| tx.prepare_cached(&s.sql.0))).await;
-            let stmts = prepared.into_iter().collect::<Result<Vec<_>, _>>()?;
-            let runs = unit
-                .steps
-                .iter()
-                .zip(&stmts)
-                .map(|(step, stmt)| run_prepared(&tx, step, stmt));
-            for (step, out) in unit.steps.iter().zip(join_all(runs).await) {
+            tx.commit().await?;
+            return Ok(outs);
+        }
+        let merged = crate::pg_merge::merge(unit.steps);
+        // Statements are prepared first (a prepare that waits for its answer would let
+        // later steps overtake it); preparing is not part of any transaction.
+        let prepared = join_all(merged.iter().map(|m| client.prepare_cached(&m.step.sql.0))).await;
+        let stmts = prepared.into_iter().collect::<Result<Vec<_>, _>>()?;
+        let open = Open(Some(client));
+        let c = open.client();
+        // Pipelined: BEGIN and every statement are sent at once and the server runs them in
+        // order, one round trip instead of one per step (and one for BEGIN). A failed
+        // statement aborts the transaction, so the ones after it change nothing;
+        // expectations are checked in order afterwards.
+        let runs = merged
+            .iter()
+            .zip(&stmts)
+            .map(|(m, stmt)| run_prepared(c, &m.step, stmt));
+        let (began, ran) = futures_util::join!(c.batch_execute("BEGIN"), join_all(runs));
+        let checked = began.map_err(StoreError::from).and_then(|()| {
+            let mut outs = Vec::with_capacity(ran.len());
+            for (m, out) in merged.iter().zip(ran) {
                 let out = out?;
-                check(step, &out)?;
+                check(&m.step, &out)?;
                 outs.push(out);
             }
+            Ok(crate::pg_merge::expand(&merged, outs))
+        });
+        let end = if checked.is_ok() {
+            "COMMIT"
+        } else {
+            "ROLLBACK"
+        };
+        let ended = c.batch_execute(end).await;
+        if ended.is_ok() {
+            // Committed or rolled back: the connection is outside any transaction again.
+            open.close();
         }
-        tx.commit().await?;
+        let outs = checked?;
+        ended?;
         Ok(outs)
+    }
+}
+
+/// A connection inside a transaction that [`PgDb::apply`] began without tokio-postgres'
+/// `Transaction` (which waits for BEGIN's answer before anything else is sent). Dropped
+/// before the transaction ended (an error on the way, a request cancelled because its
+/// client went away), it rolls the transaction back before the connection is pooled again.
+struct Open(Option<deadpool_postgres::Object>);
+
+impl Open {
+    /// The connection.
+    fn client(&self) -> &deadpool_postgres::Object {
+        self.0.as_ref().expect("held until closed or dropped")
+    }
+
+    /// The transaction ended (committed or rolled back): pool the connection again.
+    fn close(mut self) {
+        drop(self.0.take());
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        let Some(client) = self.0.take() else {
+            return;
+        };
+        // Whatever was sent still runs in order; a ROLLBACK queued behind it ends the
+        // transaction (after a COMMIT already sent it is a no-op with a warning).
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                rt.spawn(async move {
+                    if client.batch_execute("ROLLBACK").await.is_err() {
+                        drop(deadpool_postgres::Object::take(client));
+                    }
+                });
+            }
+            // No runtime to wait on the rollback: end the session, which ends the transaction.
+            Err(_) => drop(deadpool_postgres::Object::take(client)),
+        }
     }
 }

@@ -72,6 +72,9 @@ pub struct Step {
     /// Touches at most one row, by primary key: alone it needs no transaction, since a
     /// miss changed nothing.
     pub(crate) by_key: bool,
+    /// An `INSERT ... VALUES` of one row: on PostgreSQL such inserts may share a statement
+    /// (`pg_merge`).
+    pub(crate) single_insert: bool,
 }
 
 impl Step {
@@ -83,12 +86,19 @@ impl Step {
             returning,
             script: false,
             by_key: false,
+            single_insert: false,
         }
     }
 
     /// Mark a statement that touches at most one row, by primary key.
     pub(crate) fn by_key(mut self) -> Self {
         self.by_key = true;
+        self
+    }
+
+    /// Mark an `INSERT ... VALUES` of one row.
+    pub(crate) fn single_insert(mut self) -> Self {
+        self.single_insert = true;
         self
     }
 
@@ -100,6 +110,7 @@ impl Step {
             returning: None,
             script: true,
             by_key: false,
+            single_insert: false,
         }
     }
 

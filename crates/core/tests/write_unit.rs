@@ -92,6 +92,113 @@ async fn a_failing_third_step_leaves_nothing_postgres() {
     a_failing_third_step_leaves_nothing(true).await;
 }
 
+/// Inserts made on the side of another (a trigger's log, an audit entry; on PostgreSQL
+/// they share its statement) commit with it or fail with it.
+async fn side_inserts_commit_or_fail_with_their_unit(postgres: bool) {
+    let Some(fresh) = Fresh::new(postgres) else {
+        return;
+    };
+    let app = fresh.app(MANIFEST).await;
+    let ctx = app.system_ctx();
+    let items = app.collection("items").expect("items");
+    let store = app.store();
+    let step = |t: &str| {
+        store
+            .insert_step(&items.table, Uuid::now_v7(), &row(t), ctx.now)
+            .expect("step")
+    };
+    let mut unit = WriteUnit::new();
+    unit.push(step("kept"));
+    store.apply(&ctx, unit).await.expect("first unit");
+
+    // The second side insert repeats a unique title: the main insert and the first side
+    // insert go too.
+    let mut unit = WriteUnit::new();
+    unit.push(step("main"));
+    unit.push(step("side").quiet());
+    unit.push(step("kept").quiet());
+    let err = store.apply(&ctx, unit).await.expect_err("duplicate");
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err:?}");
+    assert_eq!(titles(&app).await, vec!["kept"]);
+
+    // Valid: one output per step, the main insert's row read back.
+    let mut unit = WriteUnit::new();
+    unit.push(step("main"));
+    unit.push(step("side 1").quiet());
+    unit.push(step("side 2").quiet());
+    let outs = store.apply(&ctx, unit).await.expect("valid unit");
+    let rows: Vec<u64> = outs.iter().map(plinth_store::StepOut::rows).collect();
+    assert_eq!(rows, [1, 1, 1]);
+    let main = outs.into_iter().next().and_then(|o| o.into_record());
+    let title = main.as_ref().and_then(|r| r.get("title"));
+    assert_eq!(title, Some(&serde_json::json!("main")));
+    assert_eq!(titles(&app).await, vec!["kept", "main", "side 1", "side 2"]);
+    fresh.drop_schema().await;
+}
+
+#[tokio::test]
+async fn side_inserts_commit_or_fail_with_their_unit_sqlite() {
+    side_inserts_commit_or_fail_with_their_unit(false).await;
+}
+
+#[tokio::test]
+async fn side_inserts_commit_or_fail_with_their_unit_postgres() {
+    side_inserts_commit_or_fail_with_their_unit(true).await;
+}
+
+/// PostgreSQL: a unit whose caller goes away while a statement waits (its future dropped,
+/// as when an HTTP client disconnects) is rolled back; its connection is not left inside
+/// the transaction, holding what it wrote and locked.
+#[tokio::test]
+async fn a_unit_dropped_mid_way_is_rolled_back_postgres() {
+    let Some(fresh) = Fresh::new(true) else {
+        return;
+    };
+    let app = fresh.app(MANIFEST).await;
+    let ctx = app.system_ctx();
+    let items = app.collection("items").expect("items");
+    let store = app.store();
+    let (url, schema) = fresh.pg().expect("postgres");
+    let (other, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(conn);
+    // Another session inserts "second" and does not commit yet, so the unit's insert of the
+    // same unique title waits for it, inside the unit's transaction.
+    other
+        .batch_execute(&format!(
+            "BEGIN; INSERT INTO \"{schema}\".items (id, title, created_at, updated_at) \
+             VALUES (gen_random_uuid(), 'second', now(), now())"
+        ))
+        .await
+        .expect("insert");
+    let mut unit = WriteUnit::new();
+    for t in ["first", "second"] {
+        let step = store.insert_step(&items.table, Uuid::now_v7(), &row(t), ctx.now);
+        unit.push(step.expect("step"));
+    }
+    let waited = std::time::Duration::from_millis(200);
+    let gone = tokio::time::timeout(waited, store.apply(&ctx, unit)).await;
+    assert!(gone.is_err(), "the unit waited: {gone:?}");
+    other.batch_execute("ROLLBACK").await.expect("unlock");
+    // The unit's insert now runs; the rollback queued behind it must end its transaction,
+    // or a pooled connection keeps its rows and their locks.
+    let lock =
+        format!("BEGIN; LOCK TABLE \"{schema}\".items IN ACCESS EXCLUSIVE MODE NOWAIT; ROLLBACK");
+    let mut free = false;
+    for _ in 0..500 {
+        if other.batch_execute(&lock).await.is_ok() {
+            free = true;
+            break;
+        }
+        other.batch_execute("ROLLBACK").await.expect("reset");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(free, "the dropped unit's transaction still holds its locks");
+    assert_eq!(titles(&app).await, Vec::<String>::new());
+    fresh.drop_schema().await;
+}
+
 async fn system_collections_are_migrated_and_written_alike(postgres: bool) {
     let Some(fresh) = Fresh::new(postgres) else {
         return;

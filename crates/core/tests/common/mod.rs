@@ -61,6 +61,14 @@ impl Fresh {
         app
     }
 
+    /// PostgreSQL: the server's URL and the app's schema.
+    #[allow(dead_code, reason = "each test binary compiles this module; not all use it")]
+    pub fn pg(&self) -> Option<(&str, &str)> {
+        self.pg
+            .as_ref()
+            .map(|(url, schema)| (url.as_str(), schema.as_str()))
+    }
+
     /// Drop the PostgreSQL schema (nothing for SQLite, whose folder goes with `self`).
     pub async fn drop_schema(&self) {
         if let Some((url, schema)) = &self.pg {

@@ -105,9 +105,29 @@ async fn every_drift_change_is_audited(env: TestEnv) {
         )
         .await;
     assert_object_error(&again, 409, "CONFLICT");
+    // A second edit of the same shape (its statement's text is built once and kept): its
+    // own values, before and after.
+    let edit = app
+        .send(
+            Method::PATCH,
+            &format!("{API}/drifts/{id}"),
+            Some(&emma),
+            Some(json!({"title": "Port 22 closed"})),
+        )
+        .await;
+    assert_eq!(edit.status, 200, "{}", edit.body);
     let all = entries(&app, &emma, &id).await;
     let actions: Vec<&str> = all.iter().filter_map(|e| e["action"].as_str()).collect();
-    assert_eq!(actions, ["create", "update", "approve"], "{all:?}");
+    assert_eq!(
+        actions,
+        ["create", "update", "approve", "update"],
+        "{all:?}"
+    );
+    assert_eq!(
+        all[3]["details"],
+        json!({"before": {"title": "Port 22 open to the world"}, "after": {"title": "Port 22 closed"}})
+    );
+    assert_eq!(all[3]["user_id"], emma_id.as_str());
     let (update, approved) = (&all[1], &all[2]);
     assert_eq!(update["user_id"], emma_id.as_str());
     assert_eq!(
@@ -160,10 +180,7 @@ async fn every_drift_change_is_audited(env: TestEnv) {
         Value::Null,
         "the reference is cleared, the entry kept"
     );
-    assert_eq!(
-        last["details"]["before"]["title"],
-        "Port 22 open to the world"
-    );
+    assert_eq!(last["details"]["before"]["title"], "Port 22 closed");
     assert_eq!(last["details"]["before"]["status"], "approved");
     assert_eq!(last["details"]["after"], Value::Null);
     app.stop().await;

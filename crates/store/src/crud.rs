@@ -194,42 +194,27 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Step, StoreError> {
         let (names, values) = self.insert_columns(table, id, row, now);
-        let expect = Expect::One(Miss::Conflict);
-        // The SQL text depends only on which columns are given (values are parameters), so
-        // it is built once per column set; profiles showed the builder on every create.
+        let build = || {
+            let mut q = Query::insert();
+            q.into_table(col(&table.name))
+                .columns(names)
+                .values(values.iter().cloned().map(Expr::from))
+                .map_err(|e| StoreError::Database(e.to_string()))?
+                .returning(Self::returning_all(table));
+            Ok::<_, StoreError>(self.inner.db.build(&q))
+        };
+        // The text depends only on which columns are given (`statements`). A row naming a
+        // column the table lacks is built (and refused) every time.
         let key: Vec<usize> = row
             .iter()
             .filter_map(|(f, _)| table.shape.index(f))
             .collect();
-        if let Some(sql) = table
-            .insert_sql
-            .read()
-            .ok()
-            .and_then(|c| c.get(&key).cloned())
-        {
-            let step = Step::new(
-                (sql.to_string(), Values(values)),
-                expect,
-                Some(table.shape.clone()),
-            );
-            return Ok(step.by_key().single_insert());
-        }
-        let mut q = Query::insert();
-        q.into_table(col(&table.name))
-            .columns(names)
-            .values(values.iter().cloned().map(Expr::from))
-            .map_err(|e| StoreError::Database(e.to_string()))?
-            .returning(Self::returning_all(table));
-        let sql = self.inner.db.build(&q);
-        // Cache only what binds every value as a parameter, in the order given.
-        if sql.1 .0 == values && key.len() == row.len() {
-            if let Ok(mut c) = table.insert_sql.write() {
-                c.insert(key, sql.0.as_str().into());
-            }
-        }
-        Ok(Step::new(sql, expect, Some(table.shape.clone()))
-            .by_key()
-            .single_insert())
+        let sql = match key.len() == row.len() {
+            true => table.insert_sql.get_or_build(key, values.clone(), build)?,
+            false => build()?,
+        };
+        let step = Step::new(sql, Expect::One(Miss::Conflict), Some(table.shape.clone()));
+        Ok(step.by_key().single_insert())
     }
 
     /// The SET list of an update: the row's values, and `updated_at = now` when kept.

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use plinth_records::Value;
-use sea_query::{Alias, Expr, ExprTrait, Order, Values};
+use sea_query::{Alias, Expr, ExprTrait, Order};
 
 use crate::table::Table;
 use crate::unit::{Expect, Step};
@@ -27,39 +27,26 @@ impl Store {
             .map(|(f, v)| self.bind(table, f, v))
             .collect();
         values.push(self.bind(table, "created_at", &Value::Timestamp(since)));
-        // The text depends only on the keys and which of them are null, so it is built once
-        // per such shape (profiles showed the builder on every de-duplicated create).
+        // The text depends only on the keys and which of them are null (`statements`).
         let shape_key: Vec<(String, bool)> = keys
             .iter()
             .map(|(f, v)| (f.clone(), matches!(v, Value::Null)))
             .collect();
-        if let Some((sql, tail)) = table
-            .dedupe_sql
-            .read()
-            .ok()
-            .and_then(|c| c.get(&shape_key).cloned())
-        {
-            values.extend(tail);
-            return Step::new((sql.to_string(), Values(values)), Expect::Empty, shape);
-        }
-        let mut q = Self::select_all_of(table);
-        for (field, v) in keys {
-            let column = Expr::col(Alias::new(field.as_str()));
-            q.and_where(match v {
-                Value::Null => column.is_null(),
-                v => column.eq(self.bind(table, field, v)),
-            });
-        }
-        let since = self.bind(table, "created_at", &Value::Timestamp(since));
-        q.and_where(Expr::col(Alias::new("created_at")).gte(since))
-            .order_by(Alias::new("created_at"), Order::Desc);
-        let sql = self.inner.db.build_page(q, 1, 0);
-        // Cached only when the builder bound these values first, in this order.
-        if let Some(tail) = sql.1 .0.strip_prefix(values.as_slice()) {
-            if let Ok(mut c) = table.dedupe_sql.write() {
-                c.insert(shape_key, (sql.0.as_str().into(), tail.to_vec()));
+        let build = || {
+            let mut q = Self::select_all_of(table);
+            for (field, v) in keys {
+                let column = Expr::col(Alias::new(field.as_str()));
+                q.and_where(match v {
+                    Value::Null => column.is_null(),
+                    v => column.eq(self.bind(table, field, v)),
+                });
             }
-        }
+            let since = self.bind(table, "created_at", &Value::Timestamp(since));
+            q.and_where(Expr::col(Alias::new("created_at")).gte(since))
+                .order_by(Alias::new("created_at"), Order::Desc);
+            Ok::<_, std::convert::Infallible>(self.inner.db.build_page(q, 1, 0))
+        };
+        let Ok(sql) = table.dedupe_sql.get_or_build(shape_key, values, build);
         Step::new(sql, Expect::Empty, shape)
     }
 

@@ -10,7 +10,7 @@ use sea_query::{Alias, Expr, ExprTrait, Query};
 use uuid::Uuid;
 
 use crate::table::Table;
-use crate::unit::{Expect, Step};
+use crate::unit::{Expect, Sql, Step};
 use crate::{Dialect, Store, StoreError};
 
 /// A JSON object of `fields` of the current row, in the dialect's JSON builder. Names
@@ -51,7 +51,7 @@ impl Store {
         cond: Option<&Filter>,
         lock: bool,
         now: DateTime<Utc>,
-    ) -> Result<Step, StoreError> {
+    ) -> Result<Sql, StoreError> {
         let mut names = vec![Alias::new("id")];
         let mut select = Query::select();
         select.expr(Expr::val(self.bind(target, "id", &Value::Uuid(id))));
@@ -88,12 +88,7 @@ impl Store {
             // What was inserted, if anything (an update trigger's event is announced only
             // when its row was written).
             .returning(Self::returning_all(target));
-        let step = Step::new(
-            self.inner.db.build(&insert),
-            Expect::Any,
-            Some(target.shape.clone()),
-        );
-        Ok(step)
+        Ok(self.inner.db.build(&insert))
     }
 
     /// Insert into `target` a record with the values of `row`, plus in `changes` the object
@@ -115,21 +110,45 @@ impl Store {
         after: &serde_json::Value,
         now: DateTime<Utc>,
     ) -> Result<Step, StoreError> {
-        let d = self.dialect();
-        let template = match d {
-            Dialect::Sqlite => format!(
-                "json_object('before', {}, 'after', json(?))",
-                before_object(source, fields, d)
-            ),
-            Dialect::Postgres => format!(
-                "jsonb_build_object('before', {}, 'after', CAST(CAST($1 AS text) AS jsonb))",
-                before_object(source, fields, d)
-            ),
+        // The text depends on the shape alone (`statements`); the values in the order the
+        // statement binds them: the entry's id, its fields and timestamps, `after`, the
+        // record's id.
+        let key = (
+            row.iter().map(|(f, _)| f.clone()).collect(),
+            changes.to_owned(),
+            source.name.clone(),
+            fields.to_vec(),
+        );
+        let after = sea_query::Value::String(Some(after.to_string()));
+        let mut values = vec![self.bind(target, "id", &Value::Uuid(id))];
+        values.extend(row.iter().map(|(f, v)| self.bind(target, f, v)));
+        for ts in ["created_at", "updated_at"] {
+            if target.kind(ts).is_some() {
+                values.push(self.bind(target, ts, &Value::Timestamp(now)));
+            }
+        }
+        values.extend([
+            after.clone(),
+            self.bind(source, "id", &Value::Uuid(source_id)),
+        ]);
+        let build = || {
+            let d = self.dialect();
+            let template = match d {
+                Dialect::Sqlite => format!(
+                    "json_object('before', {}, 'after', json(?))",
+                    before_object(source, fields, d)
+                ),
+                Dialect::Postgres => format!(
+                    "jsonb_build_object('before', {}, 'after', CAST(CAST($1 AS text) AS jsonb))",
+                    before_object(source, fields, d)
+                ),
+            };
+            let json = Expr::cust_with_expr(template, Expr::val(after));
+            let extra = vec![(changes.to_owned(), json)];
+            self.insert_select(target, id, row, extra, source, source_id, None, true, now)
         };
-        let after = Expr::val(sea_query::Value::String(Some(after.to_string())));
-        let json = Expr::cust_with_expr(template, after);
-        let extra = vec![(changes.to_owned(), json)];
-        self.insert_select(target, id, row, extra, source, source_id, None, true, now)
+        let sql = target.snapshot_sql.get_or_build(key, values, build)?;
+        Ok(Step::new(sql, Expect::Any, Some(target.shape.clone())))
     }
 
     /// Insert into `target` a record with the values of `row` and, for each
@@ -152,6 +171,8 @@ impl Store {
             .iter()
             .map(|(to, from)| (to.clone(), Expr::col(Alias::new(from.as_str()))))
             .collect();
-        self.insert_select(target, id, row, extra, source, source_id, cond, false, now)
+        let sql =
+            self.insert_select(target, id, row, extra, source, source_id, cond, false, now)?;
+        Ok(Step::new(sql, Expect::Any, Some(target.shape.clone())))
     }
 }

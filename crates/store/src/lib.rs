@@ -22,6 +22,7 @@ mod pg_merge;
 mod postgres;
 mod queue;
 mod sqlite;
+mod statements;
 mod table;
 mod unit;
 mod url;

@@ -17,7 +17,7 @@ use tokio_postgres::{NoTls, Row};
 use plinth_records::{format_timestamp, Record, Shape};
 
 use crate::unit::Sql;
-use futures_util::future::join_all;
+use futures_util::future::{join, join_all};
 
 use crate::unit::{check, Counting, Expect, Step, StepOut, Total, WriteUnit, ESTIMATE_FROM};
 use crate::StoreError;
@@ -335,7 +335,7 @@ impl PgDb {
             .iter()
             .zip(&stmts)
             .map(|(m, stmt)| run_prepared(c, &m.step, stmt));
-        let (began, ran) = futures_util::join!(c.batch_execute("BEGIN"), join_all(runs));
+        let (began, ran) = join(c.batch_execute("BEGIN"), join_all(runs)).await;
         let checked = began.map_err(StoreError::from).and_then(|()| {
             let mut outs = Vec::with_capacity(ran.len());
             for (m, out) in merged.iter().zip(ran) {

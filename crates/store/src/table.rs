@@ -1,14 +1,16 @@
 //! A collection as the store sees it: its table, columns in a fixed order, relations, and
 //! the hottest statement prebuilt. Resolved once at open; callers hold it by `Arc`.
 
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use plinth_manifest::{Collection, FieldType, Manifest};
 use plinth_records::Shape;
 
-/// Cached de-duplication checks (see [`Table::dedupe_sql`]).
-pub(crate) type DedupeSql = HashMap<Vec<(String, bool)>, (Arc<str>, Vec<sea_query::Value>)>;
+use crate::statements::Statements;
+
+/// What an audit snapshot's text depends on: the entry's fields, the field that takes the
+/// changes, the record's table and the fields read from it.
+pub(crate) type SnapshotShape = (Vec<String>, String, String, Vec<String>);
 
 /// The table behind a collection.
 #[derive(Debug)]
@@ -23,10 +25,11 @@ pub struct Table {
     /// hottest query skips the builder.
     pub(crate) by_id_sql: String,
     /// INSERT statements by the positions of the columns a create gives.
-    pub(crate) insert_sql: RwLock<HashMap<Vec<usize>, Arc<str>>>,
-    /// De-duplication checks by their key fields, each with whether its value is null: the
-    /// text and the values bound after the caller's (PostgreSQL's LIMIT and OFFSET).
-    pub(crate) dedupe_sql: RwLock<DedupeSql>,
+    pub(crate) insert_sql: Statements<Vec<usize>>,
+    /// De-duplication checks by their key fields, each with whether its value is null.
+    pub(crate) dedupe_sql: Statements<Vec<(String, bool)>>,
+    /// Audit snapshots into this table (`from_record`), by their shape.
+    pub(crate) snapshot_sql: Statements<SnapshotShape>,
 }
 
 impl Table {
@@ -42,8 +45,9 @@ impl Table {
             has_updated_at: coll.has_updated_at(),
             relations,
             by_id_sql: String::new(),
-            insert_sql: RwLock::new(HashMap::new()),
-            dedupe_sql: RwLock::new(HashMap::new()),
+            insert_sql: Statements::default(),
+            dedupe_sql: Statements::default(),
+            snapshot_sql: Statements::default(),
         }
     }
 

@@ -62,7 +62,10 @@ impl Fresh {
     }
 
     /// PostgreSQL: the server's URL and the app's schema.
-    #[allow(dead_code, reason = "each test binary compiles this module; not all use it")]
+    #[allow(
+        dead_code,
+        reason = "each test binary compiles this module; not all use it"
+    )]
     pub fn pg(&self) -> Option<(&str, &str)> {
         self.pg
             .as_ref()

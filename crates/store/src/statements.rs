@@ -1,0 +1,81 @@
+//! SQL text built once per statement shape. The hot writes (an insert, a de-duplication
+//! check, an audit entry's snapshot) differ from call to call only in their values, so the
+//! query builder, a few microseconds each time in profiles, runs once per shape: its text
+//! is kept when it bound the caller's values first and in the caller's order, with
+//! whatever constants it bound after them (PostgreSQL's LIMIT and OFFSET).
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::{Arc, RwLock};
+
+use sea_query::{Value, Values};
+
+use crate::unit::Sql;
+
+/// A statement's text and the values bound after the caller's.
+type Kept = (Arc<str>, Vec<Value>);
+
+/// Statements of one kind on one table, by shape.
+#[derive(Debug)]
+pub(crate) struct Statements<K>(RwLock<HashMap<K, Kept>>);
+
+impl<K> Default for Statements<K> {
+    fn default() -> Self {
+        Statements(RwLock::new(HashMap::new()))
+    }
+}
+
+impl<K: Hash + Eq> Statements<K> {
+    /// The statement of shape `key` binding `values`: the cached text, or the one `build`
+    /// makes (cached when it binds `values` first, in order).
+    pub(crate) fn get_or_build<E>(
+        &self,
+        key: K,
+        mut values: Vec<Value>,
+        build: impl FnOnce() -> Result<Sql, E>,
+    ) -> Result<Sql, E> {
+        if let Some((sql, tail)) = self.0.read().ok().and_then(|c| c.get(&key).cloned()) {
+            values.extend(tail);
+            return Ok((sql.to_string(), Values(values)));
+        }
+        let built = build()?;
+        if let Some(tail) = built.1 .0.strip_prefix(values.as_slice()) {
+            if let Ok(mut c) = self.0.write() {
+                c.insert(key, (built.0.as_str().into(), tail.to_vec()));
+            }
+        }
+        Ok(built)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::StoreError;
+
+    #[test]
+    fn text_is_kept_only_when_the_callers_values_come_first() {
+        let cache: Statements<&str> = Statements::default();
+        let v = |n: i64| Value::from(n);
+        let built = |sql: &str, vals: Vec<Value>| {
+            let sql = sql.to_owned();
+            move || Ok::<_, StoreError>((sql, Values(vals)))
+        };
+        // Built and kept, with the constant bound after the caller's value.
+        let first = cache.get_or_build("page", vec![v(1)], built("A", vec![v(1), v(20)]));
+        assert_eq!(
+            first.expect("built"),
+            ("A".to_owned(), Values(vec![v(1), v(20)]))
+        );
+        let again = cache.get_or_build("page", vec![v(2)], || Err(StoreError::Config("x".into())));
+        assert_eq!(
+            again.expect("cached"),
+            ("A".to_owned(), Values(vec![v(2), v(20)]))
+        );
+        // The builder bound something before the caller's values: built every time.
+        let odd = cache.get_or_build("odd", vec![v(1)], built("B", vec![v(9), v(1)]));
+        assert_eq!(odd.expect("built").0, "B");
+        let odd = cache.get_or_build("odd", vec![v(1)], built("C", vec![v(9), v(1)]));
+        assert_eq!(odd.expect("built again").0, "C");
+    }
+}

@@ -556,12 +556,12 @@ def workflow_section(med, order, names, meta):
              "(`-H 'Authorization: Bearer pst_...'`, `bench/wf-create.lua`), every request a new "
              "critical drift for a resource not seen before: one unit of the dedupe check "
              "(PostgreSQL: behind `pg_advisory_xact_lock`), the insert, the alert and the audit "
-             "entry; 201. **wf-approve**: `POST /bench/api/drifts/<id>/approve` (with a review "
+             "entry (PostgreSQL: the three inserts in one statement); 201. **wf-approve**: `POST /bench/api/drifts/<id>/approve` (with a review "
              "comment) on a pending drift and `/reopen` on an approved one, by a signed-in "
              "engineer (`bench/wf-approve.lua`), over %s drifts seeded for the run (all pending "
-             "at its start) and never two requests in flight on one drift: one unit of the guarded update, the audit entry "
-             "in `audit_logs` (before/after read inside the unit) and Plinth's `_plinth_audit` "
-             "entry; 200 (a 409 would count as non-2xx). Both run `wrk -t2 -c32` in the create "
+             "at its start) and never two requests in flight on one drift: one unit of the guarded update and its audit entry "
+             "in `audit_logs` (before/after read inside the unit; the drifts keep their own "
+             "trail, so Plinth's `_plinth_audit` gets none); 200 (a 409 would count as non-2xx). Both run `wrk -t2 -c32` in the create "
              "scenario's rounds, right after every server's plain create of the round, so each "
              "cost below divides figures measured about a minute apart." % meta.get("drifts", "?"))
     L.append("")

@@ -6,13 +6,23 @@ mod common;
 use common::Fresh;
 use plinth_core::{AppService, CoreError};
 use plinth_records::{Row, Value};
-use plinth_store::{Miss, StoreError, WriteUnit};
+use plinth_store::{Miss, Step, StoreError, WriteUnit};
 use uuid::Uuid;
 
 const MANIFEST: &str = "name: units\ncollections:\n  items:\n    fields:\n      title: { type: text, required: true, unique: true }\n";
 
 fn row(title: &str) -> Row {
     vec![("title".to_owned(), Value::Text(title.to_owned()))]
+}
+
+/// The insert of an item titled `title`.
+fn insert(app: &AppService, title: &str) -> Step {
+    let items = app.collection("items").expect("items");
+    let now = app.system_ctx().now;
+    let step = app
+        .store()
+        .insert_step(&items.table, Uuid::now_v7(), &row(title), now);
+    step.expect("step")
 }
 
 async fn titles(app: &AppService) -> Vec<String> {
@@ -32,14 +42,8 @@ async fn a_failing_third_step_leaves_nothing(postgres: bool) {
         return;
     };
     let app = fresh.app(MANIFEST).await;
-    let ctx = app.system_ctx();
-    let items = app.collection("items").expect("items");
-    let store = app.store();
-    let step = |t: &str| {
-        store
-            .insert_step(&items.table, Uuid::now_v7(), &row(t), ctx.now)
-            .expect("step")
-    };
+    let (ctx, store) = (app.system_ctx(), app.store());
+    let step = |t: &str| insert(&app, t);
     store
         .apply(&ctx, {
             let mut u = WriteUnit::new();
@@ -62,6 +66,7 @@ async fn a_failing_third_step_leaves_nothing(postgres: bool) {
     let mut unit = WriteUnit::new();
     unit.push(step("c"));
     unit.push(step("d"));
+    let items = app.collection("items").expect("items");
     unit.push(store.update_step(&items.table, Uuid::now_v7(), &row("e"), ctx.now));
     let err = store.apply(&ctx, unit).await.expect_err("missing");
     assert!(
@@ -99,14 +104,8 @@ async fn side_inserts_commit_or_fail_with_their_unit(postgres: bool) {
         return;
     };
     let app = fresh.app(MANIFEST).await;
-    let ctx = app.system_ctx();
-    let items = app.collection("items").expect("items");
-    let store = app.store();
-    let step = |t: &str| {
-        store
-            .insert_step(&items.table, Uuid::now_v7(), &row(t), ctx.now)
-            .expect("step")
-    };
+    let (ctx, store) = (app.system_ctx(), app.store());
+    let step = |t: &str| insert(&app, t);
     let mut unit = WriteUnit::new();
     unit.push(step("kept"));
     store.apply(&ctx, unit).await.expect("first unit");
@@ -155,9 +154,6 @@ async fn a_unit_dropped_mid_way_is_rolled_back_postgres() {
         return;
     };
     let app = fresh.app(MANIFEST).await;
-    let ctx = app.system_ctx();
-    let items = app.collection("items").expect("items");
-    let store = app.store();
     let (url, schema) = fresh.pg().expect("postgres");
     let (other, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
         .await
@@ -173,12 +169,11 @@ async fn a_unit_dropped_mid_way_is_rolled_back_postgres() {
         .await
         .expect("insert");
     let mut unit = WriteUnit::new();
-    for t in ["first", "second"] {
-        let step = store.insert_step(&items.table, Uuid::now_v7(), &row(t), ctx.now);
-        unit.push(step.expect("step"));
-    }
+    unit.push(insert(&app, "first"));
+    unit.push(insert(&app, "second"));
     let waited = std::time::Duration::from_millis(200);
-    let gone = tokio::time::timeout(waited, store.apply(&ctx, unit)).await;
+    let ctx = app.system_ctx();
+    let gone = tokio::time::timeout(waited, app.store().apply(&ctx, unit)).await;
     assert!(gone.is_err(), "the unit waited: {gone:?}");
     other.batch_execute("ROLLBACK").await.expect("unlock");
     // The unit's insert now runs; the rollback queued behind it must end its transaction,

@@ -111,10 +111,7 @@ pub fn new_refresh_token() -> (String, String) {
 /// The stored form of a refresh token: SHA-256, hex. (The token has 256 random bits, so a
 /// fast hash is enough; nothing to stretch.)
 pub fn refresh_digest(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 #[cfg(test)]

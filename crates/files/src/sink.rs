@@ -1,6 +1,5 @@
 //! Where a file's bytes go: counted and hashed, then held or written in parts.
 
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -45,11 +44,7 @@ impl Tally {
 
     /// The size and the hex SHA-256.
     pub(crate) fn finish(self) -> (u64, String) {
-        let mut hex = String::with_capacity(64);
-        for byte in self.hasher.finalize().iter() {
-            let _ = write!(hex, "{byte:02x}");
-        }
-        (self.size, hex)
+        (self.size, hex::encode(self.hasher.finalize()))
     }
 }
 

@@ -49,7 +49,7 @@ struct Asset {
 impl Asset {
     fn new(stem: &str, ext: &str, content_type: &'static str, body: &'static str) -> Self {
         let digest = Sha256::digest(body.as_bytes());
-        let hash: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+        let hash = hex::encode(&digest[..8]);
         Asset {
             name: format!("{stem}.{hash}.{ext}"),
             etag: format!("\"{hash}\""),

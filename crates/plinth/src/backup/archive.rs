@@ -127,10 +127,6 @@ pub fn relative(path: &str) -> Result<PathBuf> {
     Ok(p.to_path_buf())
 }
 
-fn hex(digest: &[u8]) -> String {
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Stream `from` into `to` (a new file when given), hashing on the way: (bytes, SHA-256).
 fn pump(from: &Path, to: Option<&Path>) -> Result<(u64, String)> {
     let mut src = File::open(from).with_context(|| format!("cannot read {}", from.display()))?;
@@ -161,7 +157,7 @@ fn pump(from: &Path, to: Option<&Path>) -> Result<(u64, String)> {
     if let Some(d) = dest {
         d.sync_all()?;
     }
-    Ok((total, hex(&hasher.finalize())))
+    Ok((total, hex::encode(hasher.finalize())))
 }
 
 /// The entry of a file already in the backup folder `root`.

@@ -194,7 +194,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Step, StoreError> {
         let (names, values) = self.insert_columns(table, id, row, now);
-        let build = || {
+        let build = |values: &[sea_query::Value]| {
             let mut q = Query::insert();
             q.into_table(col(&table.name))
                 .columns(names)
@@ -210,8 +210,8 @@ impl Store {
             .filter_map(|(f, _)| table.shape.index(f))
             .collect();
         let sql = match key.len() == row.len() {
-            true => table.insert_sql.get_or_build(key, values.clone(), build)?,
-            false => build()?,
+            true => table.insert_sql.get_or_build(key, values, build)?,
+            false => build(&values)?,
         };
         let step = Step::new(sql, Expect::One(Miss::Conflict), Some(table.shape.clone()));
         Ok(step.by_key().single_insert())

@@ -32,7 +32,7 @@ impl Store {
             .iter()
             .map(|(f, v)| (f.clone(), matches!(v, Value::Null)))
             .collect();
-        let build = || {
+        let build = |_: &[sea_query::Value]| {
             let mut q = Self::select_all_of(table);
             for (field, v) in keys {
                 let column = Expr::col(Alias::new(field.as_str()));

@@ -131,7 +131,7 @@ impl Store {
             after.clone(),
             self.bind(source, "id", &Value::Uuid(source_id)),
         ]);
-        let build = || {
+        let build = |_: &[sea_query::Value]| {
             let d = self.dialect();
             let template = match d {
                 Dialect::Sqlite => format!(

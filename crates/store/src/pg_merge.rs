@@ -26,7 +26,7 @@ pub(crate) struct Merged {
 
 /// Whether `step` may ride inside the insert before it.
 fn rides_along(step: &Step) -> bool {
-    step.single_insert && step.returning.is_none() && !step.script
+    step.single_insert && step.returning.is_none()
 }
 
 /// The unit's steps with every run of side inserts folded into the insert they follow.
@@ -35,7 +35,7 @@ pub(crate) fn merge(steps: Vec<Step>) -> Vec<Merged> {
     let mut riders: Vec<Step> = Vec::new();
     let mut steps = steps.into_iter().peekable();
     while let Some(head) = steps.next() {
-        if head.single_insert && !head.script {
+        if head.single_insert {
             while let Some(side) = steps.next_if(rides_along) {
                 riders.push(side);
             }
@@ -120,9 +120,7 @@ mod tests {
     fn insert(sql: &str, values: Vec<i64>, returning: bool) -> Step {
         let values = Values(values.into_iter().map(sea_query::Value::from).collect());
         let shape = returning.then(|| std::sync::Arc::new(plinth_records::Shape::new(Vec::new())));
-        let mut step = Step::new((sql.to_owned(), values), Expect::Any, shape);
-        step.single_insert = true;
-        step
+        Step::new((sql.to_owned(), values), Expect::Any, shape).single_insert()
     }
 
     #[test]

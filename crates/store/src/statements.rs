@@ -27,18 +27,18 @@ impl<K> Default for Statements<K> {
 
 impl<K: Hash + Eq> Statements<K> {
     /// The statement of shape `key` binding `values`: the cached text, or the one `build`
-    /// makes (cached when it binds `values` first, in order).
+    /// makes from them (cached when it binds `values` first, in order).
     pub(crate) fn get_or_build<E>(
         &self,
         key: K,
         mut values: Vec<Value>,
-        build: impl FnOnce() -> Result<Sql, E>,
+        build: impl FnOnce(&[Value]) -> Result<Sql, E>,
     ) -> Result<Sql, E> {
         if let Some((sql, tail)) = self.0.read().ok().and_then(|c| c.get(&key).cloned()) {
             values.extend(tail);
             return Ok((sql.to_string(), Values(values)));
         }
-        let built = build()?;
+        let built = build(&values)?;
         if let Some(tail) = built.1 .0.strip_prefix(values.as_slice()) {
             if let Ok(mut c) = self.0.write() {
                 c.insert(key, (built.0.as_str().into(), tail.to_vec()));
@@ -59,7 +59,7 @@ mod tests {
         let v = |n: i64| Value::from(n);
         let built = |sql: &str, vals: Vec<Value>| {
             let sql = sql.to_owned();
-            move || Ok::<_, StoreError>((sql, Values(vals)))
+            move |_: &[Value]| Ok::<_, StoreError>((sql, Values(vals)))
         };
         // Built and kept, with the constant bound after the caller's value.
         let first = cache.get_or_build("page", vec![v(1)], built("A", vec![v(1), v(20)]));
@@ -67,7 +67,7 @@ mod tests {
             first.expect("built"),
             ("A".to_owned(), Values(vec![v(1), v(20)]))
         );
-        let again = cache.get_or_build("page", vec![v(2)], || Err(StoreError::Config("x".into())));
+        let again = cache.get_or_build("page", vec![v(2)], |_| Err(StoreError::Config("x".into())));
         assert_eq!(
             again.expect("cached"),
             ("A".to_owned(), Values(vec![v(2), v(20)]))

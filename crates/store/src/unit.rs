@@ -1,6 +1,6 @@
 //! The one write path: a write unit is data, an ordered list of statements built by the one
 //! query builder, each with what it must do. Both executors apply a unit atomically
-//! (SQLite inside the group-commit writer under a savepoint; PostgreSQL in one
+//! (SQLite inside the group-commit writer's batch transaction; PostgreSQL in one
 //! transaction); a step whose expectation fails rolls the whole unit back.
 
 use std::sync::Arc;

@@ -560,7 +560,7 @@ def workflow_section(med, order, names, meta):
              "comment) on a pending drift and `/reopen` on an approved one, by a signed-in "
              "engineer (`bench/wf-approve.lua`), over %s drifts seeded for the run (all pending "
              "at its start) and never two requests in flight on one drift: one unit of the guarded update and its audit entry "
-             "in `audit_logs` (before/after read inside the unit; the drifts keep their own "
+             "in `audit_logs` (before/after read inside the unit; PostgreSQL: one statement; the drifts keep their own "
              "trail, so Plinth's `_plinth_audit` gets none); 200 (a 409 would count as non-2xx). Both run `wrk -t2 -c32` in the create "
              "scenario's rounds, right after every server's plain create of the round, so each "
              "cost below divides figures measured about a minute apart." % meta.get("drifts", "?"))

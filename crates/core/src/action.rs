@@ -5,13 +5,13 @@
 
 use plinth_context::{Caller, Ctx};
 use plinth_manifest::Action;
-use plinth_records::{format_timestamp, FieldError, Filter, Mode, Record, ValidationError, Value};
+use plinth_records::{format_timestamp, FieldError, Filter, Mode, Record, ValidationError};
 use plinth_store::{Miss, StoreError, WriteUnit};
 use serde_json::{json, Map, Value as J};
 use uuid::Uuid;
 
 use crate::access::{refuse_create, Access};
-use crate::read::{eq, record_id};
+use crate::read::record_id;
 use crate::{AppService, CollectionHandle, CoreError};
 
 impl AppService {
@@ -44,17 +44,16 @@ impl AppService {
             }
             .into());
         }
-        let mut parts = vec![eq("id", Value::Uuid(id))];
-        match self.decide_own_rule(ctx, coll, name, body).await? {
-            Access::All => {}
-            Access::Only(f) => parts.push(f),
+        let guard = match self.decide_own_rule(ctx, coll, name, body).await? {
+            Access::All => Filter::Const(true),
+            Access::Only(f) => f,
             Access::Denied => return Err(self.refusal(ctx, coll, id, name).await),
-        }
+        };
         let mut unit = WriteUnit::new();
         unit.extend(self.audit_write(ctx, coll, id, name, Some(&row))?);
         let mut at = unit.push(
             self.store
-                .update_where_step(&coll.table, &Filter::And(parts), &row, ctx.now)
+                .update_record_step(&coll.table, id, guard, &row, ctx.now)
                 .expect_one(Miss::Conflict),
         );
         if !a.copy.is_empty() {

@@ -1,7 +1,7 @@
 //! Reads: a page of records, one record; both with `expand=`.
 
 use plinth_context::Ctx;
-use plinth_records::{CmpOp, FieldError, Filter, ListQuery, Record, Rhs, ValidationError, Value};
+use plinth_records::{FieldError, Filter, ListQuery, Record, ValidationError, Value};
 use plinth_store::{Page, Total};
 use uuid::Uuid;
 
@@ -15,11 +15,7 @@ pub(crate) fn record_id(raw: &str) -> Result<Uuid, CoreError> {
 
 /// `field = value` (`IS NULL` for a null value).
 pub(crate) fn eq(field: &str, v: Value) -> Filter {
-    Filter::Cmp {
-        field: field.to_owned(),
-        op: CmpOp::Eq,
-        right: Rhs::Value(v),
-    }
+    Filter::eq(field, v)
 }
 
 /// `id = <id>`, and the rule's filter when there is one.

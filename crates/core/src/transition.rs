@@ -50,13 +50,13 @@ impl AppService {
                 .map(|s| eq(&t.field, Value::Text(s.clone())))
                 .collect(),
         );
-        let mut parts = vec![eq("id", Value::Uuid(id)), state];
+        let mut parts = vec![state];
         parts.extend(guard);
         let mut unit = WriteUnit::new();
         unit.extend(self.audit_write(ctx, coll, id, name, Some(&row))?);
         let at = unit.push(
             self.store
-                .update_where_step(&coll.table, &Filter::And(parts), &row, ctx.now)
+                .update_record_step(&coll.table, id, Filter::And(parts), &row, ctx.now)
                 .expect_one(Miss::Conflict),
         );
         self.update_trigger_steps(ctx, coll, id, &mut unit)?;

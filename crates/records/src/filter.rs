@@ -39,6 +39,17 @@ pub enum Filter {
     },
 }
 
+impl Filter {
+    /// `field = value`.
+    pub fn eq(field: &str, value: Value) -> Filter {
+        Filter::Cmp {
+            field: field.to_owned(),
+            op: CmpOp::Eq,
+            right: Rhs::Value(value),
+        }
+    }
+}
+
 /// The right side of a checked comparison.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Rhs {

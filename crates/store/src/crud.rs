@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::bind::to_sea;
 use crate::table::Table;
-use crate::unit::{Counting, Expect, Miss, Step, StepOut, Total, WriteUnit};
+use crate::unit::{Counting, Expect, Fold, Miss, Step, StepOut, Total, WriteUnit};
 use crate::{Store, StoreError};
 
 /// One page of a list.
@@ -214,7 +214,7 @@ impl Store {
             false => build(&values)?,
         };
         let step = Step::new(sql, Expect::One(Miss::Conflict), Some(table.shape.clone()));
-        Ok(step.by_key().single_insert())
+        Ok(step.by_key().fold(Fold::Insert))
     }
 
     /// The SET list of an update: the row's values, and `updated_at = now` when kept.
@@ -237,8 +237,9 @@ impl Store {
     /// A missing record fails the unit with [`Miss::NotFound`].
     pub fn update_step(&self, table: &Table, id: Uuid, row: &Row, now: DateTime<Utc>) -> Step {
         let sets = self.sets(table, row, now);
+        let changes = !sets.is_empty();
         let id_is = Expr::col(col("id")).eq(self.bind(table, "id", &Value::Uuid(id)));
-        let sql = if sets.is_empty() {
+        let sql = if !changes {
             // Nothing to change: read the record back so the caller still gets it.
             let mut q = Self::select_all_of(table);
             q.and_where(id_is);
@@ -251,7 +252,34 @@ impl Store {
                 .returning(Self::returning_all(table));
             self.inner.db.build(&q)
         };
-        Step::new(sql, Expect::One(Miss::NotFound), Some(table.shape.clone())).by_key()
+        let step = Step::new(sql, Expect::One(Miss::NotFound), Some(table.shape.clone())).by_key();
+        match changes {
+            false => step,
+            true => step.fold(Fold::Update {
+                table: table.name.clone(),
+                id,
+            }),
+        }
+    }
+
+    /// Apply a validated partial row to record `id` if it also matches `guard` (a state, an
+    /// access rule), stamped `now`; the record is returned. A miss (no such record, or the
+    /// guard not met) changes nothing: the step answers no row.
+    pub fn update_record_step(
+        &self,
+        table: &Table,
+        id: Uuid,
+        guard: Filter,
+        row: &Row,
+        now: DateTime<Utc>,
+    ) -> Step {
+        let filter = Filter::And(vec![Filter::eq("id", Value::Uuid(id)), guard]);
+        self.update_where_step(table, &filter, row, now)
+            .by_key()
+            .fold(Fold::Update {
+                table: table.name.clone(),
+                id,
+            })
     }
 
     /// Copy a field of related records into record `id`, read in the same statement:

@@ -10,7 +10,7 @@ use sea_query::{Alias, Expr, ExprTrait, Query};
 use uuid::Uuid;
 
 use crate::table::Table;
-use crate::unit::{Expect, Sql, Step};
+use crate::unit::{Expect, Fold, Sql, Step};
 use crate::{Dialect, Store, StoreError};
 
 /// A JSON object of `fields` of the current row, in the dialect's JSON builder. Names
@@ -148,7 +148,11 @@ impl Store {
             self.insert_select(target, id, row, extra, source, source_id, None, true, now)
         };
         let sql = target.snapshot_sql.get_or_build(key, values, build)?;
-        Ok(Step::new(sql, Expect::Any, Some(target.shape.clone())))
+        let fold = Fold::Snapshot {
+            table: source.name.clone(),
+            id: source_id,
+        };
+        Ok(Step::new(sql, Expect::Any, Some(target.shape.clone())).fold(fold))
     }
 
     /// Insert into `target` a record with the values of `row` and, for each

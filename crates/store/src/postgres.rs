@@ -299,15 +299,10 @@ impl PgDb {
         Ok((items, total))
     }
 
-    /// A unit in one transaction; a single statement is atomic alone and skips the
-    /// BEGIN/COMMIT round trips.
+    /// A unit in one transaction; a unit that is one statement once folded (`pg_merge`) is
+    /// atomic alone and skips BEGIN and COMMIT when a miss of it changes nothing.
     pub async fn apply(&self, unit: WriteUnit) -> Result<Vec<StepOut>, StoreError> {
         let mut client = self.pool.get().await?;
-        if let [step] = unit.steps.as_slice() {
-            if !step.script && (step.by_key || step.expect == Expect::Any) {
-                return Ok(vec![run_step(&client, step).await?]);
-            }
-        }
         if unit.steps.iter().any(|s| s.script) {
             // DDL: a later statement may name a table an earlier one creates, so each is
             // sent only once the one before it has run.
@@ -321,6 +316,12 @@ impl PgDb {
             return Ok(outs);
         }
         let merged = crate::pg_merge::merge(unit.steps);
+        if let [one] = merged.as_slice() {
+            if one.step.by_key || one.step.expect == Expect::Any {
+                let out = run_step(&client, &one.step).await?;
+                return Ok(crate::pg_merge::expand(&merged, vec![out]));
+            }
+        }
         // Statements are prepared first (a prepare that waits for its answer would let
         // later steps overtake it); preparing is not part of any transaction.
         let prepared = join_all(merged.iter().map(|m| client.prepare_cached(&m.step.sql.0))).await;

@@ -72,9 +72,22 @@ pub struct Step {
     /// Touches at most one row, by primary key: alone it needs no transaction, since a
     /// miss changed nothing.
     pub(crate) by_key: bool,
-    /// An `INSERT ... VALUES` of one row: on PostgreSQL such inserts may share a statement
-    /// (`pg_merge`).
-    pub(crate) single_insert: bool,
+    /// What the PostgreSQL executor may fold this statement into or with (`pg_merge`).
+    pub(crate) fold: Fold,
+}
+
+/// The kinds of statement that PostgreSQL may run folded into one (`pg_merge`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Fold {
+    /// Runs as it is.
+    No,
+    /// An `INSERT ... VALUES` of one row.
+    Insert,
+    /// An audit entry's snapshot of record `id` of `table` as it is before the change that
+    /// follows (`from_record::snapshot_step`).
+    Snapshot { table: String, id: uuid::Uuid },
+    /// An `UPDATE` of record `id` of `table` (`WHERE "id" = ? [AND ...]`).
+    Update { table: String, id: uuid::Uuid },
 }
 
 impl Step {
@@ -86,7 +99,7 @@ impl Step {
             returning,
             script: false,
             by_key: false,
-            single_insert: false,
+            fold: Fold::No,
         }
     }
 
@@ -96,9 +109,9 @@ impl Step {
         self
     }
 
-    /// Mark an `INSERT ... VALUES` of one row.
-    pub(crate) fn single_insert(mut self) -> Self {
-        self.single_insert = true;
+    /// Say what PostgreSQL may fold the statement with.
+    pub(crate) fn fold(mut self, fold: Fold) -> Self {
+        self.fold = fold;
         self
     }
 
@@ -110,7 +123,7 @@ impl Step {
             returning: None,
             script: true,
             by_key: false,
-            single_insert: false,
+            fold: Fold::No,
         }
     }
 

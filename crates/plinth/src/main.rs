@@ -206,8 +206,21 @@ fn typegen(config: &Config, lang: Lang, app: &str, out: Option<PathBuf>) -> Resu
 }
 
 #[tokio::main]
-async fn main() -> Result<()> {
-    let cli = Cli::parse();
+async fn main() -> std::process::ExitCode {
+    match run(Cli::parse()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // The message and its causes on one line, without the backtrace anyhow captures
+            // when RUST_BACKTRACE is set: a failed command is the user's input or
+            // environment (a weak password, a bad config), and Plinth's own bugs panic.
+            eprintln!("Error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Run one command.
+async fn run(cli: Cli) -> Result<()> {
     let config = Config::load(&cli.config).context("invalid configuration")?;
     init_logging(&config);
     match cli.command {

@@ -49,6 +49,25 @@ fn check_reports_every_error_with_its_location() {
 }
 
 #[test]
+fn a_failed_command_says_why_in_one_line_without_a_backtrace() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = Command::new(env!("CARGO_BIN_EXE_plinth"))
+        .args(["check", "apps/simflow"])
+        .current_dir(dir.path())
+        .env("PLINTH_NO_SUCH_SETTING", "1")
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .expect("plinth runs");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("Error: invalid configuration: ") && err.contains("no_such_setting"),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}
+
+#[test]
 fn openapi_prints_the_document() {
     let out = plinth(&repo(), &["openapi", "clouddrift"]);
     assert!(

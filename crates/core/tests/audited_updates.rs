@@ -67,11 +67,7 @@ async fn approve_behind(
     id: &str,
     change: &str,
 ) -> Result<(), CoreError> {
-    let (url, schema) = fresh.pg().expect("postgres");
-    let (other, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-        .await
-        .expect("connect");
-    tokio::spawn(conn);
+    let (other, schema) = fresh.session().await.expect("postgres");
     other
         .batch_execute(&format!(
             "BEGIN; UPDATE \"{schema}\".drifts SET {change} WHERE id = '{id}'"

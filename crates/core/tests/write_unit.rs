@@ -154,11 +154,7 @@ async fn a_unit_dropped_mid_way_is_rolled_back_postgres() {
         return;
     };
     let app = fresh.app(MANIFEST).await;
-    let (url, schema) = fresh.pg().expect("postgres");
-    let (other, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-        .await
-        .expect("connect");
-    tokio::spawn(conn);
+    let (other, schema) = fresh.session().await.expect("postgres");
     // Another session inserts "second" and does not commit yet, so the unit's insert of the
     // same unique title waits for it, inside the unit's transaction.
     other

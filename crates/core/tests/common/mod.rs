@@ -61,24 +61,19 @@ impl Fresh {
         app
     }
 
-    /// PostgreSQL: the server's URL and the app's schema.
-    #[allow(
-        dead_code,
-        reason = "each test binary compiles this module; not all use it"
-    )]
-    pub fn pg(&self) -> Option<(&str, &str)> {
-        self.pg
-            .as_ref()
-            .map(|(url, schema)| (url.as_str(), schema.as_str()))
+    /// PostgreSQL: a session of its own (to the app, another client) and the app's schema.
+    pub async fn session(&self) -> Option<(tokio_postgres::Client, &str)> {
+        let (url, schema) = self.pg.as_ref()?;
+        let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .expect("connect");
+        tokio::spawn(conn);
+        Some((client, schema.as_str()))
     }
 
     /// Drop the PostgreSQL schema (nothing for SQLite, whose folder goes with `self`).
     pub async fn drop_schema(&self) {
-        if let Some((url, schema)) = &self.pg {
-            let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-                .await
-                .expect("connect");
-            tokio::spawn(conn);
+        if let Some((client, schema)) = self.session().await {
             client
                 .batch_execute(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
                 .await

@@ -5,7 +5,7 @@
 
 use plinth_context::{Caller, Ctx};
 use plinth_manifest::Action;
-use plinth_records::{format_timestamp, FieldError, Filter, Mode, Record, ValidationError};
+use plinth_records::{format_timestamp, FieldError, Mode, Record, ValidationError};
 use plinth_store::{Miss, StoreError, WriteUnit};
 use serde_json::{json, Map, Value as J};
 use uuid::Uuid;
@@ -45,8 +45,8 @@ impl AppService {
             .into());
         }
         let guard = match self.decide_own_rule(ctx, coll, name, body).await? {
-            Access::All => Filter::Const(true),
-            Access::Only(f) => f,
+            Access::All => None,
+            Access::Only(f) => Some(f),
             Access::Denied => return Err(self.refusal(ctx, coll, id, name).await),
         };
         let mut unit = WriteUnit::new();

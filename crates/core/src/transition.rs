@@ -56,7 +56,7 @@ impl AppService {
         unit.extend(self.audit_write(ctx, coll, id, name, Some(&row))?);
         let at = unit.push(
             self.store
-                .update_record_step(&coll.table, id, Filter::And(parts), &row, ctx.now)
+                .update_record_step(&coll.table, id, Some(Filter::And(parts)), &row, ctx.now)
                 .expect_one(Miss::Conflict),
         );
         self.update_trigger_steps(ctx, coll, id, &mut unit)?;

@@ -164,7 +164,7 @@ impl AppService {
             }
             Access::Only(rule) => self
                 .store
-                .update_record_step(&coll.table, id, rule, &row, ctx.now)
+                .update_record_step(&coll.table, id, Some(rule), &row, ctx.now)
                 .expect_one(plinth_store::Miss::NotFound),
         };
         let mut unit = WriteUnit::new();

@@ -263,17 +263,21 @@ impl Store {
     }
 
     /// Apply a validated partial row to record `id` if it also matches `guard` (a state, an
-    /// access rule), stamped `now`; the record is returned. A miss (no such record, or the
-    /// guard not met) changes nothing: the step answers no row.
+    /// access rule) when there is one, stamped `now`; the record is returned. A miss (no
+    /// such record, or the guard not met) changes nothing: the step answers no row.
     pub fn update_record_step(
         &self,
         table: &Table,
         id: Uuid,
-        guard: Filter,
+        guard: Option<Filter>,
         row: &Row,
         now: DateTime<Utc>,
     ) -> Step {
-        let filter = Filter::And(vec![Filter::eq("id", Value::Uuid(id)), guard]);
+        let id_is = Filter::eq("id", Value::Uuid(id));
+        let filter = match guard {
+            Some(guard) => Filter::And(vec![id_is, guard]),
+            None => id_is,
+        };
         self.update_where_step(table, &filter, row, now)
             .by_key()
             .fold(Fold::Update {

@@ -9,6 +9,7 @@ pub mod config;
 pub mod reference;
 pub mod serve;
 pub mod tls;
+mod token_secret;
 
 pub use config::Config;
 pub use serve::{start, Running};

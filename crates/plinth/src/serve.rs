@@ -7,7 +7,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum_server::tls_rustls::RustlsConfig;
-use secrecy::SecretString;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -61,46 +60,6 @@ impl Running {
 
 /// Access tokens live this long; a revoked session's token dies within it (docs/auth.md).
 const ACCESS_TOKEN_TTL: std::time::Duration = std::time::Duration::from_secs(15 * 60);
-
-/// The app's token secret: configured, or generated once and kept beside its data (owner
-/// read/write only), so tokens survive restarts. Never logged.
-fn token_secret(spec: &AppSpec) -> Result<SecretString> {
-    if let Some(s) = &spec.token_secret {
-        return Ok(s.clone());
-    }
-    let path = &spec.token_secret_file;
-    if let Ok(s) = std::fs::read_to_string(path) {
-        if !s.trim().is_empty() {
-            return Ok(SecretString::from(s.trim().to_owned()));
-        }
-    }
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    }
-    write_private(path, &plinth_auth::TokenKeys::generate_secret())
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    tracing::info!(app = %spec.name, file = %path.display(), "generated a token secret");
-    // Read back: if another process made the file first, its secret is the one to use.
-    let s =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(SecretString::from(s.trim().to_owned()))
-}
-
-fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    #[cfg(unix)]
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    opts.mode(0o600);
-    match opts.open(path) {
-        Ok(mut f) => f.write_all(contents.as_bytes()),
-        // Another node sharing the data directory made it first: use theirs.
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(e) => Err(e),
-    }
-}
 
 /// Open an app (creating a SQLite file if needed) without migrating.
 pub async fn open_app(spec: &AppSpec) -> Result<AppService> {
@@ -288,7 +247,7 @@ fn files_for(config: &Config, app: &str) -> Result<plinth_files::FileStore> {
 async fn open_all(config: &Config) -> Result<Vec<(AppSpec, Arc<AppService>)>> {
     let mut out = Vec::new();
     for spec in resolve(config)? {
-        let secret = token_secret(&spec)?;
+        let secret = crate::token_secret::token_secret(&spec)?;
         let keys = plinth_auth::TokenKeys::new(&spec.name, secret, ACCESS_TOKEN_TTL);
         let app = open_app(&spec)
             .await?

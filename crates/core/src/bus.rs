@@ -5,10 +5,11 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use futures_util::StreamExt;
-use plinth_store::{Store, StoreError};
+use plinth_store::{Heard, Store, StoreError};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
 
 use crate::events::{Hub, Wire};
@@ -63,6 +64,34 @@ fn deliver_into(hub: &Arc<Hub>, wake: &Wake, payload: &[u8]) {
     }
 }
 
+/// Events may have been lost on their way to this node: its streams are told so, and its
+/// job workers look for work (a wake-up may have been among them).
+fn lost(hub: &Hub, wake: &Wake) {
+    hub.lost();
+    wake.send_modify(|n| *n = n.wrapping_add(1));
+}
+
+/// What to do on NATS's connection events: after a reconnect, or when the client dropped
+/// messages for a slow subscriber, events may have been lost.
+fn nats_losses(
+    hub: Arc<Hub>,
+    wake: Wake,
+) -> impl Fn(async_nats::Event) -> std::future::Ready<()> + Send + Sync + 'static {
+    let cut = Arc::new(AtomicBool::new(false));
+    move |event| {
+        match event {
+            async_nats::Event::Disconnected => cut.store(true, Ordering::Relaxed),
+            async_nats::Event::Connected if cut.swap(false, Ordering::Relaxed) => {
+                tracing::warn!("events bus: connected again; events sent meanwhile are lost");
+                lost(&hub, &wake);
+            }
+            async_nats::Event::SlowConsumer(_) => lost(&hub, &wake),
+            _ => {}
+        }
+        std::future::ready(())
+    }
+}
+
 /// This node's job workers' wake-up.
 pub(crate) type Wake = Arc<tokio::sync::watch::Sender<u64>>;
 
@@ -80,7 +109,11 @@ pub(crate) async fn start(
             let down = |e: &dyn std::fmt::Display| {
                 StoreError::Unavailable(format!("events bus {url}: {e}"))
             };
-            let client = async_nats::connect(url).await.map_err(|e| down(&e))?;
+            let client = async_nats::ConnectOptions::new()
+                .event_callback(nats_losses(hub.clone(), wake.clone()))
+                .connect(url)
+                .await
+                .map_err(|e| down(&e))?;
             let subject = format!("plinth.events.{}", store.bus_id());
             let mut incoming = client
                 .subscribe(subject.clone())
@@ -102,14 +135,18 @@ pub(crate) async fn start(
             };
             let (hub, wake) = (hub.clone(), wake.clone());
             tokio::spawn(async move {
-                while let Some(payload) = incoming.recv().await {
-                    deliver_into(&hub, &wake, payload.as_bytes());
+                while let Some(heard) = incoming.recv().await {
+                    match heard {
+                        Heard::Payload(p) => deliver_into(&hub, &wake, p.as_bytes()),
+                        Heard::Relistened => lost(&hub, &wake),
+                    }
                 }
             });
             Box::new(Postgres(store.clone()))
         }
     };
     let (tx, mut outgoing) = unbounded_channel::<String>();
+    let hub = hub.clone();
     tokio::spawn(async move {
         while let Some(first) = outgoing.recv().await {
             let mut batch = vec![first];
@@ -122,6 +159,9 @@ pub(crate) async fn start(
             let lost = batch.len();
             if let Err(e) = bus.send(batch).await {
                 tracing::warn!(error = %e, lost, "events not sent to other nodes");
+                // Not even this node gets them (what it sends comes back through the bus);
+                // the other nodes cannot know.
+                hub.lost();
             }
         }
     });

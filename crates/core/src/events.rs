@@ -75,6 +75,18 @@ pub(crate) const RECENT: usize = 10_000;
 /// The name of the internal event that ends the streams of a revoked session.
 pub const SESSION_REVOKED: &str = "_plinth:session-revoked";
 
+/// The name of the internal event that tells this node's streams that events may have
+/// been lost on their way here (the link to the other nodes was cut, or a send failed):
+/// a stream that gets it ends as if it had lagged, and its client reloads.
+pub const EVENTS_LOST: &str = "_plinth:events-lost";
+
+impl Event {
+    /// Whether this tells of lost events ([`EVENTS_LOST`]).
+    pub fn tells_of_loss(&self) -> bool {
+        &*self.topic == EVENTS_LOST
+    }
+}
+
 /// An app's events on this node: the live channel and the most recent ones.
 pub(crate) struct Hub {
     tx: broadcast::Sender<Event>,
@@ -99,6 +111,18 @@ impl Hub {
             recent.push_back(e.clone());
         }
         let _ = self.tx.send(e);
+    }
+
+    /// Tell this node's streams, and its resumers, that events may have been lost.
+    pub(crate) fn lost(&self) {
+        self.deliver(Event {
+            id: Uuid::now_v7(),
+            op: None,
+            topic: EVENTS_LOST.into(),
+            collection: "".into(),
+            record_id: Uuid::nil(),
+            loaded: Default::default(),
+        });
     }
 }
 

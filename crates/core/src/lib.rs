@@ -36,7 +36,7 @@ pub use auth::{SignedIn, SERVICE_TOKEN_PREFIX, SERVICE_TOKEN_SEEN_FOR};
 pub use collection::CollectionHandle;
 pub use demo::DemoError;
 pub use error::CoreError;
-pub use events::{Event, RecordOp, SESSION_REVOKED};
+pub use events::{Event, RecordOp, EVENTS_LOST, SESSION_REVOKED};
 pub use limits::{Group, Limit, Limits};
 pub use plinth_records::Record;
 pub use plinth_store::Page;

@@ -166,6 +166,12 @@ async fn deliver(app: Arc<AppService>, io: SocketIo, connected: Arc<tokio::sync:
             }
             Err(RecvError::Closed) => return,
         };
+        if e.tells_of_loss() {
+            // As for lag: Socket.IO clients are not told (a server-side disconnect would not
+            // make them reconnect).
+            tracing::warn!("socket.io: events may have been lost on their way to this node");
+            continue;
+        }
         if io.sockets().is_empty() {
             events = None;
             continue;

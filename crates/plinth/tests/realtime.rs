@@ -406,6 +406,94 @@ async fn two_nodes(env: TestEnv, nats: Option<String>) {
     .expect("both stop");
 }
 
+/// A node whose link to the other nodes is cut (its `LISTEN` connection ends) cannot know
+/// what it missed meanwhile: its open streams end with `lagged` (SSE and WebSocket alike), a
+/// resume from before the cut is told the same, and once it listens again new changes reach
+/// new streams. PostgreSQL only (SQLite is one node, without a link to cut).
+#[tokio::test]
+async fn a_cut_event_link_ends_streams_as_lagged() {
+    let Some(env) = TestEnv::new(common::Backend::Postgres) else {
+        return;
+    };
+    let app = env.spawn(&["clouddrift"]).await;
+    let scanner = app.service_token("clouddrift", "SERVICE").await;
+    let (_, vic) = app
+        .user_token(
+            "clouddrift",
+            "vic@example.com",
+            "viewer",
+            json!({"name": "Vic"}),
+        )
+        .await;
+    let create = |n: u32| json!({"title": "Open bucket", "resource_id": format!("r-{n}"), "resource_type": "t", "severity": "info"});
+    let path = format!("{API}/drifts");
+    let mut sse = Stream::open(&app, "/realtime?collections=drifts", Some(&vic)).await;
+    let url = format!("{}{API}/realtime/ws", app.base.replacen("http", "ws", 1));
+    let (mut ws, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("connects");
+    ws_send(&mut ws, json!({"type": "auth", "id": 1, "token": vic})).await;
+    assert_eq!(ws_next(&mut ws).await, json!({"type": "ack", "id": 1}));
+    ws_send(
+        &mut ws,
+        json!({"type": "subscribe", "id": "s1", "collections": ["drifts"]}),
+    )
+    .await;
+    assert_eq!(ws_next(&mut ws).await, json!({"type": "ack", "id": "s1"}));
+    let d = app
+        .send(Method::POST, &path, Some(&scanner), Some(create(1)))
+        .await;
+    assert_eq!(d.status, 201, "{}", d.body);
+    let (name, _, before_cut) = sse.next_with_id().await;
+    assert_eq!(name, "drifts:create");
+    assert_eq!(ws_next(&mut ws).await["name"], "drifts:create");
+
+    // Cut the node's listening connection, as a database restart or a network fault would.
+    let (db_url, schema) = env.pg_schema("clouddrift").expect("postgres");
+    let admin = common::admin(&db_url).await;
+    let channel: String = format!("plinth_events_{schema}").chars().take(63).collect();
+    let listen = format!("LISTEN \"{channel}\"");
+    let cut = admin
+        .query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = $1",
+            &[&listen],
+        )
+        .await
+        .expect("cut");
+    assert_eq!(cut.len(), 1, "one listening connection");
+
+    let (name, m) = sse.next().await;
+    assert_eq!((name.as_str(), m), ("error", json!({"error": "lagged"})));
+    assert!(sse.ended().await);
+    assert_eq!(
+        ws_next(&mut ws).await,
+        json!({"type": "error", "error": {"code": "LAGGED"}})
+    );
+    // A client resuming from before the cut is told the same: it must reload.
+    let mut resumed = Stream::resume(
+        &app,
+        "/realtime?collections=drifts",
+        Some(&vic),
+        Some(&before_cut),
+    )
+    .await;
+    let (name, m) = resumed.next().await;
+    assert_eq!((name.as_str(), m), ("error", json!({"error": "lagged"})));
+
+    // Listening again: the next change reaches a new stream.
+    let mut fresh = Stream::open(&app, "/realtime?collections=drifts", Some(&vic)).await;
+    let d = app
+        .send(Method::POST, &path, Some(&scanner), Some(create(2)))
+        .await;
+    assert_eq!(d.status, 201, "{}", d.body);
+    let (name, m) = fresh.next().await;
+    assert_eq!(name, "drifts:create");
+    assert_eq!(m["record"]["id"], d.body["data"]["id"]);
+    tokio::time::timeout(Duration::from_secs(10), app.stop())
+        .await
+        .expect("stops");
+}
+
 /// Resuming after a drop (`Last-Event-ID`): what was missed comes first, then live events;
 /// an id no longer kept is said so. A stream ends when its session is revoked (logout)
 /// and when its access token expires.

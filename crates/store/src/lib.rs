@@ -31,6 +31,7 @@ pub use aggregate::{AggregateQuery, MeasureQuery};
 pub use crud::Page;
 pub use error::StoreError;
 pub use migrate::{Migration, MigrationStatus, Schema};
+pub use notify::Heard;
 pub use pg_admin::{libpq_env, PgAdmin};
 pub use queue::Claim;
 pub use sqlite::no_checkpoint_on_close;

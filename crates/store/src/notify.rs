@@ -39,8 +39,9 @@ impl PgDb {
 
     /// Listen on a connection of its own, reconnecting after a failure, until `tx` has no
     /// receiver left. Returns once the first `LISTEN` is in place, so no event committed
-    /// after the app opened is missed (events sent while reconnecting are).
-    async fn listen(&self, tx: mpsc::UnboundedSender<String>) -> Result<(), StoreError> {
+    /// after the app opened is missed; after a reconnect it says so ([`Heard::Relistened`]),
+    /// since payloads sent while it was cut off are gone.
+    async fn listen(&self, tx: mpsc::UnboundedSender<Heard>) -> Result<(), StoreError> {
         let (config, channel) = (*self.config.clone(), self.channel());
         let first = Listening::start(&config, &channel).await?;
         tokio::spawn(async move {
@@ -48,20 +49,37 @@ impl PgDb {
             while !tx.is_closed() {
                 let listening = match current.take() {
                     Some(l) => l,
-                    None => match Listening::start(&config, &channel).await {
-                        Ok(l) => l,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "event listener: reconnecting");
-                            tokio::time::sleep(Duration::from_secs(1)).await;
-                            continue;
+                    None => {
+                        match Listening::start(&config, &channel).await {
+                            Ok(l) => {
+                                tracing::warn!("event listener: listening again; events sent meanwhile are lost");
+                                if tx.send(Heard::Relistened).is_err() {
+                                    break;
+                                }
+                                l
+                            }
+                            Err(e) => {
+                                tracing::warn!(error = %e, "event listener: reconnecting");
+                                tokio::time::sleep(Duration::from_secs(1)).await;
+                                continue;
+                            }
                         }
-                    },
+                    }
                 };
                 listening.forward(&tx).await;
             }
         });
         Ok(())
     }
+}
+
+/// What an events listener hears.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Heard {
+    /// A payload a node (this one included) sent.
+    Payload(String),
+    /// The listener was cut off and listens again: whatever was sent meanwhile is lost.
+    Relistened,
 }
 
 /// A connection that has run `LISTEN`, and its notifications.
@@ -102,9 +120,9 @@ impl Listening {
     }
 
     /// Pass notifications on until the connection ends or nobody receives them.
-    async fn forward(mut self, tx: &mpsc::UnboundedSender<String>) {
+    async fn forward(mut self, tx: &mpsc::UnboundedSender<Heard>) {
         while let Some(p) = self.msgs.recv().await {
-            if tx.send(p).is_err() {
+            if tx.send(Heard::Payload(p)).is_err() {
                 break;
             }
         }
@@ -140,9 +158,9 @@ impl Store {
         }
     }
 
-    /// Every node's payloads, as they arrive, from when this returns (PostgreSQL); `None`
-    /// on SQLite.
-    pub async fn listen(&self) -> Result<Option<mpsc::UnboundedReceiver<String>>, StoreError> {
+    /// Every node's payloads, as they arrive, from when this returns, and word of each time
+    /// the listener was cut off (PostgreSQL); `None` on SQLite.
+    pub async fn listen(&self) -> Result<Option<mpsc::UnboundedReceiver<Heard>>, StoreError> {
         let Db::Postgres(pg) = &self.inner.db else {
             return Ok(None);
         };

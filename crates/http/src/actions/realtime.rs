@@ -81,6 +81,11 @@ impl Reader {
                     }
                 }
             };
+            if e.tells_of_loss() {
+                // Events may have been lost on their way to this node: how many is unknown.
+                self.done = true;
+                return Some(farewell("lagged", ""));
+            }
             if ends(&self.ctx, &e) {
                 self.done = true;
                 return Some(farewell("revoked", ""));

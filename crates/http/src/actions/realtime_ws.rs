@@ -103,11 +103,12 @@ impl Session {
                 if let Some(after) = msg.get("after").and_then(J::as_str) {
                     let missed = uuid::Uuid::parse_str(after)
                         .ok()
-                        .and_then(|a| self.app.resume(a).map(|(events, _)| events));
+                        .and_then(|a| self.app.resume(a).map(|(events, _)| events))
+                        .filter(|events| !events.iter().any(|e| e.tells_of_loss()));
                     let Some(missed) = missed else {
                         let err = ApiError::new(
                             ErrorCode::Conflict,
-                            "Events after `after` are no longer kept: reload, then subscribe",
+                            "Events after `after` are no longer kept (or some were lost): reload, then subscribe",
                         );
                         return self.error(&id, err);
                     };
@@ -188,6 +189,13 @@ impl Session {
                     return;
                 }
                 e = events.recv() => match e {
+                    Ok(e) if e.tells_of_loss() => {
+                        // Lost on their way to this node: how many is unknown.
+                        let bye = json!({"type": "error", "error": {"code": "LAGGED"}});
+                        let _ = socket.send(Message::text(bye.to_string())).await;
+                        let _ = socket.send(Message::Close(None)).await;
+                        return;
+                    }
                     Ok(e) if ends(&self.ctx, &e) => {
                         let bye = json!({"type": "error", "error": {"code": "REVOKED"}});
                         let _ = socket.send(Message::text(bye.to_string())).await;

@@ -243,7 +243,7 @@ impl crate::AppService {
                     ) else {
                         return Ok(Filter::Const(false));
                     };
-                    let which = Filter::And(vec![crate::read::eq("id", id), *inner]);
+                    let which = Filter::And(vec![Filter::eq("id", id), *inner]);
                     let found = self.store.find(ctx, &coll.table, which).await?;
                     Filter::Const(found.is_some())
                 }

@@ -13,14 +13,9 @@ pub(crate) fn record_id(raw: &str) -> Result<Uuid, CoreError> {
     Uuid::parse_str(raw).map_err(|_| CoreError::NotFound("Record not found".into()))
 }
 
-/// `field = value` (`IS NULL` for a null value).
-pub(crate) fn eq(field: &str, v: Value) -> Filter {
-    Filter::eq(field, v)
-}
-
 /// `id = <id>`, and the rule's filter when there is one.
 pub(crate) fn by_id(id: Uuid, rule: Option<Filter>) -> Filter {
-    let id = eq("id", Value::Uuid(id));
+    let id = Filter::eq("id", Value::Uuid(id));
     match rule {
         Some(rule) => Filter::And(vec![id, rule]),
         None => id,

@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value as J};
 use uuid::Uuid;
 
 use crate::access::{refuse_create, Access};
-use crate::read::{eq, record_id};
+use crate::read::record_id;
 use crate::{AppService, CollectionHandle, CoreError};
 
 /// The audit trail of transitions and actions of collections without their own (`audit:`).
@@ -47,7 +47,7 @@ impl AppService {
         let state = Filter::Or(
             t.from
                 .iter()
-                .map(|s| eq(&t.field, Value::Text(s.clone())))
+                .map(|s| Filter::eq(&t.field, Value::Text(s.clone())))
                 .collect(),
         );
         let mut parts = vec![state];

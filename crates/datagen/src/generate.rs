@@ -2,9 +2,9 @@
 //! An attempt starts by removing what an earlier attempt of the same job wrote, so a
 //! retried job leaves exactly its rows.
 
-use plinth_core::jobs::{eq, BoxFuture, JobError, JobOutput, JobRun, Runner};
+use plinth_core::jobs::{BoxFuture, JobError, JobOutput, JobRun, Runner};
 use plinth_core::AppService;
-use plinth_records::{FieldError, Value};
+use plinth_records::{FieldError, Filter, Value};
 use serde_json::{json, Value as J};
 
 use crate::{progress, retry, BATCH, TARGET};
@@ -31,7 +31,7 @@ impl Runner for Generate {
             let app = &job.app;
             let ctx = app.system_ctx();
             let id = job.job.id.to_string();
-            app.delete_matching(&ctx, TARGET, &eq("job_id", Value::Uuid(job.job.id)))
+            app.delete_matching(&ctx, TARGET, &Filter::eq("job_id", Value::Uuid(job.job.id)))
                 .await
                 .map_err(retry)?;
             let total = spec.rows();

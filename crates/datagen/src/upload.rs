@@ -3,9 +3,9 @@
 //! record marked completed or failed.
 
 use futures_util::StreamExt;
-use plinth_core::jobs::{eq, BoxFuture, JobError, JobOutput, JobRun, Runner};
+use plinth_core::jobs::{BoxFuture, JobError, JobOutput, JobRun, Runner};
 use plinth_core::AppService;
-use plinth_records::{FieldError, Value};
+use plinth_records::{FieldError, Filter, Value};
 use serde_json::{json, Map, Value as J};
 
 use crate::{progress, retry, BATCH, TARGET};
@@ -29,7 +29,7 @@ impl Runner for Upload {
         Box::pin(async move {
             let app = &job.app;
             let ctx = app.system_ctx();
-            let this = eq("job_id", Value::Uuid(job.job.id));
+            let this = Filter::eq("job_id", Value::Uuid(job.job.id));
             match read(&job).await {
                 Ok(n) => {
                     app.update_matching(&ctx, UPLOADS, &this, &json!({"status": "completed"}))
@@ -69,7 +69,7 @@ async fn read(job: &JobRun) -> Result<u64, JobError> {
         Some("json") => from_json(&bytes)?,
         _ => from_csv(&bytes)?,
     };
-    app.delete_matching(&ctx, TARGET, &eq("job_id", Value::Uuid(job.job.id)))
+    app.delete_matching(&ctx, TARGET, &Filter::eq("job_id", Value::Uuid(job.job.id)))
         .await
         .map_err(retry)?;
     let id = job.job.id.to_string();

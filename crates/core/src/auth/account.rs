@@ -7,7 +7,7 @@ use plinth_store::{Miss, WriteUnit};
 use serde_json::Value as J;
 use uuid::Uuid;
 
-use super::{eq, unauthenticated};
+use super::unauthenticated;
 use crate::{AppService, CoreError};
 
 /// The caller's user id and session, or 401.
@@ -20,9 +20,9 @@ fn signed_in(ctx: &Ctx) -> Result<(Uuid, Option<Uuid>), CoreError> {
 
 fn live_sessions_of(user: Uuid) -> Filter {
     Filter::And(vec![
-        eq("user_id", Value::Uuid(user)),
-        eq("revoked_at", Value::Null),
-        eq("rotated_at", Value::Null),
+        Filter::eq("user_id", Value::Uuid(user)),
+        Filter::eq("revoked_at", Value::Null),
+        Filter::eq("rotated_at", Value::Null),
     ])
 }
 
@@ -31,8 +31,8 @@ impl AppService {
     pub async fn logout_all(&self, ctx: &Ctx) -> Result<(), CoreError> {
         let (user, _) = signed_in(ctx)?;
         let filter = Filter::And(vec![
-            eq("user_id", Value::Uuid(user)),
-            eq("revoked_at", Value::Null),
+            Filter::eq("user_id", Value::Uuid(user)),
+            Filter::eq("revoked_at", Value::Null),
         ]);
         self.revoke(ctx, self.sessions()?, &filter).await
     }
@@ -63,9 +63,9 @@ impl AppService {
             Uuid::parse_str(id).map_err(|_| CoreError::NotFound("Session not found".into()))?;
         let sessions = self.sessions()?;
         let filter = Filter::And(vec![
-            eq("id", Value::Uuid(id)),
-            eq("user_id", Value::Uuid(user)),
-            eq("revoked_at", Value::Null),
+            Filter::eq("id", Value::Uuid(id)),
+            Filter::eq("user_id", Value::Uuid(user)),
+            Filter::eq("revoked_at", Value::Null),
         ]);
         self.stamp_one(ctx, sessions, &filter, "revoked_at", "Session not found")
             .await
@@ -116,15 +116,15 @@ impl AppService {
             self.store
                 .update_where_step(
                     &users.table,
-                    &eq("id", Value::Uuid(user)),
+                    &Filter::eq("id", Value::Uuid(user)),
                     &vec![("password_hash".to_owned(), Value::Text(hash))],
                     ctx.now,
                 )
                 .expect_one(Miss::NotFound),
         );
         let mut others = vec![
-            eq("user_id", Value::Uuid(user)),
-            eq("revoked_at", Value::Null),
+            Filter::eq("user_id", Value::Uuid(user)),
+            Filter::eq("revoked_at", Value::Null),
         ];
         if let Some(sid) = session {
             others.push(Filter::Cmp {

@@ -42,8 +42,6 @@ pub(crate) fn unauthenticated(msg: &str) -> CoreError {
     CoreError::Unauthenticated(msg.to_owned())
 }
 
-pub(crate) use crate::read::eq;
-
 fn text<'a>(body: &'a J, key: &str) -> Option<&'a str> {
     body.get(key).and_then(J::as_str)
 }
@@ -119,7 +117,7 @@ impl AppService {
             .find(
                 ctx,
                 &users.table,
-                eq("email", Value::Text(email.to_owned())),
+                Filter::eq("email", Value::Text(email.to_owned())),
             )
             .await?;
         let stored = found
@@ -176,7 +174,7 @@ impl AppService {
             sets.push(("last_login_at".to_owned(), Value::Timestamp(ctx.now)));
         }
         if !sets.is_empty() {
-            let me = eq("id", Value::Uuid(user_id));
+            let me = Filter::eq("id", Value::Uuid(user_id));
             unit.push(
                 self.store
                     .update_where_step(&users.table, &me, &sets, ctx.now),
@@ -217,7 +215,7 @@ impl AppService {
             let mut unit = WriteUnit::new();
             unit.push(self.store.update_where_step(
                 &users.table,
-                &eq("id", Value::Uuid(id)),
+                &Filter::eq("id", Value::Uuid(id)),
                 &lock,
                 ctx.now,
             ));

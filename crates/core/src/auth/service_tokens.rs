@@ -18,7 +18,7 @@ use plinth_store::WriteUnit;
 use serde_json::Value as J;
 use uuid::Uuid;
 
-use super::{eq, unauthenticated};
+use super::unauthenticated;
 use crate::{AppService, CollectionHandle, CoreError};
 
 /// What every service token starts with (tells it apart from a JWT at a glance).
@@ -103,8 +103,8 @@ impl AppService {
         let id = Uuid::parse_str(id)
             .map_err(|_| CoreError::NotFound("Service token not found".into()))?;
         let filter = Filter::And(vec![
-            eq("id", Value::Uuid(id)),
-            eq("revoked_at", Value::Null),
+            Filter::eq("id", Value::Uuid(id)),
+            Filter::eq("revoked_at", Value::Null),
         ]);
         let tokens = self.service_tokens()?;
         let revoked = self
@@ -132,7 +132,7 @@ impl AppService {
             .find(
                 ctx,
                 &self.service_tokens()?.table,
-                eq("token_hash", Value::Text(digest.clone())),
+                Filter::eq("token_hash", Value::Text(digest.clone())),
             )
             .await?
             .filter(|t| t.get("revoked_at").is_none_or(J::is_null));

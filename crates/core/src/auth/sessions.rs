@@ -8,7 +8,7 @@ use plinth_store::{Miss, StoreError, WriteUnit};
 use serde_json::Value as J;
 use uuid::Uuid;
 
-use super::{eq, unauthenticated, SignedIn};
+use super::{unauthenticated, SignedIn};
 use crate::{AppService, CollectionHandle, CoreError};
 
 /// How long a refresh token (and so a session that keeps refreshing) lives.
@@ -63,7 +63,7 @@ impl AppService {
             .find(
                 ctx,
                 &sessions.table,
-                eq("token_hash", Value::Text(refresh_digest(refresh_token))),
+                Filter::eq("token_hash", Value::Text(refresh_digest(refresh_token))),
             )
             .await?
             .ok_or_else(|| unauthenticated("Invalid refresh token"))?;
@@ -95,9 +95,9 @@ impl AppService {
         }
         // Rotate: only one of two racing refreshes of the same token can mark it.
         let still_fresh = Filter::And(vec![
-            eq("id", Value::Uuid(id)),
-            eq("rotated_at", Value::Null),
-            eq("revoked_at", Value::Null),
+            Filter::eq("id", Value::Uuid(id)),
+            Filter::eq("rotated_at", Value::Null),
+            Filter::eq("revoked_at", Value::Null),
         ]);
         let mut unit = WriteUnit::new();
         unit.push(
@@ -134,8 +134,8 @@ impl AppService {
         };
         let sessions = self.sessions()?;
         let filter = Filter::And(vec![
-            eq("id", Value::Uuid(*sid)),
-            eq("revoked_at", Value::Null),
+            Filter::eq("id", Value::Uuid(*sid)),
+            Filter::eq("revoked_at", Value::Null),
         ]);
         self.revoke(ctx, sessions, &filter).await
     }
@@ -143,8 +143,8 @@ impl AppService {
     async fn revoke_family(&self, ctx: &Ctx, family: Uuid) -> Result<(), CoreError> {
         let sessions = self.sessions()?;
         let filter = Filter::And(vec![
-            eq("family_id", Value::Uuid(family)),
-            eq("revoked_at", Value::Null),
+            Filter::eq("family_id", Value::Uuid(family)),
+            Filter::eq("revoked_at", Value::Null),
         ]);
         self.revoke(ctx, sessions, &filter).await
     }

@@ -9,7 +9,7 @@ use plinth_records::{Filter, Value};
 use plinth_store::{Claim, Miss, Step, StepOut, StoreError, WriteUnit};
 use uuid::Uuid;
 
-use super::{eq, one_of, tracked_status, Job};
+use super::{one_of, tracked_status, Job};
 use crate::{AppService, CoreError};
 
 /// How an attempt ended, as the worker decided.
@@ -73,7 +73,7 @@ impl AppService {
                     row.push(((*k).to_owned(), v.clone()));
                 }
             }
-            let f = eq("id", Value::Uuid(job.id));
+            let f = Filter::eq("id", Value::Uuid(job.id));
             unit.push(
                 self.store
                     .update_where_step(&t.table, &f, &row, ctx.now)
@@ -141,9 +141,9 @@ impl AppService {
         let ctx = self.system_ctx();
         let jobs = self.jobs_collection()?;
         let held = Filter::And(vec![
-            eq("queue", Value::Text(queue.into())),
-            eq("lease_owner", Value::Text(owner.into())),
-            eq("status", Value::Text("in-progress".into())),
+            Filter::eq("queue", Value::Text(queue.into())),
+            Filter::eq("lease_owner", Value::Text(owner.into())),
+            Filter::eq("status", Value::Text("in-progress".into())),
         ]);
         let row = vec![("lease_expires_at".to_owned(), Value::Timestamp(until))];
         let mut unit = WriteUnit::new();
@@ -366,7 +366,10 @@ impl AppService {
         let Some(job) = self.job(ctx, id).await? else {
             return Err(CoreError::NotFound("Job not found".into()));
         };
-        let guard = Filter::And(vec![eq("id", Value::Uuid(id)), one_of("status", from)]);
+        let guard = Filter::And(vec![
+            Filter::eq("id", Value::Uuid(id)),
+            one_of("status", from),
+        ]);
         let mut unit = WriteUnit::new();
         unit.push(
             self.store

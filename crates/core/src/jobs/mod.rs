@@ -10,7 +10,7 @@ mod runner;
 
 use chrono::{DateTime, Utc};
 use plinth_context::Ctx;
-use plinth_records::{FieldError, Filter, Mode, Record, Rhs, ValidationError, Value};
+use plinth_records::{FieldError, Filter, Mode, Record, ValidationError, Value};
 use plinth_store::WriteUnit;
 use serde_json::{json, Value as J};
 use uuid::Uuid;
@@ -105,21 +105,12 @@ impl Job {
     }
 }
 
-/// `field = value`.
-pub fn eq(field: &str, v: Value) -> Filter {
-    Filter::Cmp {
-        field: field.into(),
-        op: plinth_records::CmpOp::Eq,
-        right: Rhs::Value(v),
-    }
-}
-
 /// `field` is one of `values` (text).
 pub(crate) fn one_of(field: &str, values: &[&str]) -> Filter {
     Filter::Or(
         values
             .iter()
-            .map(|v| eq(field, Value::Text((*v).into())))
+            .map(|v| Filter::eq(field, Value::Text((*v).into())))
             .collect(),
     )
 }

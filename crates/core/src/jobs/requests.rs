@@ -4,7 +4,7 @@
 //! to write its output: records in bulk, files.
 
 use plinth_context::Ctx;
-use plinth_records::Mode;
+use plinth_records::{Filter, Mode};
 use plinth_store::WriteUnit;
 use serde_json::Value as J;
 use uuid::Uuid;
@@ -163,7 +163,7 @@ impl AppService {
         let uri = plinth_records::Value::Text(format!("/files/{key}"));
         let found = self
             .store
-            .find(ctx, &jobs.table, super::eq("result_uri", uri))
+            .find(ctx, &jobs.table, Filter::eq("result_uri", uri))
             .await?
             .and_then(Job::from_record)
             .ok_or_else(|| CoreError::NotFound("File not found".into()))?;

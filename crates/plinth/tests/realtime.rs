@@ -109,14 +109,7 @@ async fn sse_delivers_what_the_subscriber_may_see(env: TestEnv) {
             json!({"name": "Emma"}),
         )
         .await;
-    let (vic_id, vic) = app
-        .user_token(
-            "clouddrift",
-            "vic@example.com",
-            "viewer",
-            json!({"name": "Vic"}),
-        )
-        .await;
+    let (vic_id, vic) = viewer_vic(&app).await;
     // Bad subscriptions are a 400 before any stream opens.
     let bad = app
         .send(
@@ -209,6 +202,17 @@ async fn sse_delivers_what_the_subscriber_may_see(env: TestEnv) {
     drop((seen, emmas));
 }
 
+/// Vic, a signed-in CloudDrift viewer on `app`: (id, access token).
+async fn viewer_vic(app: &TestApp) -> (String, String) {
+    app.user_token(
+        "clouddrift",
+        "vic@example.com",
+        "viewer",
+        json!({"name": "Vic"}),
+    )
+    .await
+}
+
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -245,14 +249,7 @@ async fn websocket_protocol_delivers_what_the_caller_may_see(env: TestEnv) {
             json!({"name": "Emma"}),
         )
         .await;
-    let (vic_id, vic) = app
-        .user_token(
-            "clouddrift",
-            "vic@example.com",
-            "viewer",
-            json!({"name": "Vic"}),
-        )
-        .await;
+    let (vic_id, vic) = viewer_vic(&app).await;
     let url = format!("{}{API}/realtime/ws", app.base.replacen("http", "ws", 1));
     let (mut ws, _) = tokio_tungstenite::connect_async(url)
         .await
@@ -373,14 +370,7 @@ async fn two_nodes(env: TestEnv, nats: Option<String>) {
     let b = env.start(&config).await.expect("node B starts");
     assert_ne!(a.base, b.base);
     let scanner = a.service_token("clouddrift", "SERVICE").await;
-    let (_, vic) = a
-        .user_token(
-            "clouddrift",
-            "vic@example.com",
-            "viewer",
-            json!({"name": "Vic"}),
-        )
-        .await;
+    let (_, vic) = viewer_vic(&a).await;
     let mut on_b = Stream::open(&b, "/realtime?collections=drifts", Some(&vic)).await;
     let mut on_a = Stream::open(&a, "/realtime?collections=drifts", Some(&vic)).await;
     let body = json!({"title": "Open bucket", "resource_id": "r-1", "resource_type": "t", "severity": "info"});
@@ -417,14 +407,7 @@ async fn a_cut_event_link_ends_streams_as_lagged() {
     };
     let app = env.spawn(&["clouddrift"]).await;
     let scanner = app.service_token("clouddrift", "SERVICE").await;
-    let (_, vic) = app
-        .user_token(
-            "clouddrift",
-            "vic@example.com",
-            "viewer",
-            json!({"name": "Vic"}),
-        )
-        .await;
+    let (_, vic) = viewer_vic(&app).await;
     let create = |n: u32| json!({"title": "Open bucket", "resource_id": format!("r-{n}"), "resource_type": "t", "severity": "info"});
     let path = format!("{API}/drifts");
     let mut sse = Stream::open(&app, "/realtime?collections=drifts", Some(&vic)).await;
@@ -505,14 +488,7 @@ async fn sse_resumes_and_ends_with_its_session(env: TestEnv) {
     }
     let app = env.start(&config).await.expect("starts");
     let scanner = app.service_token("clouddrift", "SERVICE").await;
-    let (vic_id, vic) = app
-        .user_token(
-            "clouddrift",
-            "vic@example.com",
-            "viewer",
-            json!({"name": "Vic"}),
-        )
-        .await;
+    let (vic_id, vic) = viewer_vic(&app).await;
     let drift = |n: u32| {
         let body = json!({"title": format!("Drift {n}"), "resource_id": format!("r-{n}"), "resource_type": "t", "severity": "info"});
         let (app, scanner) = (&app, &scanner);
@@ -591,14 +567,7 @@ async fn sse_resumes_and_ends_with_its_session(env: TestEnv) {
 async fn subscriptions_narrow_to_a_record_or_a_filter(env: TestEnv) {
     let app = env.spawn(&["clouddrift"]).await;
     let scanner = app.service_token("clouddrift", "SERVICE").await;
-    let (_, vic) = app
-        .user_token(
-            "clouddrift",
-            "vic@example.com",
-            "viewer",
-            json!({"name": "Vic"}),
-        )
-        .await;
+    let (_, vic) = viewer_vic(&app).await;
     let post = |title: &'static str, severity: &'static str| {
         let body = json!({"title": title, "resource_id": title, "resource_type": "t", "severity": severity});
         let (app, scanner) = (&app, &scanner);

@@ -1,18 +1,64 @@
-//! A collection's own audit trail (`audit:`): a record in the declared collection with
+//! Audit trails. A collection's own (`audit:`): a record in the declared collection with
 //! every change made through the app service, in the change's unit. `@changes` holds
 //! `{"before": {...}, "after": {...}}`: the values the change replaces, read by the
-//! database inside the unit, and the values it writes.
+//! database inside the unit, and the values it writes. Plinth's own (`_plinth_audit`): an
+//! entry for each transition or action of a collection without a trail of its own.
 
 use plinth_context::{Caller, Ctx};
 use plinth_records::{Mode, Row};
 use plinth_store::Step;
-use serde_json::{Map, Value as J};
+use serde_json::{json, Map, Value as J};
 use uuid::Uuid;
 
 use crate::action::caller_value;
 use crate::{AppService, CollectionHandle, CoreError};
 
+/// The audit trail of transitions and actions of collections without their own (`audit:`).
+const AUDIT: &str = "_plinth_audit";
+
 impl AppService {
+    /// An entry of Plinth's audit trail (`_plinth_audit`) of a transition or action, to
+    /// commit with the change it tells of. None when the collection keeps its own trail
+    /// (`audit:`): that entry already records the same change (who, the action, the fields
+    /// before and after, the request if mapped), and one change gets one entry.
+    pub(crate) fn audit_step(
+        &self,
+        ctx: &Ctx,
+        coll: &CollectionHandle,
+        id: Uuid,
+        name: &str,
+        changes: impl FnOnce() -> J,
+    ) -> Result<Option<plinth_store::Step>, CoreError> {
+        if coll.def.audit.is_some() {
+            return Ok(None);
+        }
+        let changes = changes();
+        let audit = self.collection_or_err(AUDIT)?;
+        let (kind, actor) = match &ctx.caller {
+            Caller::User { id, .. } => ("user", J::String(id.to_string())),
+            Caller::Service { id, .. } => ("service", J::String(id.to_string())),
+            Caller::System => ("system", J::Null),
+            Caller::Anonymous => ("anonymous", J::Null),
+        };
+        let entry = json!({
+            "collection": coll.name,
+            "record_id": id.to_string(),
+            "action": name,
+            "actor_kind": kind,
+            "actor_id": actor,
+            "request_id": ctx.request_id.to_string(),
+            "changes": changes,
+        });
+        let row = self
+            .validator
+            .record(AUDIT, &audit.def, &entry, Mode::Create)?;
+        Ok(Some(
+            self.store
+                .insert_step(&audit.table, Uuid::now_v7(), &row, ctx.now)?
+                .quiet(),
+        ))
+    }
+
     /// The audit record of `action` on record `id` of `coll`, if it keeps a trail.
     /// `before`: the fields whose current values the entry records (None for a create,
     /// which replaces nothing); `after`: what the change writes.

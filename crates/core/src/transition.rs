@@ -14,9 +14,6 @@ use crate::access::{refuse_create, Access};
 use crate::read::record_id;
 use crate::{AppService, CollectionHandle, CoreError};
 
-/// The audit trail of transitions and actions of collections without their own (`audit:`).
-const AUDIT: &str = "_plinth_audit";
-
 impl AppService {
     /// Make transition `name` on record `id` of `coll`; `body` carries its input fields.
     pub async fn transition(
@@ -188,48 +185,6 @@ impl AppService {
             };
             json!({ t.field.as_str(): { "from": before, "to": t.to }, "input": body })
         })
-    }
-
-    /// An entry of Plinth's audit trail (`_plinth_audit`) of a transition or action, to
-    /// commit with the change it tells of. None when the collection keeps its own trail
-    /// (`audit:`): that entry already records the same change (who, the action, the fields
-    /// before and after, the request if mapped), and one change gets one entry.
-    pub(crate) fn audit_step(
-        &self,
-        ctx: &Ctx,
-        coll: &CollectionHandle,
-        id: Uuid,
-        name: &str,
-        changes: impl FnOnce() -> J,
-    ) -> Result<Option<plinth_store::Step>, CoreError> {
-        if coll.def.audit.is_some() {
-            return Ok(None);
-        }
-        let changes = changes();
-        let audit = self.collection_or_err(AUDIT)?;
-        let (kind, actor) = match &ctx.caller {
-            Caller::User { id, .. } => ("user", J::String(id.to_string())),
-            Caller::Service { id, .. } => ("service", J::String(id.to_string())),
-            Caller::System => ("system", J::Null),
-            Caller::Anonymous => ("anonymous", J::Null),
-        };
-        let entry = json!({
-            "collection": coll.name,
-            "record_id": id.to_string(),
-            "action": name,
-            "actor_kind": kind,
-            "actor_id": actor,
-            "request_id": ctx.request_id.to_string(),
-            "changes": changes,
-        });
-        let row = self
-            .validator
-            .record(AUDIT, &audit.def, &entry, Mode::Create)?;
-        Ok(Some(
-            self.store
-                .insert_step(&audit.table, Uuid::now_v7(), &row, ctx.now)?
-                .quiet(),
-        ))
     }
 
     /// Why a transition did not happen: the record is not there for the caller (404; 401

@@ -167,3 +167,37 @@ pub(crate) async fn start(
     });
     Ok(Some(tx))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The event the hub holds last, if any.
+    fn last(hub: &Hub) -> Option<crate::events::Event> {
+        hub.recent().pop()
+    }
+
+    #[test]
+    fn a_nats_reconnect_or_a_dropped_message_tells_of_loss() {
+        let hub = Hub::new();
+        let wake: Wake = Arc::new(tokio::sync::watch::channel(0).0);
+        let on_event = nats_losses(hub.clone(), wake.clone());
+        // The first connection is not a loss.
+        let () = on_event(async_nats::Event::Connected).into_inner();
+        assert!(last(&hub).is_none());
+        let () = on_event(async_nats::Event::Disconnected).into_inner();
+        assert!(
+            last(&hub).is_none(),
+            "told once connected again, not before"
+        );
+        let () = on_event(async_nats::Event::Connected).into_inner();
+        assert!(last(&hub).is_some_and(|e| e.tells_of_loss()));
+        assert_eq!(*wake.borrow(), 1, "job workers look for work");
+        // Connected again without a disconnect in between: nothing new.
+        let () = on_event(async_nats::Event::Connected).into_inner();
+        assert_eq!(hub.recent().len(), 1);
+        let () = on_event(async_nats::Event::SlowConsumer(7)).into_inner();
+        assert_eq!(hub.recent().len(), 2);
+        assert_eq!(*wake.borrow(), 2);
+    }
+}

@@ -113,6 +113,15 @@ impl Hub {
         let _ = self.tx.send(e);
     }
 
+    /// The events kept for resumers, oldest first.
+    #[cfg(test)]
+    pub(crate) fn recent(&self) -> Vec<Event> {
+        self.recent
+            .lock()
+            .map(|r| r.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
     /// Tell this node's streams, and its resumers, that events may have been lost.
     pub(crate) fn lost(&self) {
         self.deliver(Event {

@@ -652,15 +652,7 @@ async fn statuses(front: &Front<'_>, cast: &Cast, r1: &str, r2: &str) {
         .iter()
         .map(|r| serde_json::to_value(r).expect("json"))
         .collect();
-    let made: Vec<(&str, &str)> = entries
-        .iter()
-        .map(|e| {
-            (
-                e["action"].as_str().unwrap_or_default(),
-                e["actor_id"].as_str().unwrap_or_default(),
-            )
-        })
-        .collect();
+    let made = action_and_who(&entries, "actor_id");
     let (max, ed, rita) = (&*cast.max.id, &*cast.ed.id, &*cast.rita.id);
     assert_eq!(
         made,
@@ -674,6 +666,19 @@ async fn statuses(front: &Front<'_>, cast: &Cast, r1: &str, r2: &str) {
     );
 }
 
+/// Each entry's `action` and who made it (the `who` field), in order.
+fn action_and_who<'a>(entries: &'a [Value], who: &str) -> Vec<(&'a str, &'a str)> {
+    entries
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap_or_default(),
+                e[who].as_str().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
 /// The activity entries the create, comments and actions wrote, each with who and what,
 /// refused ones none.
 async fn activity(front: &Front<'_>, cast: &Cast, r1: &str) {
@@ -681,15 +686,7 @@ async fn activity(front: &Front<'_>, cast: &Cast, r1: &str) {
     for who in [&cast.rita, &cast.max] {
         let r = front.get(&path, &who.token).await;
         let entries = list(&r, "activity_log", ACTIVITY);
-        let got: Vec<(&str, &str)> = entries
-            .iter()
-            .map(|e| {
-                (
-                    e["action"].as_str().unwrap_or_default(),
-                    e["user_id"].as_str().unwrap_or_default(),
-                )
-            })
-            .collect();
+        let got = action_and_who(entries, "user_id");
         assert_eq!(
             got,
             [

@@ -11,7 +11,6 @@ use plinth_manifest::ErrorStyle;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -100,46 +99,64 @@ fn cors(global: &[String], per_app: &[(String, Vec<String>)]) -> CorsLayer {
 /// The Helmet set of response headers (the seeds ask for Helmet): no MIME sniffing, no
 /// referrer, no framing, and a content policy that lets a JSON API load nothing. A handler
 /// that serves a page sets its own policy (these are only added when absent).
-fn security_headers(router: Router, hsts: bool) -> Router {
-    let set = |name: &'static str, value: &'static str| {
-        SetResponseHeaderLayer::if_not_present(
-            HeaderName::from_static(name),
-            HeaderValue::from_static(value),
-        )
-    };
-    let router = if hsts {
-        // Two years, as Helmet sends; subdomains too, since the certificate is ours.
-        router.layer(set(
-            "strict-transport-security",
-            "max-age=63072000; includeSubDomains",
-        ))
-    } else {
-        router
-    };
-    router
-        .layer(set("x-content-type-options", "nosniff"))
-        .layer(set("referrer-policy", "no-referrer"))
-        .layer(set("x-frame-options", "DENY"))
-        .layer(set("cross-origin-opener-policy", "same-origin"))
-        .layer(set(
+fn security_headers(hsts: bool) -> Vec<(HeaderName, HeaderValue)> {
+    let mut headers = vec![
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "no-referrer"),
+        ("x-frame-options", "DENY"),
+        ("cross-origin-opener-policy", "same-origin"),
+        (
             "content-security-policy",
             "default-src 'none'; frame-ancestors 'none'",
-        ))
+        ),
+    ];
+    if hsts {
+        // Two years, as Helmet sends; subdomains too, since the certificate is ours.
+        headers.push((
+            "strict-transport-security",
+            "max-age=63072000; includeSubDomains",
+        ));
+    }
+    headers
+        .into_iter()
+        .map(|(n, v)| (HeaderName::from_static(n), HeaderValue::from_static(v)))
+        .collect()
 }
 
+/// Add `headers` to a response that does not carry them yet.
+async fn add_headers(
+    axum::extract::State(headers): axum::extract::State<
+        std::sync::Arc<[(HeaderName, HeaderValue)]>,
+    >,
+    req: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    let mut res = next.run(req).await;
+    let have = res.headers_mut();
+    for (name, value) in headers.iter() {
+        if !have.contains_key(name) {
+            have.insert(name.clone(), value.clone());
+        }
+    }
+    res
+}
+
+/// The listener's middleware around `router`, as one service stack: layered onto a
+/// `Router` one by one, each would wrap every route again (a boxed service and future per
+/// layer per request, which showed as allocation and copying in profiles).
 pub(crate) fn wrap(
     router: Router,
     options: &HttpOptions,
     app_origins: &[(String, Vec<String>)],
 ) -> Router {
-    let router = router
-        .layer(middleware::from_fn_with_state(
-            ErrorStyle::Object,
-            crate::actions::render_errors,
-        ))
-        .layer(DefaultBodyLimit::max(options.max_body_bytes))
-        .layer(CompressionLayer::new().gzip(true))
-        .layer(cors(&options.cors_origins, app_origins))
+    let headers: std::sync::Arc<[(HeaderName, HeaderValue)]> =
+        security_headers(options.hsts).into();
+    // Outermost first. The security headers are outermost, so that responses rewritten by
+    // inner layers (error rendering) get them too.
+    let stack = tower::ServiceBuilder::new()
+        .layer(middleware::from_fn_with_state(headers, add_headers))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<_>| {
@@ -152,8 +169,13 @@ pub(crate) fn wrap(
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
-        .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
-    // Outermost, so that responses rewritten by inner layers (error rendering) get them too.
-    security_headers(router, options.hsts)
+        .layer(cors(&options.cors_origins, app_origins))
+        .layer(CompressionLayer::new().gzip(true))
+        .layer(DefaultBodyLimit::max(options.max_body_bytes))
+        .layer(middleware::from_fn_with_state(
+            ErrorStyle::Object,
+            crate::actions::render_errors,
+        ))
+        .service(router);
+    Router::new().fallback_service(stack)
 }

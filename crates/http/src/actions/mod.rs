@@ -108,15 +108,20 @@ pub(crate) fn router(
             crate::limits::limit,
         ));
     }
-    api.merge(auth)
+    let routes = api
+        .merge(auth)
         .merge(crate::docs::routes())
         .fallback(not_found)
-        .with_state(app)
-        .layer(middleware::from_fn_with_state(style, render_errors))
+        .with_state(app);
+    // One service stack around the routes, not a layer per route (see `layers::wrap`).
+    let stack = tower::ServiceBuilder::new()
         .layer(middleware::from_fn_with_state(
             metrics,
             crate::metrics::track,
         ))
+        .layer(middleware::from_fn_with_state(style, render_errors))
+        .service(routes);
+    Router::new().fallback_service(stack)
 }
 
 async fn not_found() -> ApiError {

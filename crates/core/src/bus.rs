@@ -77,7 +77,7 @@ fn nats_losses(
     hub: Arc<Hub>,
     wake: Wake,
 ) -> impl Fn(async_nats::Event) -> std::future::Ready<()> + Send + Sync + 'static {
-    let cut = Arc::new(AtomicBool::new(false));
+    let cut = AtomicBool::new(false);
     move |event| {
         match event {
             async_nats::Event::Disconnected => cut.store(true, Ordering::Relaxed),
@@ -146,7 +146,7 @@ pub(crate) async fn start(
         }
     };
     let (tx, mut outgoing) = unbounded_channel::<String>();
-    let hub = hub.clone();
+    let (hub, wake) = (hub.clone(), wake.clone());
     tokio::spawn(async move {
         while let Some(first) = outgoing.recv().await {
             let mut batch = vec![first];
@@ -156,12 +156,12 @@ pub(crate) async fn start(
                     Err(_) => break,
                 }
             }
-            let lost = batch.len();
+            let sent = batch.len();
             if let Err(e) = bus.send(batch).await {
-                tracing::warn!(error = %e, lost, "events not sent to other nodes");
+                tracing::warn!(error = %e, lost = sent, "events not sent to other nodes");
                 // Not even this node gets them (what it sends comes back through the bus);
                 // the other nodes cannot know.
-                hub.lost();
+                lost(&hub, &wake);
             }
         }
     });

@@ -81,6 +81,18 @@ pub const SESSION_REVOKED: &str = "_plinth:session-revoked";
 pub const EVENTS_LOST: &str = "_plinth:events-lost";
 
 impl Event {
+    /// An internal named event (Plinth's own topics, such as [`SESSION_REVOKED`]), new now.
+    fn internal(topic: &str, collection: &str, record_id: Uuid) -> Event {
+        Event {
+            id: Uuid::now_v7(),
+            op: None,
+            topic: topic.into(),
+            collection: collection.into(),
+            record_id,
+            loaded: Default::default(),
+        }
+    }
+
     /// Whether this tells of lost events ([`EVENTS_LOST`]).
     pub fn tells_of_loss(&self) -> bool {
         &*self.topic == EVENTS_LOST
@@ -124,14 +136,7 @@ impl Hub {
 
     /// Tell this node's streams, and its resumers, that events may have been lost.
     pub(crate) fn lost(&self) {
-        self.deliver(Event {
-            id: Uuid::now_v7(),
-            op: None,
-            topic: EVENTS_LOST.into(),
-            collection: "".into(),
-            record_id: Uuid::nil(),
-            loaded: Default::default(),
-        });
+        self.deliver(Event::internal(EVENTS_LOST, "", Uuid::nil()));
     }
 }
 
@@ -219,14 +224,7 @@ impl AppService {
     /// Announce that session or service token `id` was revoked: streams signed in with it
     /// end.
     fn announce_revoked(&self, id: Uuid) {
-        self.publish(Event {
-            id: Uuid::now_v7(),
-            op: None,
-            topic: SESSION_REVOKED.into(),
-            collection: "_plinth_sessions".into(),
-            record_id: id,
-            loaded: Default::default(),
-        });
+        self.publish(Event::internal(SESSION_REVOKED, "_plinth_sessions", id));
     }
 
     /// Becomes true when the server shuts down, so open streams can end (a graceful

@@ -1,26 +1,27 @@
-//! De-duplicated creates (`dedupe:`): inside the create's unit, a check for a recent
-//! equal record that rolls the unit back when it finds one, behind a per-key lock on
-//! PostgreSQL so that concurrent equal creates insert once.
+//! De-duplicated creates (`dedupe:`): the create's unit is refused when a recent record
+//! has equal keys (the store's `dedupe` says how, per database), and the caller gets that
+//! record instead, if they may see it.
 
 use plinth_context::Ctx;
 use plinth_manifest::Dedupe;
 use plinth_records::{Record, Row, Value};
-use plinth_store::WriteUnit;
+use plinth_store::RecentEqual;
+use uuid::Uuid;
 
 use crate::access::{Access, Op};
-use crate::read::{by_id, record_id};
+use crate::read::by_id;
 use crate::{AppService, CollectionHandle, CoreError};
 
 impl AppService {
-    /// The steps that go before a de-duplicated insert of `row`.
-    pub(crate) fn dedupe_steps(
+    /// What a create of `row` into a de-duplicated collection compares: its key values
+    /// and the start of the window.
+    pub(crate) fn recent_equal(
         &self,
         coll: &CollectionHandle,
         d: &Dedupe,
         row: &Row,
         ctx: &Ctx,
-        unit: &mut WriteUnit,
-    ) {
+    ) -> RecentEqual {
         let keys: Vec<(String, Value)> = d
             .keys
             .iter()
@@ -31,34 +32,27 @@ impl AppService {
             .collect();
         let values: Vec<_> = keys.iter().map(|(_, v)| v.to_json()).collect();
         let lock = format!("{}:{}", coll.name, serde_json::Value::Array(values));
-        if let Some(step) = self.store.lock_step(&lock) {
-            unit.push(step);
-        }
         let secs = plinth_manifest::window_secs(&d.window).unwrap_or(0);
         let since = ctx.now - chrono::TimeDelta::seconds(i64::try_from(secs).unwrap_or(0));
-        unit.push(self.store.no_recent_step(&coll.table, &keys, since));
+        RecentEqual { keys, since, lock }
     }
 
-    /// The recent equal record a create found, if the caller may view it; else a 409
-    /// (telling them more would show a record they cannot see).
+    /// The recent equal record `id` a create found, if the caller may view it; else a 409
+    /// (telling them more would show a record they cannot see, and a record deleted since
+    /// is no longer there to give).
     pub(crate) async fn existing(
         &self,
         ctx: &Ctx,
         coll: &CollectionHandle,
-        found: Record,
+        id: Uuid,
     ) -> Result<Record, CoreError> {
         let conflict = || CoreError::Conflict("An equal record was created recently".into());
-        match self.access(ctx, coll, Op::View, None).await? {
-            Access::All => Ok(found),
-            Access::Denied => Err(conflict()),
-            Access::Only(rule) => {
-                let id = record_id(found.id().unwrap_or_default())?;
-                let seen = self
-                    .store
-                    .find(ctx, &coll.table, by_id(id, Some(rule)))
-                    .await?;
-                seen.ok_or_else(conflict)
-            }
-        }
+        let rule = match self.access(ctx, coll, Op::View, None).await? {
+            Access::All => None,
+            Access::Denied => return Err(conflict()),
+            Access::Only(rule) => Some(rule),
+        };
+        let seen = self.store.find(ctx, &coll.table, by_id(id, rule)).await?;
+        seen.ok_or_else(conflict)
     }
 }

@@ -76,10 +76,18 @@ impl AppService {
         }
         let id = Uuid::now_v7();
         let mut unit = WriteUnit::new();
-        if let Some(d) = &coll.def.dedupe {
-            self.dedupe_steps(coll, d, &row, ctx, &mut unit);
+        let inserts = match &coll.def.dedupe {
+            Some(d) => {
+                let check = self.recent_equal(coll, d, &row, ctx);
+                (self.store).deduped_insert_steps(&coll.table, id, &row, ctx.now, &check)?
+            }
+            None => vec![self.store.insert_step(&coll.table, id, &row, ctx.now)?],
+        };
+        // The last of them inserts and returns the record.
+        let mut at = 0;
+        for step in inserts {
+            at = unit.push(step);
         }
-        let mut at = unit.push(self.store.insert_step(&coll.table, id, &row, ctx.now)?);
         if !coll.def.copy.is_empty() {
             // Read from the related record inside the unit; this step returns the record.
             let copies = self.copies(coll, &coll.def.copy)?;
@@ -102,7 +110,7 @@ impl AppService {
                 Ok(Created::New(rec))
             }
             Err(CoreError::Store(StoreError::Found(existing))) => self
-                .existing(ctx, coll, *existing)
+                .existing(ctx, coll, existing)
                 .await
                 .map(Created::Existing),
             Err(e) => Err(e),

@@ -185,6 +185,17 @@ impl Store {
         (names, values)
     }
 
+    /// What an insert's text depends on (`statements`): the positions of the columns
+    /// `row` gives. None for a row naming a column the table lacks: built (and refused)
+    /// every time.
+    pub(crate) fn insert_shape(table: &Table, row: &Row) -> Option<Vec<usize>> {
+        let key: Vec<usize> = row
+            .iter()
+            .filter_map(|(f, _)| table.shape.index(f))
+            .collect();
+        (key.len() == row.len()).then_some(key)
+    }
+
     /// Insert a validated row under `id`, stamped `now`; the stored record is returned.
     pub fn insert_step(
         &self,
@@ -203,15 +214,9 @@ impl Store {
                 .returning(Self::returning_all(table));
             Ok::<_, StoreError>(self.inner.db.build(&q))
         };
-        // The text depends only on which columns are given (`statements`). A row naming a
-        // column the table lacks is built (and refused) every time.
-        let key: Vec<usize> = row
-            .iter()
-            .filter_map(|(f, _)| table.shape.index(f))
-            .collect();
-        let sql = match key.len() == row.len() {
-            true => table.insert_sql.get_or_build(key, values, build)?,
-            false => build(&values)?,
+        let sql = match Self::insert_shape(table, row) {
+            Some(key) => table.insert_sql.get_or_build(key, values, build)?,
+            None => build(&values)?,
         };
         let step = Step::new(sql, Expect::One(Miss::Conflict), Some(table.shape.clone()));
         Ok(step.by_key().fold(Fold::Insert))

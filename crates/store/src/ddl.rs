@@ -20,7 +20,7 @@ fn build(stmt: &impl sea_query::SchemaStatementBuilder, d: Dialect) -> String {
     }
 }
 
-fn sql_type(kind: FieldType, d: Dialect) -> &'static str {
+pub(crate) fn sql_type(kind: FieldType, d: Dialect) -> &'static str {
     match (d, kind) {
         (Dialect::Sqlite, FieldType::Int | FieldType::Bool) => "INTEGER",
         (Dialect::Sqlite, FieldType::Float) => "REAL",

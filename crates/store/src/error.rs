@@ -22,10 +22,10 @@ pub enum StoreError {
     /// exactly one; the unit was rolled back.
     #[error("a write unit's expectation failed ({0:?})")]
     Expectation(crate::Miss),
-    /// A step that expected no row found this one (a recent equal record, for
-    /// de-duplicated creates); the unit was rolled back.
+    /// A de-duplicated create found a recent equal record, this one; the unit was rolled
+    /// back.
     #[error("an equal record exists")]
-    Found(Box<plinth_records::Record>),
+    Found(uuid::Uuid),
     /// The record is still referenced by a `restrict` relation.
     #[error("the record is still referenced by other records")]
     StillReferenced,
@@ -87,6 +87,13 @@ impl From<tokio_postgres::Error> for StoreError {
                     .map(crate::ddl::fields_of_unique_index)
                     .unwrap_or_default(),
             },
+            Some(db) if db.code().code() == crate::dedupe::FOUND_SQLSTATE => db
+                .detail()
+                .and_then(|id| uuid::Uuid::parse_str(id).ok())
+                .map_or_else(
+                    || StoreError::Database("a dedupe guard gave no id".into()),
+                    StoreError::Found,
+                ),
             Some(db) if *db.code() == SqlState::FOREIGN_KEY_VIOLATION => {
                 StoreError::InvalidReference { fields: Vec::new() }
             }

@@ -29,6 +29,7 @@ mod url;
 
 pub use aggregate::{AggregateQuery, MeasureQuery};
 pub use crud::Page;
+pub use dedupe::RecentEqual;
 pub use error::StoreError;
 pub use migrate::{Migration, MigrationStatus, Schema};
 pub use notify::Heard;
@@ -93,6 +94,9 @@ impl Store {
             .map(|(name, coll)| {
                 let mut t = Table::new(manifest, name, coll);
                 t.by_id_sql = Store::by_id_sql(&db, &t);
+                if db.dialect() == Dialect::Postgres {
+                    t.dedupe_guard = dedupe::Guard::of(name, coll);
+                }
                 (name.clone(), Arc::new(t))
             })
             .collect();

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use plinth_manifest::{Collection, FieldType, Manifest};
 use plinth_records::Shape;
 
+use crate::dedupe::Guard;
 use crate::statements::Statements;
 
 /// What an audit snapshot's text depends on: the entry's fields, the field that takes the
@@ -28,6 +29,10 @@ pub struct Table {
     pub(crate) insert_sql: Statements<Vec<usize>>,
     /// De-duplication checks by their key fields, each with whether its value is null.
     pub(crate) dedupe_sql: Statements<Vec<(String, bool)>>,
+    /// PostgreSQL: the function guarding de-duplicated inserts (`dedupe`), if any.
+    pub(crate) dedupe_guard: Option<Guard>,
+    /// Guarded INSERT statements by the positions of the columns a create gives.
+    pub(crate) guarded_insert_sql: Statements<Vec<usize>>,
     /// Audit snapshots into this table (`from_record`), by their shape.
     pub(crate) snapshot_sql: Statements<SnapshotShape>,
 }
@@ -47,6 +52,8 @@ impl Table {
             by_id_sql: String::new(),
             insert_sql: Statements::default(),
             dedupe_sql: Statements::default(),
+            dedupe_guard: None,
+            guarded_insert_sql: Statements::default(),
             snapshot_sql: Statements::default(),
         }
     }

@@ -219,7 +219,11 @@ pub(crate) fn check(step: &Step, out: &StepOut) -> Result<(), crate::StoreError>
     match (step.expect, out) {
         (Expect::One(miss), out) if out.rows() != 1 => Err(crate::StoreError::Expectation(miss)),
         (Expect::Empty, StepOut::Rows(rows)) if !rows.is_empty() => {
-            Err(crate::StoreError::Found(Box::new(rows[0].clone())))
+            let id = rows[0].id().and_then(|id| uuid::Uuid::parse_str(id).ok());
+            Err(id.map_or_else(
+                || crate::StoreError::Database("a found record has no id".into()),
+                crate::StoreError::Found,
+            ))
         }
         _ => Ok(()),
     }

@@ -156,7 +156,12 @@ impl Store {
     pub async fn migrate_up(&self, ctx: &Ctx, current: &Schema) -> Result<Vec<String>, StoreError> {
         let lock = self.lock_migrations().await?;
         tracing::debug!(request_id = %ctx.request_id, "migrating");
-        let applied = self.try_migrate_up(current).await;
+        let mut applied = self.try_migrate_up(current).await;
+        if applied.is_ok() && self.dialect() == crate::Dialect::Postgres {
+            if let Err(e) = self.install_dedupe_guards().await {
+                applied = Err(e);
+            }
+        }
         if let Some(lock) = lock {
             lock.release().await;
         }

@@ -204,18 +204,49 @@ impl Store {
         row: &Row,
         now: DateTime<Utc>,
     ) -> Result<Step, StoreError> {
-        let (names, values) = self.insert_columns(table, id, row, now);
+        self.insert_guarded_step(table, id, row, now, None)
+    }
+
+    /// [`Store::insert_step`], or with a `guard` (a function's name and its arguments)
+    /// `INSERT ... SELECT <values> WHERE guard(<arguments>)`: the function runs before the
+    /// row is written, and an error it raises fails the statement.
+    pub(crate) fn insert_guarded_step(
+        &self,
+        table: &Table,
+        id: Uuid,
+        row: &Row,
+        now: DateTime<Utc>,
+        guard: Option<(&str, Vec<sea_query::Value>)>,
+    ) -> Result<Step, StoreError> {
+        let (names, mut values) = self.insert_columns(table, id, row, now);
+        let columns = values.len();
+        let (cache, guard) = match guard {
+            Some((name, args)) => {
+                values.extend(args);
+                (&table.guarded_insert_sql, Some(name))
+            }
+            None => (&table.insert_sql, None),
+        };
         let build = |values: &[sea_query::Value]| {
+            let (row, args) = values.split_at(columns);
+            let row = row.iter().cloned().map(Expr::val);
             let mut q = Query::insert();
-            q.into_table(col(&table.name))
-                .columns(names)
-                .values(values.iter().cloned().map(Expr::from))
-                .map_err(|e| StoreError::Database(e.to_string()))?
-                .returning(Self::returning_all(table));
+            q.into_table(col(&table.name)).columns(names);
+            match guard {
+                None => q.values(row).map(|_| ()).map_err(|e| e.to_string()),
+                Some(name) => {
+                    let mut select = Query::select();
+                    let call = Func::cust(col(name)).args(args.iter().cloned().map(Expr::val));
+                    select.exprs(row).and_where(call.into());
+                    q.select_from(select).map(|_| ()).map_err(|e| e.to_string())
+                }
+            }
+            .map_err(StoreError::Database)?;
+            q.returning(Self::returning_all(table));
             Ok::<_, StoreError>(self.inner.db.build(&q))
         };
         let sql = match Self::insert_shape(table, row) {
-            Some(key) => table.insert_sql.get_or_build(key, values, build)?,
+            Some(key) => cache.get_or_build(key, values, build)?,
             None => build(&values)?,
         };
         let step = Step::new(sql, Expect::One(Miss::Conflict), Some(table.shape.clone()));

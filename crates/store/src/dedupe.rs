@@ -21,12 +21,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use chrono::{DateTime, Utc};
 use plinth_manifest::{Collection, FieldType};
 use plinth_records::{Row, Value};
-use sea_query::{Alias, Expr, ExprTrait, Func, Order, Query};
+use sea_query::{Alias, Expr, ExprTrait, Order};
 use sha2::Digest;
 use uuid::Uuid;
 
 use crate::table::Table;
-use crate::unit::{Expect, Fold, Miss, Step};
+use crate::unit::{Expect, Step};
 use crate::{Dialect, Store, StoreError};
 
 /// The SQLSTATE a guard raises when it finds a recent equal record; its DETAIL is the id.
@@ -127,9 +127,13 @@ impl Store {
         let no_nulls = !check.keys.iter().any(|(_, v)| matches!(v, Value::Null));
         if let Some(guard) = table.dedupe_guard.as_ref() {
             if no_nulls && guard.ready.load(Ordering::Acquire) {
-                return Ok(vec![
-                    self.guarded_insert_step(table, guard, id, row, now, check)?
-                ]);
+                // `INSERT INTO t (...) SELECT <values> WHERE "<guard>"(<lock>, <since>,
+                // <keys>) RETURNING ...`
+                let mut args = vec![check.lock.as_str().into()];
+                args.push(self.bind(table, "created_at", &Value::Timestamp(check.since)));
+                args.extend(check.keys.iter().map(|(f, v)| self.bind(table, f, v)));
+                let guard = Some((guard.name.as_str(), args));
+                return Ok(vec![self.insert_guarded_step(table, id, row, now, guard)?]);
             }
         }
         let mut steps = Vec::with_capacity(3);
@@ -141,47 +145,6 @@ impl Store {
         steps.push(self.no_recent_step(table, &check.keys, check.since));
         steps.push(self.insert_step(table, id, row, now)?);
         Ok(steps)
-    }
-
-    /// `INSERT INTO t (...) SELECT <values> WHERE "<guard>"(<lock>, <since>, <keys>)
-    /// RETURNING ...`: the guard runs before the row is written and fails the statement when
-    /// it finds an equal record.
-    fn guarded_insert_step(
-        &self,
-        table: &Table,
-        guard: &Guard,
-        id: Uuid,
-        row: &Row,
-        now: DateTime<Utc>,
-        check: &RecentEqual,
-    ) -> Result<Step, StoreError> {
-        let (names, mut values) = self.insert_columns(table, id, row, now);
-        let columns = values.len();
-        values.push(check.lock.as_str().into());
-        values.push(self.bind(table, "created_at", &Value::Timestamp(check.since)));
-        values.extend(check.keys.iter().map(|(f, v)| self.bind(table, f, v)));
-        let build = |values: &[sea_query::Value]| {
-            let (row, args) = values.split_at(columns);
-            let mut select = Query::select();
-            select.exprs(row.iter().cloned().map(Expr::val)).and_where(
-                Func::cust(Alias::new(guard.name.as_str()))
-                    .args(args.iter().cloned().map(Expr::val))
-                    .into(),
-            );
-            let mut q = Query::insert();
-            q.into_table(Alias::new(table.name.as_str()))
-                .columns(names)
-                .select_from(select)
-                .map_err(|e| StoreError::Database(e.to_string()))?
-                .returning(Self::returning_all(table));
-            Ok::<_, StoreError>(self.inner.db.build(&q))
-        };
-        let sql = match Self::insert_shape(table, row) {
-            Some(key) => table.guarded_insert_sql.get_or_build(key, values, build)?,
-            None => build(&values)?,
-        };
-        let step = Step::new(sql, Expect::One(Miss::Conflict), Some(table.shape.clone()));
-        Ok(step.by_key().fold(Fold::Insert))
     }
 
     /// The newest record of `table` whose `keys` equal these values (null matches null)

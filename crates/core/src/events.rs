@@ -1,6 +1,6 @@
 //! Committed changes announced to realtime: record events (a record created, updated or
 //! deleted through the app service) and named events (the rows a unit wrote to the
-//! outbox, read back from the unit's own output). Both are sent only after the unit
+//! outbox, as the unit's own output gives them). Both are sent only after the unit
 //! commits, so a rolled-back change never reaches a subscriber. One in-process channel per
 //! app; a subscriber that falls too far behind is told it lagged.
 

@@ -58,9 +58,11 @@ impl AppService {
         id: Uuid,
     ) -> Result<Step, CoreError> {
         let row = self.event_row(topic, collection, id, ctx)?;
+        // Its output is the row as written here: the event is published from it after the
+        // commit, and on PostgreSQL the insert rides in the change's own statement.
         Ok(self
             .store
-            .insert_step(&self.outbox()?.table, Uuid::now_v7(), &row, ctx.now)?)
+            .insert_echo_step(&self.outbox()?.table, Uuid::now_v7(), &row, ctx.now)?)
     }
 
     /// A create trigger that fired: its log and its event (about each logged record when

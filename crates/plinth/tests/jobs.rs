@@ -85,6 +85,7 @@ async fn wait_job(app: &AppService, id: Uuid, done: impl Fn(&Job) -> bool) -> Jo
 async fn a_job_runs_once_and_its_record_follows(env: TestEnv) {
     let app = start(&env, true).await;
     let svc = app.service("jobsapp").clone();
+    let mut events = svc.subscribe();
     let job = enqueue(&svc, "nap", json!({"ms": 300, "steps": 3})).await;
     assert_eq!(job.status, "pending");
     // The tracked record exists from the start, under the job's id.
@@ -104,6 +105,24 @@ async fn a_job_runs_once_and_its_record_follows(env: TestEnv) {
     let r = app.get(&format!("/jobsapp/api/tasks/{}", job.id)).await;
     assert_eq!(r.body["data"]["status"], "completed", "{}", r.body);
     assert_eq!(r.body["data"]["progress"], 1.0);
+    // Realtime was told each step of it, about the tracked record (docs/jobs.md, "Events").
+    let mut told = Vec::new();
+    while told.last().map(String::as_str) != Some("job:completed") {
+        let e = tokio::time::timeout(Duration::from_secs(10), events.recv())
+            .await
+            .unwrap_or_else(|_| panic!("no job:completed among {told:?}"))
+            .expect("events");
+        if e.record_id == job.id && !e.topic.is_empty() {
+            assert_eq!(&*e.collection, "tasks");
+            told.push(e.topic.to_string());
+        }
+    }
+    assert_eq!(
+        told.first().map(String::as_str),
+        Some("job:started"),
+        "{told:?}"
+    );
+    assert!(told.iter().any(|t| t == "job:progress"), "{told:?}");
     app.stop().await;
 }
 

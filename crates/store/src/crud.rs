@@ -151,13 +151,52 @@ impl Store {
     }
 
     /// Apply a write unit atomically; one output per step, in order.
-    pub async fn apply(&self, ctx: &Ctx, unit: WriteUnit) -> Result<Vec<StepOut>, StoreError> {
+    pub async fn apply(&self, ctx: &Ctx, mut unit: WriteUnit) -> Result<Vec<StepOut>, StoreError> {
         tracing::debug!(request_id = %ctx.request_id, steps = unit.len(), "apply write unit");
-        self.inner
+        let echoes: Vec<Option<Record>> = unit.steps.iter_mut().map(|s| s.echo.take()).collect();
+        let mut outs = self
+            .inner
             .db
             .apply(unit)
             .await
-            .inspect_err(|e| log_failure(ctx, e))
+            .inspect_err(|e| log_failure(ctx, e))?;
+        for (out, echo) in outs.iter_mut().zip(echoes) {
+            if let Some(row) = echo {
+                *out = StepOut::Rows(vec![row]);
+            }
+        }
+        Ok(outs)
+    }
+
+    /// An insert like [`Store::insert_step`] whose output is the record as given here
+    /// (`id`, `row`, timestamps `now`; database defaults of fields it leaves out read as
+    /// null) rather than read back: on PostgreSQL it can then ride in the statement of
+    /// another insert (`pg_merge`). For rows Plinth reads right after the commit, such as
+    /// outbox events.
+    pub fn insert_echo_step(
+        &self,
+        table: &Table,
+        id: Uuid,
+        row: &Row,
+        now: DateTime<Utc>,
+    ) -> Result<Step, StoreError> {
+        let stamp = serde_json::Value::String(plinth_records::format_timestamp(&now));
+        let values = table
+            .shape
+            .columns
+            .iter()
+            .map(|c| match c.name.as_str() {
+                "id" => serde_json::Value::String(id.to_string()),
+                "created_at" | "updated_at" => stamp.clone(),
+                name => row
+                    .iter()
+                    .find(|(f, _)| f == name)
+                    .map_or(serde_json::Value::Null, |(_, v)| v.to_json()),
+            })
+            .collect();
+        let mut step = self.insert_step(table, id, row, now)?.quiet();
+        step.echo = Some(Record::new(table.shape.clone(), values));
+        Ok(step)
     }
 
     /// The columns and bound values of a new row: `id`, the row's fields, and the

@@ -74,6 +74,9 @@ pub struct Step {
     pub(crate) by_key: bool,
     /// What the PostgreSQL executor may fold this statement into or with (`pg_merge`).
     pub(crate) fold: Fold,
+    /// The row this step writes, as its writer knows it: the step's output once the unit
+    /// has committed, without reading it back ([`crate::Store::insert_echo_step`]).
+    pub(crate) echo: Option<Record>,
 }
 
 /// The kinds of statement that PostgreSQL may run folded into one (`pg_merge`).
@@ -100,6 +103,7 @@ impl Step {
             script: false,
             by_key: false,
             fold: Fold::No,
+            echo: None,
         }
     }
 
@@ -124,6 +128,7 @@ impl Step {
             script: true,
             by_key: false,
             fold: Fold::No,
+            echo: None,
         }
     }
 

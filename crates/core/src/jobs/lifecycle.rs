@@ -79,7 +79,7 @@ impl AppService {
                     .update_where_step(&t.table, &f, &row, ctx.now)
                     .quiet(),
             );
-            unit.push(self.emit_step(ctx, topic, &t.name, job.id)?.quiet());
+            unit.push(self.emit_step(ctx, topic, &t.name, job.id)?);
         }
         Ok(())
     }

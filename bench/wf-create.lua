@@ -1,6 +1,6 @@
 -- wrk script for the wf-create scenario: every request POSTs a new critical drift (CloudDrift's
 -- scanner reporting a resource), so each one runs the whole create workflow of bench/app.yaml's
--- `drifts`: the dedupe check (on PostgreSQL behind an advisory lock), the insert, the on_create
+-- `drifts`: the dedupe check (on PostgreSQL behind an advisory lock, in a guard function), the insert, the on_create
 -- alert and the audit entry. The resource_id is new every time (BENCH_WF_PREFIX, unique per
 -- run, then the wrk thread and a per-thread counter), so the dedupe check never finds one and
 -- every answer is a 201. The service token is sent by run.sh (-H 'Authorization: ...').

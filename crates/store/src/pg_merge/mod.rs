@@ -1,6 +1,6 @@
 //! PostgreSQL: steps of a unit that can run as one statement are sent as one. Every
 //! statement costs both sides a round of work however small it is (bind, execute, a sync
-//! and the flush of its answer); three writes sent as one cost one. Two folds:
+//! and the flush of its answer); three writes sent as one cost one. Three folds:
 //!
 //! - The single-row inserts a unit makes on the side of another insert (a trigger's alert,
 //!   an audit entry) go out inside that insert, as data-modifying CTEs
@@ -11,6 +11,8 @@
 //!   statement, hence the unit.
 //! - An audit snapshot and the update of its record it precedes (a transition, an edit)
 //!   become one `UPDATE ... FROM` the locked row (see [`snapshot_update_sql`]).
+//! - The side inserts that follow the change of one record (a transition's log entry and
+//!   event) ride in it as inserts that write only if the change did ([`with_riders`]).
 
 use std::fmt::Write as _;
 
@@ -44,10 +46,30 @@ pub(crate) fn merge(steps: Vec<Step>) -> Vec<Merged> {
             .peek()
             .and_then(|next| snapshot_update_sql(&head, next));
         if let Some((sql, update)) = folded.and_then(|sql| steps.next().map(|u| (sql, u))) {
+            let (step, riders) = with_riders(snapshot_update(head, update, sql), &mut steps);
             out.push(Merged {
-                step: snapshot_update(head, update, sql),
-                covers: 2,
+                step,
+                covers: 2 + riders,
                 answers: 1,
+            });
+            continue;
+        }
+        let rider_next = steps.peek().is_some_and(rides_after_change);
+        if rider_next && matches!(head.fold, Fold::Update { .. }) && head.returning.is_some() {
+            let sql = format!(
+                "WITH plinth_new AS ({}) SELECT * FROM plinth_new",
+                head.sql.0
+            );
+            let wrapped = Step {
+                sql: (sql, head.sql.1),
+                fold: Fold::No,
+                ..head
+            };
+            let (step, riders) = with_riders(wrapped, &mut steps);
+            out.push(Merged {
+                step,
+                covers: 1 + riders,
+                answers: 0,
             });
             continue;
         }
@@ -68,6 +90,49 @@ pub(crate) fn merge(steps: Vec<Step>) -> Vec<Merged> {
         });
     }
     out
+}
+
+/// `statement` (`WITH ... SELECT * FROM plinth_new`, the change of one record) with the
+/// side inserts that follow it in `steps` added as CTEs that write only if the change did
+/// (`INSERT ... SELECT <values> WHERE EXISTS (SELECT 1 FROM plinth_new)`): a miss then
+/// changes nothing, so the statement still needs no transaction. How many it took.
+fn with_riders(
+    mut statement: Step,
+    steps: &mut std::iter::Peekable<std::vec::IntoIter<Step>>,
+) -> (Step, usize) {
+    const TAIL: &str = " SELECT * FROM plinth_new";
+    let mut taken = 0;
+    while let Some(rider) = steps.next_if(rides_after_change) {
+        let Some(insert) = conditional(&rider.sql.0) else {
+            break;
+        };
+        let Some(head) = statement.sql.0.strip_suffix(TAIL) else {
+            break;
+        };
+        let mut sql = format!("{head}, plinth_rider_{taken} AS (");
+        renumber(&insert, statement.sql.1 .0.len(), &mut sql);
+        sql.push(')');
+        sql.push_str(TAIL);
+        statement.sql.0 = sql;
+        statement.sql.1 .0.extend(rider.sql.1 .0);
+        taken += 1;
+    }
+    (statement, taken)
+}
+
+/// Whether `step` may ride, as a conditional insert, in the change of a record before it.
+fn rides_after_change(step: &Step) -> bool {
+    rides_along(step) && conditional(&step.sql.0).is_some()
+}
+
+/// `INSERT INTO t (...) VALUES (...)` (one row) as `INSERT INTO t (...) SELECT ... WHERE
+/// EXISTS (SELECT 1 FROM plinth_new)`; None for any other text.
+fn conditional(insert: &str) -> Option<String> {
+    let (into, values) = insert.split_once(" VALUES (")?;
+    let values = values.strip_suffix(')').filter(|v| !v.contains("), ("))?;
+    Some(format!(
+        "{into} SELECT {values} WHERE EXISTS (SELECT 1 FROM plinth_new)"
+    ))
 }
 
 /// The outputs of the original steps from those of the merged statements: a folded step
@@ -203,153 +268,4 @@ fn renumber(sql: &str, offset: usize, out: &mut String) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::unit::Expect;
-
-    fn insert(sql: &str, values: Vec<i64>, returning: bool) -> Step {
-        let values = Values(values.into_iter().map(sea_query::Value::from).collect());
-        let shape = returning.then(|| std::sync::Arc::new(plinth_records::Shape::new(Vec::new())));
-        Step::new((sql.to_owned(), values), Expect::Any, shape).fold(Fold::Insert)
-    }
-
-    #[test]
-    fn placeholders_move_by_the_offset_outside_quotes_only() {
-        let mut out = String::new();
-        renumber(
-            r#"INSERT INTO "a$1" VALUES ($1, '$2 it''s', $12)"#,
-            3,
-            &mut out,
-        );
-        assert_eq!(out, r#"INSERT INTO "a$1" VALUES ($4, '$2 it''s', $15)"#);
-    }
-
-    #[test]
-    fn side_inserts_ride_in_the_insert_before_them() {
-        let lock = Step::new(("SELECT 1".into(), Values(vec![])), Expect::Any, None);
-        let steps = vec![
-            lock,
-            insert(
-                "INSERT INTO d VALUES ($1, $2) RETURNING *",
-                vec![1, 2],
-                true,
-            ),
-            insert("INSERT INTO a VALUES ($1)", vec![3], false),
-            insert("INSERT INTO l VALUES ($1, $2)", vec![4, 5], false),
-            // Reads back its row: a statement of its own, and no one rides after it but
-            // side inserts.
-            insert("INSERT INTO x VALUES ($1) RETURNING *", vec![6], true),
-        ];
-        let merged = merge(steps);
-        let covers: Vec<usize> = merged.iter().map(|m| m.covers).collect();
-        assert_eq!(covers, [1, 3, 1]);
-        let m = &merged[1].step;
-        assert_eq!(
-            m.sql.0,
-            "WITH plinth_side_0 AS (INSERT INTO a VALUES ($1)), \
-             plinth_side_1 AS (INSERT INTO l VALUES ($2, $3)) \
-             INSERT INTO d VALUES ($4, $5) RETURNING *"
-        );
-        let bound: Vec<sea_query::Value> = [3i64, 4, 5, 1, 2].map(Into::into).to_vec();
-        assert_eq!(m.sql.1 .0, bound);
-        assert!(m.returning.is_some(), "the head's read-back is kept");
-        let outs = expand(
-            &merged,
-            vec![
-                StepOut::Count(0),
-                StepOut::Rows(vec![]),
-                StepOut::Rows(vec![]),
-            ],
-        );
-        assert_eq!(
-            outs,
-            [
-                StepOut::Count(0),
-                StepOut::Rows(vec![]),
-                StepOut::Count(1),
-                StepOut::Count(1),
-                StepOut::Rows(vec![]),
-            ]
-        );
-    }
-
-    #[test]
-    fn a_unit_without_side_inserts_is_unchanged() {
-        let steps = vec![
-            insert("INSERT INTO d VALUES ($1)", vec![1], false),
-            Step::new(
-                ("UPDATE d SET x = $1".into(), Values(vec![2.into()])),
-                Expect::Any,
-                None,
-            ),
-        ];
-        let merged = merge(steps);
-        let covers: Vec<usize> = merged.iter().map(|m| m.covers).collect();
-        assert_eq!(covers, [1, 1]);
-        assert_eq!(merged[1].step.sql.0, "UPDATE d SET x = $1");
-    }
-
-    /// An audit snapshot of record `id` of `drifts` and the update of record `update_of`.
-    fn snapshot_then_update(id: uuid::Uuid, update_of: uuid::Uuid) -> Vec<Step> {
-        let values = |v: [i64; 3]| Values(v.map(sea_query::Value::from).to_vec());
-        let shape = Some(std::sync::Arc::new(plinth_records::Shape::new(Vec::new())));
-        let snapshot = Step::new(
-            (
-                format!(
-                    r#"INSERT INTO "logs" ("id", "details") SELECT $1, {BEFORE}jsonb_build_object('note', "note"){AFTER}CAST($2 AS text) AS jsonb)) FROM "drifts" WHERE "id" = $3 FOR UPDATE"#
-                ),
-                values([1, 2, 3]),
-            ),
-            Expect::Any,
-            None,
-        )
-        .fold(Fold::Snapshot {
-            table: "drifts".into(),
-            id,
-        });
-        let update = Step::new(
-            (
-                r#"UPDATE "drifts" SET "note" = $1 WHERE "id" = $2 AND "status" = $3 RETURNING "id", "note""#.into(),
-                values([4, 5, 6]),
-            ),
-            Expect::One(crate::unit::Miss::Conflict),
-            shape,
-        )
-        .fold(Fold::Update {
-            table: "drifts".into(),
-            id: update_of,
-        });
-        vec![snapshot, update]
-    }
-
-    #[test]
-    fn an_audit_snapshot_folds_into_the_update_of_its_record() {
-        let id = uuid::Uuid::now_v7();
-        let merged = merge(snapshot_then_update(id, id));
-        assert_eq!(merged.len(), 1);
-        let m = &merged[0];
-        assert_eq!((m.covers, m.answers), (2, 1));
-        assert_eq!(
-            m.step.sql.0,
-            r#"WITH plinth_old AS (SELECT "id" AS plinth_key, jsonb_build_object('note', "note") AS plinth_before FROM "drifts" WHERE "id" = $3 FOR UPDATE), plinth_new AS (UPDATE "drifts" SET "note" = $4 FROM plinth_old WHERE "id" = plinth_old.plinth_key AND ("id" = $5 AND "status" = $6) RETURNING "id", "note"), plinth_side AS (INSERT INTO "logs" ("id", "details") SELECT $1, jsonb_build_object('before', plinth_before, 'after', CAST(CAST($2 AS text) AS jsonb)) FROM plinth_old WHERE EXISTS (SELECT 1 FROM plinth_new)) SELECT * FROM plinth_new"#
-        );
-        let bound: Vec<sea_query::Value> = [1i64, 2, 3, 4, 5, 6].map(Into::into).to_vec();
-        assert_eq!(m.step.sql.1 .0, bound);
-        assert_eq!(m.step.expect, Expect::One(crate::unit::Miss::Conflict));
-        assert!(m.step.by_key && m.step.returning.is_some());
-        // The update's answer is the record; the snapshot wrote its entry.
-        let outs = expand(&merged, vec![StepOut::Rows(vec![])]);
-        assert_eq!(outs, [StepOut::Count(1), StepOut::Rows(vec![])]);
-    }
-
-    #[test]
-    fn a_snapshot_of_another_record_is_not_folded() {
-        let merged = merge(snapshot_then_update(
-            uuid::Uuid::now_v7(),
-            uuid::Uuid::now_v7(),
-        ));
-        let covers: Vec<usize> = merged.iter().map(|m| m.covers).collect();
-        assert_eq!(covers, [1, 1]);
-        assert!(merged[0].step.sql.0.starts_with("INSERT INTO \"logs\""));
-    }
-}
+mod tests;

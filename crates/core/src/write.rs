@@ -79,7 +79,9 @@ impl AppService {
         let inserts = match &coll.def.dedupe {
             Some(d) => {
                 let check = self.recent_equal(coll, d, &row, ctx);
-                (self.store).deduped_insert_steps(&coll.table, id, &row, ctx.now, &check)?
+                let table = &coll.table;
+                self.store
+                    .deduped_insert_steps(table, id, &row, ctx.now, &check)?
             }
             None => vec![self.store.insert_step(&coll.table, id, &row, ctx.now)?],
         };

@@ -153,15 +153,21 @@ impl Store {
     /// Apply a write unit atomically; one output per step, in order.
     pub async fn apply(&self, ctx: &Ctx, mut unit: WriteUnit) -> Result<Vec<StepOut>, StoreError> {
         tracing::debug!(request_id = %ctx.request_id, steps = unit.len(), "apply write unit");
-        let echoes: Vec<Option<Record>> = unit.steps.iter_mut().map(|s| s.echo.take()).collect();
+        // Most units echo nothing, and an empty Vec allocates nothing.
+        let echoes: Vec<(usize, Record)> = unit
+            .steps
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(i, s)| s.echo.take().map(|r| (i, r)))
+            .collect();
         let mut outs = self
             .inner
             .db
             .apply(unit)
             .await
             .inspect_err(|e| log_failure(ctx, e))?;
-        for (out, echo) in outs.iter_mut().zip(echoes) {
-            if let Some(row) = echo {
+        for (i, row) in echoes {
+            if let Some(out) = outs.get_mut(i) {
                 *out = StepOut::Rows(vec![row]);
             }
         }

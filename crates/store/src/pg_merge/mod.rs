@@ -54,8 +54,8 @@ pub(crate) fn merge(steps: Vec<Step>) -> Vec<Merged> {
             });
             continue;
         }
-        let rider_next = steps.peek().is_some_and(rides_after_change);
-        if rider_next && matches!(head.fold, Fold::Update { .. }) && head.returning.is_some() {
+        let changes_one = matches!(head.fold, Fold::Update { .. }) && head.returning.is_some();
+        if changes_one && steps.peek().is_some_and(rides_after_change) {
             let sql = format!(
                 "WITH plinth_new AS ({}) SELECT * FROM plinth_new",
                 head.sql.0
@@ -101,38 +101,43 @@ fn with_riders(
     steps: &mut std::iter::Peekable<std::vec::IntoIter<Step>>,
 ) -> (Step, usize) {
     const TAIL: &str = " SELECT * FROM plinth_new";
+    let Some(head) = statement.sql.0.strip_suffix(TAIL) else {
+        return (statement, 0);
+    };
+    let mut sql = head.to_owned();
     let mut taken = 0;
-    while let Some(rider) = steps.next_if(rides_after_change) {
-        let Some(insert) = conditional(&rider.sql.0) else {
+    while let Some(next) = steps.peek().filter(|s| rides_along(s)) {
+        let Some((into, values)) = one_row_values(&next.sql.0) else {
             break;
         };
-        let Some(head) = statement.sql.0.strip_suffix(TAIL) else {
+        let offset = statement.sql.1 .0.len();
+        let _ = write!(sql, ", plinth_rider_{taken} AS (");
+        renumber(into, offset, &mut sql);
+        sql.push_str(" SELECT ");
+        renumber(values, offset, &mut sql);
+        sql.push_str(" WHERE EXISTS (SELECT 1 FROM plinth_new))");
+        let Some(rider) = steps.next() else {
             break;
         };
-        let mut sql = format!("{head}, plinth_rider_{taken} AS (");
-        renumber(&insert, statement.sql.1 .0.len(), &mut sql);
-        sql.push(')');
-        sql.push_str(TAIL);
-        statement.sql.0 = sql;
         statement.sql.1 .0.extend(rider.sql.1 .0);
         taken += 1;
     }
+    sql.push_str(TAIL);
+    statement.sql.0 = sql;
     (statement, taken)
 }
 
 /// Whether `step` may ride, as a conditional insert, in the change of a record before it.
 fn rides_after_change(step: &Step) -> bool {
-    rides_along(step) && conditional(&step.sql.0).is_some()
+    rides_along(step) && one_row_values(&step.sql.0).is_some()
 }
 
-/// `INSERT INTO t (...) VALUES (...)` (one row) as `INSERT INTO t (...) SELECT ... WHERE
-/// EXISTS (SELECT 1 FROM plinth_new)`; None for any other text.
-fn conditional(insert: &str) -> Option<String> {
+/// `INSERT INTO t (...)` and the values of `INSERT INTO t (...) VALUES (...)` (one row),
+/// to write it as `INSERT INTO t (...) SELECT <values> WHERE ...`; None for other text.
+fn one_row_values(insert: &str) -> Option<(&str, &str)> {
     let (into, values) = insert.split_once(" VALUES (")?;
     let values = values.strip_suffix(')').filter(|v| !v.contains("), ("))?;
-    Some(format!(
-        "{into} SELECT {values} WHERE EXISTS (SELECT 1 FROM plinth_new)"
-    ))
+    Some((into, values))
 }
 
 /// The outputs of the original steps from those of the merged statements: a folded step

@@ -5,7 +5,7 @@
 //! entry for each transition or action of a collection without a trail of its own.
 
 use plinth_context::{Caller, Ctx};
-use plinth_records::{Mode, Row};
+use plinth_records::{Mode, Row, Value};
 use plinth_store::Step;
 use serde_json::{json, Map, Value as J};
 use uuid::Uuid;
@@ -82,17 +82,13 @@ impl AppService {
                 Some("@id") => J::String(id.to_string()),
                 Some("@action") => J::String(action.to_owned()),
                 Some("@changes") => {
+                    // An object stands in so that validation passes a required field (the
+                    // manifest puts `@changes` into a json field, which takes any object).
+                    // The value itself is written by the database from the row it reads
+                    // (a change) or put in after validation (a create): it can be large
+                    // (json fields), and validating it would only copy it.
                     changes_field = Some(f.clone());
-                    match before {
-                        // Written by the database from the row it reads (below); an
-                        // object stands in so that validation passes a required field.
-                        Some(_) => J::Object(Map::new()),
-                        // Moved, not copied: the values can be large (json fields).
-                        None => J::Object(Map::from_iter([
-                            ("before".to_owned(), J::Null),
-                            ("after".to_owned(), std::mem::take(&mut after)),
-                        ])),
-                    }
+                    J::Object(Map::new())
                 }
                 _ => caller_value(ctx, v),
             };
@@ -118,11 +114,23 @@ impl AppService {
                 )?;
                 Ok(Some(step.quiet()))
             }
-            _ => Ok(Some(
-                self.store
-                    .insert_step(&target.table, new_id, &row, ctx.now)?
-                    .quiet(),
-            )),
+            (before, changes) => {
+                // A create's entry holds the new values as they are (moved, not copied).
+                let slot = changes
+                    .filter(|_| before.is_none())
+                    .and_then(|c| row.iter_mut().find(|(f, _)| *f == c));
+                if let Some((_, value)) = slot {
+                    *value = Value::Json(J::Object(Map::from_iter([
+                        ("before".to_owned(), J::Null),
+                        ("after".to_owned(), std::mem::take(&mut after)),
+                    ])));
+                }
+                Ok(Some(
+                    self.store
+                        .insert_step(&target.table, new_id, &row, ctx.now)?
+                        .quiet(),
+                ))
+            }
         }
     }
 

@@ -410,17 +410,33 @@ impl Store {
         row: &Row,
         now: DateTime<Utc>,
     ) -> Step {
-        let sets = self.sets(table, row, now);
-        let mut q = Query::update();
-        q.table(col(&table.name))
-            .values(sets)
-            .cond_where(self.condition(table, filter))
-            .returning(Self::returning_all(table));
-        Step::new(
-            self.inner.db.build(&q),
-            Expect::Any,
-            Some(table.shape.clone()),
-        )
+        // The key: the columns set, then the filter's shape; the values in binding order.
+        let mut key = String::new();
+        let mut values = Vec::with_capacity(row.len() + 2);
+        for (f, v) in row {
+            key.push('"');
+            key.push_str(f);
+            key.push_str("\",");
+            values.push(self.bind(table, f, v));
+        }
+        if table.has_updated_at {
+            values.push(self.bind(table, "updated_at", &Value::Timestamp(now)));
+        }
+        key.push_str(" where ");
+        self.filter_shape(table, filter, &mut key, &mut values);
+        let build = |_: &[sea_query::Value]| {
+            let mut q = Query::update();
+            q.table(col(&table.name))
+                .values(self.sets(table, row, now))
+                .cond_where(self.condition(table, filter))
+                .returning(Self::returning_all(table));
+            Ok::<_, std::convert::Infallible>(self.inner.db.build(&q))
+        };
+        let sql = match table.update_sql.get_or_build_exact(key, values, build) {
+            Ok(sql) => sql,
+            Err(never) => match never {},
+        };
+        Step::new(sql, Expect::Any, Some(table.shape.clone()))
     }
 
     /// Add `by` to the int column `field` of record `id` in the database itself (no lost

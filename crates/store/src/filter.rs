@@ -1,5 +1,7 @@
 //! Checked filters (`?filter=`) compiled to a sea-query condition: every value is bound.
 
+use std::fmt::Write as _;
+
 use plinth_records::{CmpOp, Filter, Rhs, Value};
 use sea_query::extension::postgres::PgExpr;
 use sea_query::{Alias, Condition, Expr, ExprTrait, LikeExpr, Query};
@@ -10,6 +12,15 @@ use crate::{Dialect, Store};
 /// `%`, `_` and `\` are LIKE syntax; escape them so `~` means "contains" literally.
 /// PostgreSQL's LIKE escapes with `\` by default; SQLite needs an ESCAPE clause.
 fn contains_pattern(s: &str, d: Dialect) -> LikeExpr {
+    let p = contains_text(s);
+    match d {
+        Dialect::Sqlite => LikeExpr::new(p).escape('\\'),
+        Dialect::Postgres => LikeExpr::new(p),
+    }
+}
+
+/// The text of [`contains_pattern`], the value it binds.
+fn contains_text(s: &str) -> String {
     let mut p = String::with_capacity(s.len() + 2);
     p.push('%');
     for c in s.chars() {
@@ -19,10 +30,7 @@ fn contains_pattern(s: &str, d: Dialect) -> LikeExpr {
         p.push(c);
     }
     p.push('%');
-    match d {
-        Dialect::Sqlite => LikeExpr::new(p).escape('\\'),
-        Dialect::Postgres => LikeExpr::new(p),
-    }
+    p
 }
 
 fn compare(left: Expr, op: CmpOp, right: Expr) -> Expr {
@@ -68,6 +76,68 @@ impl Store {
                     Condition::all().add(Expr::col(Alias::new(field.as_str())).in_subquery(sub))
                 }
                 None => Condition::all().add(Expr::cust("FALSE")),
+            },
+        }
+    }
+
+    /// What [`Store::condition`] makes of `f` apart from its values, written to `key`, and
+    /// the values it binds, pushed to `values` in the order it binds them: the shape and
+    /// values of a statement whose text is kept ([`crate::statements`]). It walks the filter
+    /// as `condition` does; where the two could ever disagree, the text is not kept.
+    pub(crate) fn filter_shape(
+        &self,
+        table: &Table,
+        f: &Filter,
+        key: &mut String,
+        values: &mut Vec<sea_query::Value>,
+    ) {
+        match f {
+            Filter::And(parts) | Filter::Or(parts) => {
+                key.push_str(if matches!(f, Filter::And(_)) {
+                    "and("
+                } else {
+                    "or("
+                });
+                for p in parts {
+                    self.filter_shape(table, p, key, values);
+                    key.push(',');
+                }
+                key.push(')');
+            }
+            Filter::Not(inner) => {
+                key.push_str("not ");
+                self.filter_shape(table, inner, key, values);
+            }
+            Filter::Const(b) => key.push_str(if *b { "true" } else { "false" }),
+            // Names are quoted: a checked name never holds a quote.
+            Filter::Cmp { field, op, right } => {
+                let _ = write!(key, "\"{field}\" {op:?} ");
+                match right {
+                    Rhs::Field(other) => {
+                        let _ = write!(key, "\"{other}\"");
+                    }
+                    Rhs::Value(Value::Null) => key.push_str("null"),
+                    Rhs::Value(Value::Text(s)) if matches!(op, CmpOp::Like | CmpOp::NotLike) => {
+                        key.push('?');
+                        values.push(sea_query::Value::String(Some(contains_text(s))));
+                    }
+                    Rhs::Value(v) => {
+                        key.push('?');
+                        values.push(self.bind(table, field, v));
+                    }
+                }
+            }
+            Filter::Related {
+                field,
+                target,
+                inner,
+            } => match self.table(target) {
+                Some(t) => {
+                    let _ = write!(key, "\"{field}\" in \"{target}\"(");
+                    self.filter_shape(t, inner, key, values);
+                    key.push(')');
+                }
+                None => key.push_str("false"),
             },
         }
     }
@@ -180,6 +250,16 @@ mod tests {
                     }
                 }),
                 any::<bool>().prop_map(Filter::Const),
+                any::<bool>().prop_map(|eq| Filter::Cmp {
+                    field: "n".into(),
+                    op: if eq { CmpOp::Eq } else { CmpOp::Ne },
+                    right: Rhs::Value(Value::Null)
+                }),
+                Just(Filter::Cmp {
+                    field: "title".into(),
+                    op: CmpOp::Ne,
+                    right: Rhs::Field("id".into())
+                }),
             ]
         }
 
@@ -246,6 +326,26 @@ mod tests {
             #[test]
             fn values_never_reach_the_sql_text(f in tree()) {
                 prop_assert_eq!(sql(&f), sql(&canonical(&f)));
+            }
+
+            /// The shape under which a statement's text is kept: the values the condition
+            /// binds, in its order (so the text is kept for every filter), and one key for
+            /// the filter whatever its values (with the test above: one key, one text).
+            #[test]
+            fn a_filters_shape_binds_what_its_condition_binds(f in tree()) {
+                let (store, table, _) = fixture();
+                let shape = |f: &Filter| {
+                    let (mut key, mut values) = (String::new(), Vec::new());
+                    store.filter_shape(table, f, &mut key, &mut values);
+                    (key, values)
+                };
+                let (key, values) = shape(&f);
+                let mut q = Query::select();
+                q.column(Alias::new("id"))
+                    .from(Alias::new("items"))
+                    .cond_where(store.condition(table, &f));
+                prop_assert_eq!(&q.build(SqliteQueryBuilder).1 .0, &values);
+                prop_assert_eq!(key, shape(&canonical(&f)).0);
             }
         }
     }

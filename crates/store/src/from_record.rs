@@ -119,7 +119,7 @@ impl Store {
             source.name.clone(),
             fields.to_vec(),
         );
-        let after = sea_query::Value::String(Some(after.to_string()));
+        let after = sea_query::Value::String(Some(crate::bind::json_text(after)));
         let mut values = vec![self.bind(target, "id", &Value::Uuid(id))];
         values.extend(row.iter().map(|(f, v)| self.bind(target, f, v)));
         for ts in ["created_at", "updated_at"] {

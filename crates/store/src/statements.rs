@@ -31,7 +31,28 @@ impl<K: Hash + Eq> Statements<K> {
     pub(crate) fn get_or_build<E>(
         &self,
         key: K,
+        values: Vec<Value>,
+        build: impl FnOnce(&[Value]) -> Result<Sql, E>,
+    ) -> Result<Sql, E> {
+        self.kept_or_built(key, values, true, build)
+    }
+
+    /// [`Statements::get_or_build`] for a statement that binds nothing but `values`: its
+    /// text is kept only when it binds exactly those, in that order.
+    pub(crate) fn get_or_build_exact<E>(
+        &self,
+        key: K,
+        values: Vec<Value>,
+        build: impl FnOnce(&[Value]) -> Result<Sql, E>,
+    ) -> Result<Sql, E> {
+        self.kept_or_built(key, values, false, build)
+    }
+
+    fn kept_or_built<E>(
+        &self,
+        key: K,
         mut values: Vec<Value>,
+        constants_after: bool,
         build: impl FnOnce(&[Value]) -> Result<Sql, E>,
     ) -> Result<Sql, E> {
         if let Some((sql, tail)) = self.0.read().ok().and_then(|c| c.get(&key).cloned()) {
@@ -39,7 +60,8 @@ impl<K: Hash + Eq> Statements<K> {
             return Ok((sql.to_string(), Values(values)));
         }
         let built = build(&values)?;
-        if let Some(tail) = built.1 .0.strip_prefix(values.as_slice()) {
+        let tail = built.1 .0.strip_prefix(values.as_slice());
+        if let Some(tail) = tail.filter(|t| constants_after || t.is_empty()) {
             if let Ok(mut c) = self.0.write() {
                 c.insert(key, (built.0.as_str().into(), tail.to_vec()));
             }
@@ -77,5 +99,15 @@ mod tests {
         assert_eq!(odd.expect("built").0, "B");
         let odd = cache.get_or_build("odd", vec![v(1)], built("C", vec![v(9), v(1)]));
         assert_eq!(odd.expect("built again").0, "C");
+        // Exact: a value bound after the caller's is not taken for a constant.
+        let exact = cache.get_or_build_exact("exact", vec![v(1)], built("D", vec![v(1), v(5)]));
+        assert_eq!(exact.expect("built").0, "D");
+        let exact = cache.get_or_build_exact("exact", vec![v(2)], built("E", vec![v(2), v(6)]));
+        assert_eq!(exact.expect("built again").0, "E");
+        let kept = cache.get_or_build_exact("kept", vec![v(1)], built("F", vec![v(1)]));
+        assert_eq!(kept.expect("built").0, "F");
+        let kept =
+            cache.get_or_build_exact("kept", vec![v(3)], |_| Err(StoreError::Config("x".into())));
+        assert_eq!(kept.expect("cached"), ("F".to_owned(), Values(vec![v(3)])));
     }
 }

@@ -35,6 +35,8 @@ pub struct Table {
     pub(crate) guarded_insert_sql: Statements<Vec<usize>>,
     /// Audit snapshots into this table (`from_record`), by their shape.
     pub(crate) snapshot_sql: Statements<SnapshotShape>,
+    /// UPDATE statements by the columns they set and their filter's shape (`filter_shape`).
+    pub(crate) update_sql: Statements<String>,
 }
 
 impl Table {
@@ -55,6 +57,7 @@ impl Table {
             dedupe_guard: None,
             guarded_insert_sql: Statements::default(),
             snapshot_sql: Statements::default(),
+            update_sql: Statements::default(),
         }
     }
 

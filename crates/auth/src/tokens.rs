@@ -42,6 +42,10 @@ pub enum TokenError {
 pub struct TokenKeys {
     app: String,
     secret: SecretString,
+    /// The checks of [`TokenKeys::verify`] and its key, made once: every authenticated
+    /// request verifies a token, and building them (sets, a copy of the secret) showed in
+    /// its profile. The key holds a copy of the secret for as long as the keys live.
+    checks: (DecodingKey, Validation),
     /// How long an access token lives.
     pub ttl: Duration,
 }
@@ -49,9 +53,15 @@ pub struct TokenKeys {
 impl TokenKeys {
     /// Keys for `app` from a secret (at least 32 bytes of entropy, e.g. 43 base64 chars).
     pub fn new(app: &str, secret: SecretString, ttl: Duration) -> Self {
+        let mut v = Validation::new(Algorithm::HS256);
+        v.set_audience(&[app]);
+        v.leeway = 0;
+        v.set_required_spec_claims(&["exp", "aud", "sub"]);
+        let key = DecodingKey::from_secret(secret.expose_secret().as_bytes());
         TokenKeys {
             app: app.to_owned(),
             secret,
+            checks: (key, v),
             ttl,
         }
     }
@@ -84,12 +94,8 @@ impl TokenKeys {
 
     /// Check a token's signature (HS256 only), audience and expiry.
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
-        let mut v = Validation::new(Algorithm::HS256);
-        v.set_audience(&[self.app.as_str()]);
-        v.leeway = 0;
-        v.set_required_spec_claims(&["exp", "aud", "sub"]);
-        let key = DecodingKey::from_secret(self.secret.expose_secret().as_bytes());
-        decode::<Claims>(token, &key, &v)
+        let (key, v) = &self.checks;
+        decode::<Claims>(token, key, v)
             .map(|d| d.claims)
             .map_err(|e| TokenError::Invalid(e.to_string()))
     }

@@ -108,6 +108,24 @@ async fn a_waiting_create_sees_what_committed_meanwhile(region: Option<&str>, wa
         tokio::task::yield_now().await;
     };
     assert!(query.contains(waits_in), "{query}");
+    if waits_in.starts_with("plinth_dedupe_") {
+        // A DBA listing the schema's functions can tell what the guard is for.
+        let comment: Option<String> = client
+            .query_one(
+                "SELECT obj_description(p.oid, 'pg_proc') FROM pg_proc p \
+                 JOIN pg_namespace n ON n.oid = p.pronamespace \
+                 WHERE n.nspname = $1 AND p.proname LIKE 'plinth_dedupe_%'",
+                &[&schema],
+            )
+            .await
+            .expect("the guard's comment")
+            .get(0);
+        let comment = comment.unwrap_or_default();
+        assert!(
+            comment.contains("table reports (keys resource, region)"),
+            "{comment}"
+        );
+    }
     let id: uuid::Uuid = client
         .query_one(
             &format!(

@@ -82,8 +82,15 @@ END $plinth$"
         );
         let digest = sha2::Sha256::digest(format!("{table}{body}").as_bytes());
         let name = format!("plinth_dedupe_{}", hex::encode(&digest[..8]));
+        // The name says nothing to a DBA; the comment says what it guards. Guards of
+        // earlier manifests stay (another node may still call one) and say so too.
+        let keys = d.keys.join(", ");
+        let comment = format!(
+            "COMMENT ON FUNCTION \"{name}\"({args}) IS 'Plinth: the de-duplication guard of \
+             creates in table {table} (keys {keys}); unused once no manifest declares it'"
+        );
         Some(Guard {
-            create: format!("CREATE OR REPLACE FUNCTION \"{name}\"{body}"),
+            create: format!("CREATE OR REPLACE FUNCTION \"{name}\"{body};\n{comment}"),
             name,
             ready: AtomicBool::new(false),
         })

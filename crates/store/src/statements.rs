@@ -15,6 +15,11 @@ use crate::unit::Sql;
 /// A statement's text and the values bound after the caller's.
 type Kept = (Arc<str>, Vec<Value>);
 
+/// The most shapes kept per kind and table. Shapes come from the manifest and from which
+/// fields a client sends (a PATCH may set any subset of them), so a client could otherwise
+/// grow a cache without end; past this, new shapes are built every time.
+const MAX_SHAPES: usize = 1024;
+
 /// Statements of one kind on one table, by shape.
 #[derive(Debug)]
 pub(crate) struct Statements<K>(RwLock<HashMap<K, Kept>>);
@@ -63,7 +68,9 @@ impl<K: Hash + Eq> Statements<K> {
         let tail = built.1 .0.strip_prefix(values.as_slice());
         if let Some(tail) = tail.filter(|t| constants_after || t.is_empty()) {
             if let Ok(mut c) = self.0.write() {
-                c.insert(key, (built.0.as_str().into(), tail.to_vec()));
+                if c.len() < MAX_SHAPES {
+                    c.insert(key, (built.0.as_str().into(), tail.to_vec()));
+                }
             }
         }
         Ok(built)
@@ -109,5 +116,21 @@ mod tests {
         let kept =
             cache.get_or_build_exact("kept", vec![v(3)], |_| Err(StoreError::Config("x".into())));
         assert_eq!(kept.expect("cached"), ("F".to_owned(), Values(vec![v(3)])));
+    }
+
+    #[test]
+    fn shapes_past_the_limit_are_built_every_time() {
+        let cache: Statements<usize> = Statements::default();
+        let built = |_: &[Value]| Ok::<_, StoreError>(("T".to_owned(), Values(Vec::new())));
+        for key in 0..MAX_SHAPES {
+            cache.get_or_build(key, Vec::new(), built).expect("built");
+        }
+        let fail = |_: &[Value]| Err(StoreError::Config("built".into()));
+        // The last shape kept is served from the cache; the next one is not kept.
+        assert!(cache.get_or_build(MAX_SHAPES - 1, Vec::new(), fail).is_ok());
+        cache
+            .get_or_build(MAX_SHAPES, Vec::new(), built)
+            .expect("built");
+        assert!(cache.get_or_build(MAX_SHAPES, Vec::new(), fail).is_err());
     }
 }

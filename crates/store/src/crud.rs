@@ -1,5 +1,7 @@
 //! Record reads, and the statements of record writes (steps for a [`WriteUnit`]).
 
+use std::fmt::Write as _;
+
 use chrono::{DateTime, Utc};
 use plinth_context::Ctx;
 use plinth_manifest::FieldType;
@@ -300,16 +302,28 @@ impl Store {
 
     /// The SET list of an update: the row's values, and `updated_at = now` when kept.
     pub(crate) fn sets(&self, table: &Table, row: &Row, now: DateTime<Utc>) -> Vec<(Alias, Expr)> {
-        let mut sets: Vec<(Alias, Expr)> = row
-            .iter()
-            .map(|(f, v)| (col(f), self.bind(table, f, v).into()))
-            .collect();
+        self.set_values(table, row, now)
+            .into_iter()
+            .map(|(f, v)| (col(f), v.into()))
+            .collect()
+    }
+
+    /// The columns an update sets and their bound values, in SET order: the row's, then
+    /// `updated_at = now` when the table keeps it.
+    fn set_values<'a>(
+        &self,
+        table: &Table,
+        row: &'a Row,
+        now: DateTime<Utc>,
+    ) -> Vec<(&'a str, sea_query::Value)> {
+        let mut sets = Vec::with_capacity(row.len() + 1);
+        sets.extend(
+            row.iter()
+                .map(|(f, v)| (f.as_str(), self.bind(table, f, v))),
+        );
         if table.has_updated_at {
             let now = Value::Timestamp(now);
-            sets.push((
-                col("updated_at"),
-                self.bind(table, "updated_at", &now).into(),
-            ));
+            sets.push(("updated_at", self.bind(table, "updated_at", &now)));
         }
         sets
     }
@@ -411,31 +425,29 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Step {
         // The key: the columns set, then the filter's shape; the values in binding order.
+        let sets = self.set_values(table, row, now);
         let mut key = String::new();
-        let mut values = Vec::with_capacity(row.len() + 2);
-        for (f, v) in row {
-            key.push('"');
-            key.push_str(f);
-            key.push_str("\",");
-            values.push(self.bind(table, f, v));
-        }
-        if table.has_updated_at {
-            values.push(self.bind(table, "updated_at", &Value::Timestamp(now)));
+        for (f, _) in &sets {
+            let _ = write!(key, "\"{f}\",");
         }
         key.push_str(" where ");
+        let columns: Vec<&str> = sets.iter().map(|(f, _)| *f).collect();
+        let mut values: Vec<sea_query::Value> = sets.into_iter().map(|(_, v)| v).collect();
         self.filter_shape(table, filter, &mut key, &mut values);
-        let build = |_: &[sea_query::Value]| {
+        // Built from the values above, so it binds what the key names.
+        let build = |values: &[sea_query::Value]| {
+            let sets = columns
+                .iter()
+                .map(|f| col(f))
+                .zip(values.iter().cloned().map(Expr::from));
             let mut q = Query::update();
             q.table(col(&table.name))
-                .values(self.sets(table, row, now))
+                .values(sets)
                 .cond_where(self.condition(table, filter))
                 .returning(Self::returning_all(table));
             Ok::<_, std::convert::Infallible>(self.inner.db.build(&q))
         };
-        let sql = match table.update_sql.get_or_build_exact(key, values, build) {
-            Ok(sql) => sql,
-            Err(never) => match never {},
-        };
+        let Ok(sql) = table.update_sql.get_or_build_exact(key, values, build);
         Step::new(sql, Expect::Any, Some(table.shape.clone()))
     }
 

@@ -24,9 +24,9 @@ pub struct CollectionHandle {
     /// The rules of its transitions and actions by name, parsed (names never clash).
     pub(crate) own_rules: std::collections::HashMap<String, crate::access::Rule>,
     /// The `when` of each `on_create` trigger, parsed, in order (`None`: every create).
-    pub(crate) triggers: Vec<Option<plinth_rules::Expr>>,
+    pub(crate) triggers: Vec<Option<crate::triggers::When>>,
     /// The `when` of each `on_update` trigger, parsed, in order (`None`: every update).
-    pub(crate) update_triggers: Vec<Option<plinth_rules::Expr>>,
+    pub(crate) update_triggers: Vec<Option<crate::triggers::When>>,
 }
 
 impl CollectionHandle {

@@ -31,7 +31,9 @@ impl AppService {
             })
             .collect();
         let values: Vec<_> = keys.iter().map(|(_, v)| v.to_json()).collect();
-        let lock = format!("{}:{}", coll.name, serde_json::Value::Array(values));
+        // The same text `Display` gives, written without the formatter (it showed in profiles).
+        let values = serde_json::to_string(&values).unwrap_or_default();
+        let lock = [coll.name.as_str(), ":", &values].concat();
         let secs = plinth_manifest::window_secs(&d.window).unwrap_or(0);
         let since = ctx.now - chrono::TimeDelta::seconds(i64::try_from(secs).unwrap_or(0));
         RecentEqual { keys, since, lock }

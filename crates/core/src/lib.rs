@@ -94,6 +94,7 @@ impl AppService {
     ) -> Result<Self, StoreError> {
         let schema = plinth_manifest::with_system(&manifest);
         let store = Store::open(&schema, options).await?;
+        let validator = Validator::new(&schema);
         let mut collections = IndexMap::new();
         for (name, def) in &schema.collections {
             let table = store
@@ -108,13 +109,12 @@ impl AppService {
                 public: manifest.collections.contains_key(name),
                 rules: access::compile(def.rules.as_ref()),
                 own_rules: access::compile_own(def),
-                triggers: triggers::parse_when(&def.on_create),
-                update_triggers: triggers::parse_when(&def.on_update),
+                triggers: triggers::parse_when(&validator, name, def, &def.on_create),
+                update_triggers: triggers::parse_when(&validator, name, def, &def.on_update),
             };
             collections.insert(name.clone(), Arc::new(handle));
         }
         let limits = Limits::from_manifest(manifest.rate_limits.as_ref());
-        let validator = Validator::new(&schema);
         // Field names in rules (and relation paths) are checked against the collections
         // here, once, so a typo stops the start instead of failing requests.
         for (name, def) in &schema.collections {

@@ -3,6 +3,8 @@
 //! actions emit theirs, all in the change's own unit. Realtime publishes outbox events after
 //! commit, so a rolled-back change never announces anything.
 
+use std::borrow::Cow;
+
 use plinth_context::Ctx;
 use plinth_manifest::Trigger;
 use plinth_records::{format_timestamp, Filter, Mode, Row};
@@ -16,14 +18,34 @@ use crate::{AppService, CollectionHandle, CoreError};
 /// The outbox system collection.
 const OUTBOX: &str = "_plinth_outbox";
 
-/// Each trigger's `when`, parsed (`None`: always).
-pub(crate) fn parse_when(list: &[Trigger]) -> Vec<Option<plinth_rules::Expr>> {
+/// A trigger's `when`, parsed at open, and compiled then too when it reads no `@` value
+/// (most compare the record's own fields), so a write does not compile it again.
+#[derive(Debug)]
+pub(crate) struct When {
+    expr: plinth_rules::Expr,
+    fixed: Option<Filter>,
+}
+
+/// Each trigger's `when` of collection `name` (`None`: always).
+pub(crate) fn parse_when(
+    validator: &plinth_records::Validator,
+    name: &str,
+    coll: &plinth_manifest::Collection,
+    list: &[Trigger],
+) -> Vec<Option<When>> {
     list.iter()
         .map(|t| {
-            t.when
+            let expr = t
+                .when
                 .as_deref()
                 .filter(|w| !w.trim().is_empty())
-                .and_then(|w| plinth_rules::parse(w).ok())
+                .and_then(|w| plinth_rules::parse(w).ok())?;
+            let fixed = expr
+                .context_names()
+                .is_empty()
+                .then(|| validator.rule(name, coll, &expr, &|_| None).ok())
+                .flatten();
+            Some(When { expr, fixed })
         })
         .collect()
 }
@@ -129,11 +151,14 @@ impl AppService {
         for (t, when) in coll.def.on_update.iter().zip(&coll.update_triggers) {
             let cond = match when {
                 None => None,
-                Some(expr) => match self.when_filter(ctx, coll, expr)? {
-                    Filter::Const(false) => continue,
-                    Filter::Const(true) => None,
-                    f => Some(f),
-                },
+                Some(when) => {
+                    let filter = self.when_filter(ctx, coll, when, "on_update")?;
+                    match filter.as_ref() {
+                        Filter::Const(false) => continue,
+                        Filter::Const(true) => None,
+                        _ => Some(filter.into_owned()),
+                    }
+                }
             };
             let mut about = (coll.name.as_str(), id);
             if let Some(log) = &t.log {
@@ -192,13 +217,18 @@ impl AppService {
         Ok(())
     }
 
-    /// A trigger's `when` with the caller's values and `@now` put in.
-    fn when_filter(
+    /// A trigger's `when` (of `kind`, for errors) with the caller's values and `@now` put
+    /// in; compiled at open when it reads none of them.
+    pub(crate) fn when_filter<'w>(
         &self,
         ctx: &Ctx,
         coll: &CollectionHandle,
-        expr: &plinth_rules::Expr,
-    ) -> Result<Filter, CoreError> {
+        when: &'w When,
+        kind: &str,
+    ) -> Result<Cow<'w, Filter>, CoreError> {
+        if let Some(fixed) = &when.fixed {
+            return Ok(Cow::Borrowed(fixed));
+        }
         let (id, role) = crate::access::caller_values(ctx);
         let now = format_timestamp(&ctx.now);
         let vars = |name: &str| match name {
@@ -208,10 +238,11 @@ impl AppService {
             _ => None,
         };
         self.validator
-            .rule(&coll.name, &coll.def, expr, &vars)
+            .rule(&coll.name, &coll.def, &when.expr, &vars)
+            .map(Cow::Owned)
             .map_err(|e| {
                 CoreError::Store(StoreError::Config(format!(
-                    "on_update of `{}`: {e}",
+                    "{kind} of `{}`: {e}",
                     coll.name
                 )))
             })

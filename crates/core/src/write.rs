@@ -119,29 +119,18 @@ impl AppService {
         }
     }
 
-    /// Whether a create trigger's `when` (parsed at open; `None`: always) holds for the
-    /// new record `row`.
+    /// Whether a create trigger's `when` (`None`: always) holds for the new record `row`.
     fn triggered(
         &self,
         ctx: &Ctx,
         coll: &CollectionHandle,
-        when: Option<&plinth_rules::Expr>,
+        when: Option<&crate::triggers::When>,
         row: &Row,
     ) -> Result<bool, CoreError> {
-        let Some(expr) = when else {
+        let Some(when) = when else {
             return Ok(true);
         };
-        let now = plinth_records::format_timestamp(&ctx.now);
-        let vars = |name: &str| (name == "now").then(|| J::String(now.clone()));
-        let when = self
-            .validator
-            .rule(&coll.name, &coll.def, expr, &vars)
-            .map_err(|e| {
-                CoreError::Store(StoreError::Config(format!(
-                    "on_create of `{}`: {e}",
-                    coll.name
-                )))
-            })?;
+        let when = self.when_filter(ctx, coll, when, "on_create")?;
         let get = |f: &str| row.iter().find(|(n, _)| n == f).map(|(_, v)| v.clone());
         Ok(when.matches(&get))
     }

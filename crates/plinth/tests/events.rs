@@ -1,7 +1,7 @@
 //! Named events in the outbox, written in the unit of the change that causes them
 //! (CloudDrift's `drift:created`, `alert:created`, `drift:approved`, `drift:rejected`), and
-//! update triggers that read the record as updated; refused or repeated changes write
-//! nothing. On both databases.
+//! update triggers that read the record as updated, create triggers that read the caller;
+//! refused or repeated changes write nothing. On both databases.
 
 mod common;
 
@@ -13,7 +13,8 @@ use serde_json::{json, Value};
 
 both!(
     drift_events_go_with_their_change,
-    update_triggers_see_the_updated_record
+    update_triggers_see_the_updated_record,
+    create_triggers_may_read_the_caller
 );
 
 const API: &str = "/clouddrift/api/v1";
@@ -150,5 +151,38 @@ async fn update_triggers_see_the_updated_record(env: TestEnv) {
         .await;
     assert_eq!(bad.status, 400, "{}", bad.body);
     assert_eq!(outbox(&app, "shop").await.len(), 1);
+    app.stop().await;
+}
+
+async fn create_triggers_may_read_the_caller(env: TestEnv) {
+    let manifest = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/trigger_app.yaml"
+    ));
+    let mut app = env
+        .start(&env.config(&[("shop", Some(manifest))]))
+        .await
+        .expect("starts");
+    // Anonymous: `@auth.role` is absent, the `when` does not hold; nor for a MEMBER.
+    let r = app.post("/shop/tickets", json!({"title": "printer"})).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let (_, member) = app
+        .user_token("shop", "m@example.com", "MEMBER", json!({}))
+        .await;
+    app.act_as("shop", &member);
+    let r = app.post("/shop/tickets", json!({"title": "screen"})).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert!(outbox(&app, "shop").await.is_empty());
+    let (_, operator) = app
+        .user_token("shop", "o@example.com", "OPERATOR", json!({}))
+        .await;
+    app.act_as("shop", &operator);
+    let r = app.post("/shop/tickets", json!({"title": "disk"})).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["data"]["id"].as_str().expect("id");
+    assert_eq!(
+        outbox(&app, "shop").await,
+        [event("ticket:from_operator", "tickets", id)]
+    );
     app.stop().await;
 }

@@ -26,8 +26,10 @@ pub struct Column {
 pub struct Shape {
     /// Columns in select order.
     pub columns: Vec<Column>,
-    by_name: HashMap<String, usize>,
-    by_wire: HashMap<String, usize>,
+    // Looked up for every field of every row written or read: foldhash, not SipHash (the
+    // keys are the manifest's column names, never a client's).
+    by_name: HashMap<String, usize, foldhash::fast::RandomState>,
+    by_wire: HashMap<String, usize, foldhash::fast::RandomState>,
 }
 
 impl Shape {

@@ -33,6 +33,14 @@ pub struct Validator {
 
 const SYSTEM_FIELDS: &[&str] = &["id", "created_at", "updated_at"];
 
+/// The stored name of the visible field called `wire` in `shape` (without a shape, as is).
+fn stored_name<'a>(shape: Option<&'a Arc<Shape>>, wire: &'a str) -> Option<&'a str> {
+    match shape {
+        Some(s) => s.by_wire(wire).map(|c| c.name.as_str()),
+        None => Some(wire),
+    }
+}
+
 impl Validator {
     /// Compile every field pattern of the manifest once.
     pub fn new(manifest: &Manifest) -> Self {
@@ -79,10 +87,7 @@ impl Validator {
 
     /// The stored name of the visible field a client calls `wire`.
     pub fn field_name<'a>(&'a self, cname: &str, wire: &'a str) -> Option<&'a str> {
-        match self.shapes.get(cname) {
-            Some(s) => s.by_wire(wire).map(|c| c.name.as_str()),
-            None => Some(wire),
-        }
+        stored_name(self.shapes.get(cname), wire)
     }
 
     /// Validate a JSON body; on success the typed values to write, in declaration order.
@@ -98,9 +103,11 @@ impl Validator {
                 details: vec![FieldError::new("", "the body must be a JSON object")],
             });
         };
+        // The shape is found once, not once per field (as `field_name` and `wire` would).
+        let shape = self.shapes.get(cname);
         let mut details = Vec::new();
         for key in obj.keys() {
-            match self.field_name(cname, key) {
+            match stored_name(shape, key) {
                 Some(f) if SYSTEM_FIELDS.contains(&f) => details.push(FieldError::new(
                     key,
                     "is set by the server and cannot be written",
@@ -111,7 +118,7 @@ impl Validator {
         }
         let mut row = Vec::with_capacity(coll.fields.len());
         for (fname, field) in coll.fields.iter().filter(|(_, f)| !f.hidden) {
-            let wire = self.wire(cname, fname);
+            let wire = shape.map_or(fname.as_str(), |s| s.wire(fname));
             let given = obj.get(wire);
             let raw = match (given, mode) {
                 (Some(v), _) => v,

@@ -217,8 +217,10 @@ impl Store {
         now: DateTime<Utc>,
     ) -> (Vec<Alias>, Vec<sea_query::Value>) {
         let now = Value::Timestamp(now);
-        let mut names = vec![col("id")];
-        let mut values = vec![self.bind(table, "id", &Value::Uuid(id))];
+        let mut names = Vec::with_capacity(row.len() + 3);
+        let mut values = Vec::with_capacity(row.len() + 3);
+        names.push(col("id"));
+        values.push(self.bind(table, "id", &Value::Uuid(id)));
         for (field, v) in row {
             names.push(col(field));
             values.push(self.bind(table, field, v));

@@ -28,6 +28,9 @@ pub struct Trigger {
     pub enqueue: Option<String>,
 }
 
+/// The `@` values a trigger's `when` may read (besides the record's fields).
+pub const WHEN_VALUES: &[&str] = &["auth.id", "auth.role", "now"];
+
 /// An event name: lowercase letters, digits and `_ . : -`, starting with a letter.
 pub fn is_topic(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_lowercase())
@@ -63,7 +66,21 @@ impl Checker<'_> {
                 if let Some(src) = t.when.as_deref().filter(|r| !r.trim().is_empty()) {
                     match plinth_rules::parse(src) {
                         Err(e) => self.error(&path, format!("invalid `when`: {e}")),
-                        Ok(expr) => self.rule_values(m, coll, &path, &expr),
+                        Ok(expr) => {
+                            self.rule_values(m, coll, &path, &expr);
+                            // Only these are given to a trigger's rule; another would
+                            // read as absent on every write.
+                            for name in expr.context_names() {
+                                if !WHEN_VALUES.contains(&name.as_str()) {
+                                    self.error(
+                                        &path,
+                                        format!(
+                                            "`when` reads @{name}; it may read @auth.id, @auth.role and @now"
+                                        ),
+                                    );
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -78,5 +95,27 @@ impl Checker<'_> {
                 format!("event `{t}`: lowercase letters, digits and _ . : - (e.g. drift:created)"),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    const BASE: &str = "name: t\ncollections:\n  items:\n    fields:\n      title: { type: text }\n    on_create:\n";
+
+    #[test]
+    fn a_when_reads_only_the_values_a_trigger_is_given() {
+        for ok in [
+            "title = \"x\"",
+            "@auth.role = \"A\" && @auth.id != null",
+            "@now != null",
+        ] {
+            let yaml = format!("{BASE}      - {{ when: '{ok}', emit: item:made }}\n");
+            crate::parse(&yaml).unwrap_or_else(|e| panic!("{ok}: {e}"));
+        }
+        let yaml = format!("{BASE}      - {{ when: '@auth.team = \"x\"', emit: item:made }}\n");
+        let err = crate::parse(&yaml)
+            .expect_err("@auth.team is never given")
+            .to_string();
+        assert!(err.contains("reads @auth.team"), "{err}");
     }
 }

@@ -109,6 +109,8 @@ fn run(
 ) {
     // How long the last commit took and how many writes it held.
     let mut last = (Duration::ZERO, 0);
+    // Whether batches run each write under a savepoint from the start (`commit_batch`).
+    let mut careful = false;
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -126,7 +128,7 @@ fn run(
         stats.commits.fetch_add(1, Ordering::Relaxed);
         stats.writes.fetch_add(n, Ordering::Relaxed);
         metrics::histogram!(BATCH_METRIC).record(n as f64);
-        commit_batch(&mut conn, batch);
+        commit_batch(&mut conn, batch, &mut careful);
         last = (started.elapsed(), n);
         if let Some(c) = &mut checkpoints {
             c.after_commit(&conn);
@@ -169,9 +171,17 @@ fn fail_all(replies: impl Iterator<Item = Reply>, e: impl Into<StoreError>) {
     }
 }
 
-fn commit_batch(conn: &mut Connection, batch: Vec<Request>) {
+/// Commit `batch` in one transaction. `careful`: a recent batch had a failing write, so this
+/// one runs each write under a savepoint from the start; it stays so until a batch has no
+/// failure. Failures tend to come in runs (a scanner re-reporting what it reported before,
+/// each a dedupe hit), and a batch that fails otherwise runs every write twice.
+fn commit_batch(conn: &mut Connection, batch: Vec<Request>, careful: &mut bool) {
     if let Err(e) = control(conn, "BEGIN IMMEDIATE") {
         return fail_all(batch.into_iter().map(|r| r.reply), e);
+    }
+    if *careful {
+        *careful = commit_each(conn, batch);
+        return;
     }
     // First without savepoints: a savepoint per write makes SQLite copy every page a write
     // touches into a statement journal, once per write (a tenth of the writer's time for
@@ -214,12 +224,13 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Request>) {
     if let Err(e) = control(conn, "BEGIN IMMEDIATE") {
         return fail_all(batch.into_iter().map(|r| r.reply), e);
     }
+    *careful = true;
     commit_each(conn, batch);
 }
 
 /// Run every write of `batch` under its own savepoint inside the open transaction and
-/// commit: a write that fails is undone alone and gets its own error.
-fn commit_each(conn: &Connection, batch: Vec<Request>) {
+/// commit: a write that fails is undone alone and gets its own error. Whether one failed.
+fn commit_each(conn: &Connection, batch: Vec<Request>) -> bool {
     let mut results = Vec::with_capacity(batch.len());
     for r in batch {
         let outcome = control(conn, "SAVEPOINT w")
@@ -238,11 +249,14 @@ fn commit_each(conn: &Connection, batch: Vec<Request>) {
     }
     if let Err(e) = control(conn, "COMMIT") {
         let _ = control(conn, "ROLLBACK");
-        return fail_all(results.into_iter().map(|(reply, _)| reply), e);
+        fail_all(results.into_iter().map(|(reply, _)| reply), e);
+        return true;
     }
+    let failed = results.iter().any(|(_, outcome)| outcome.is_err());
     for (reply, outcome) in results {
         let _ = reply.send(outcome);
     }
+    failed
 }
 
 #[cfg(test)]
@@ -276,6 +290,62 @@ mod tests {
             w.submit(insert(100)).await.is_ok(),
             "the failed write left no row behind"
         );
+    }
+
+    /// Run `writes` as one batch: queued while the writer is held inside a write of its
+    /// own batch, which then fails alone (a lone failure leaves the mode as it is). The
+    /// answers of `writes`, in order.
+    async fn one_batch(w: &Writer, writes: Vec<WriteJob>) -> Vec<bool> {
+        let (entered, inside) = std::sync::mpsc::channel::<()>();
+        let (release, hold) = std::sync::mpsc::channel::<()>();
+        let holder = w
+            .enqueue(Box::new(move |_| {
+                let _ = entered.send(());
+                let _ = hold.recv();
+                Err(StoreError::Database("the holder".into()))
+            }))
+            .expect("queued");
+        inside.recv().expect("the writer runs the holder");
+        let rest: Vec<_> = writes
+            .into_iter()
+            .map(|j| w.enqueue(j).expect("queued"))
+            .collect();
+        drop(release);
+        assert!(holder.await.expect("answer").is_err());
+        let mut ok = Vec::new();
+        for a in rest {
+            ok.push(a.await.expect("answer").is_ok());
+        }
+        ok
+    }
+
+    #[tokio::test]
+    async fn after_a_failing_batch_writes_run_once_until_a_batch_has_no_failure() {
+        let w = writer();
+        let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = |n: i64| -> WriteJob {
+            let runs = runs.clone();
+            Box::new(move |c| {
+                runs.fetch_add(1, Ordering::Relaxed);
+                c.execute("INSERT INTO t (n) VALUES (?1)", [n])?;
+                Ok(vec![StepOut::Count(1)])
+            })
+        };
+        // The first failure: the batch is rolled back and run again, so the write before
+        // the failing one ran twice.
+        let ok = one_batch(&w, vec![counted(1), insert(1), insert(2)]).await;
+        assert_eq!(ok, [true, false, true]);
+        assert_eq!(runs.swap(0, Ordering::Relaxed), 2);
+        // Failures keep coming: each write runs once, under its savepoint.
+        let ok = one_batch(&w, vec![counted(3), insert(3), insert(4)]).await;
+        assert_eq!(ok, [true, false, true]);
+        assert_eq!(runs.swap(0, Ordering::Relaxed), 1);
+        // A batch without a failure (still careful), then optimistic again: a failure
+        // there runs the writes before it twice.
+        assert_eq!(one_batch(&w, vec![insert(5)]).await, [true]);
+        let ok = one_batch(&w, vec![counted(6), insert(6)]).await;
+        assert_eq!(ok, [true, false]);
+        assert_eq!(runs.load(Ordering::Relaxed), 2);
     }
 
     #[tokio::test]

@@ -156,7 +156,7 @@ impl AppService {
                     match filter.as_ref() {
                         Filter::Const(false) => continue,
                         Filter::Const(true) => None,
-                        _ => Some(filter.into_owned()),
+                        _ => Some(filter),
                     }
                 }
             };
@@ -194,7 +194,7 @@ impl AppService {
                     &columns,
                     &coll.table,
                     id,
-                    cond.as_ref(),
+                    cond.as_deref(),
                     ctx.now,
                 )?;
                 unit.push(step.quiet());
@@ -209,7 +209,7 @@ impl AppService {
                     &[],
                     &coll.table,
                     id,
-                    cond.as_ref(),
+                    cond.as_deref(),
                     ctx.now,
                 )?);
             }
@@ -218,7 +218,8 @@ impl AppService {
     }
 
     /// A trigger's `when` (of `kind`, for errors) with the caller's values and `@now` put
-    /// in; compiled at open when it reads none of them.
+    /// in (`plinth_manifest::WHEN_VALUES`, which the manifest check holds it to); compiled
+    /// at open when it reads none of them.
     pub(crate) fn when_filter<'w>(
         &self,
         ctx: &Ctx,

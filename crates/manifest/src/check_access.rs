@@ -15,29 +15,41 @@ impl Checker<'_> {
                 let path = ["collections", name, "rules", op];
                 match plinth_rules::parse(src) {
                     Err(e) => self.error(&path, format!("invalid rule: {e}")),
-                    Ok(expr) => self.rule_values(m, coll, &path, &expr),
+                    Ok(expr) => self.rule_values(m, coll, &path, &expr, None),
                 }
             }
         }
     }
 
     /// A rule may read the caller (`@auth.id`, `@auth.role`), `@now` and the request body's
-    /// fields by wire name; a role it compares `@auth.role` with must be declared.
+    /// fields by wire name, or, where only some values are `given` (a trigger's `when`),
+    /// those; a role it compares `@auth.role` with must be declared.
     pub(crate) fn rule_values(
         &mut self,
         m: &Manifest,
         coll: &crate::Collection,
         path: &[&str],
         expr: &plinth_rules::Expr,
+        given: Option<&[&str]>,
     ) {
         for c in expr.context_names() {
-            let known = match (c.strip_prefix("request.body."), c.strip_prefix("auth.")) {
-                (Some(f), _) => coll.fields.keys().any(|k| m.wire_name(coll, k) == f),
-                (None, Some(f)) => user_field(m, f),
-                (None, None) => c == "now",
+            let known = match (
+                given,
+                c.strip_prefix("request.body."),
+                c.strip_prefix("auth."),
+            ) {
+                (Some(given), _, _) => given.contains(&c.as_str()),
+                (None, Some(f), _) => coll.fields.keys().any(|k| m.wire_name(coll, k) == f),
+                (None, None, Some(f)) => user_field(m, f),
+                (None, None, None) => c == "now",
             };
-            if !known {
-                self.error(path, format!("unknown @{c} (rules know @auth.<field of users>, @now and @request.body.<field>)"));
+            match (known, given) {
+                (true, _) => {}
+                (false, Some(given)) => {
+                    let may: Vec<String> = given.iter().map(|v| format!("@{v}")).collect();
+                    self.error(path, format!("the rule reads @{c}; it may read {}", may.join(", ")));
+                }
+                (false, None) => self.error(path, format!("unknown @{c} (rules know @auth.<field of users>, @now and @request.body.<field>)")),
             }
         }
         if m.roles.is_empty() {

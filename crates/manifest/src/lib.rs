@@ -28,7 +28,7 @@ pub use model::{
 };
 pub use system::{is_system, with_system, RATE_LIMITS, USERS};
 pub use transitions::{Action, Log, Transition};
-pub use triggers::{is_topic, Trigger};
+pub use triggers::{is_topic, Trigger, WHEN_VALUES};
 
 /// Names no collection or field may take: they are system columns or list query words.
 pub const RESERVED_FIELD_NAMES: &[&str] = &[

@@ -168,7 +168,7 @@ impl Checker<'_> {
             if let Some(src) = a.rule.as_deref().filter(|r| !r.trim().is_empty()) {
                 match plinth_rules::parse(src) {
                     Err(e) => self.error(&path, format!("invalid rule: {e}")),
-                    Ok(expr) => self.rule_values(m, coll, &path, &expr),
+                    Ok(expr) => self.rule_values(m, coll, &path, &expr, None),
                 }
             }
         }
@@ -253,7 +253,7 @@ impl Checker<'_> {
             if let Some(src) = t.rule.as_deref().filter(|r| !r.trim().is_empty()) {
                 match plinth_rules::parse(src) {
                     Err(e) => self.error(&path, format!("invalid rule: {e}")),
-                    Ok(expr) => self.rule_values(m, coll, &path, &expr),
+                    Ok(expr) => self.rule_values(m, coll, &path, &expr, None),
                 }
             }
         }

@@ -66,21 +66,9 @@ impl Checker<'_> {
                 if let Some(src) = t.when.as_deref().filter(|r| !r.trim().is_empty()) {
                     match plinth_rules::parse(src) {
                         Err(e) => self.error(&path, format!("invalid `when`: {e}")),
-                        Ok(expr) => {
-                            self.rule_values(m, coll, &path, &expr);
-                            // Only these are given to a trigger's rule; another would
-                            // read as absent on every write.
-                            for name in expr.context_names() {
-                                if !WHEN_VALUES.contains(&name.as_str()) {
-                                    self.error(
-                                        &path,
-                                        format!(
-                                            "`when` reads @{name}; it may read @auth.id, @auth.role and @now"
-                                        ),
-                                    );
-                                }
-                            }
-                        }
+                        // Only these are given to a trigger's rule; another would read
+                        // as absent on every write.
+                        Ok(expr) => self.rule_values(m, coll, &path, &expr, Some(WHEN_VALUES)),
                     }
                 }
             }

@@ -33,6 +33,11 @@ pub struct Validator {
 
 const SYSTEM_FIELDS: &[&str] = &["id", "created_at", "updated_at"];
 
+/// The wire name of stored field `field` in `shape` (without a shape, as is).
+fn wire_name<'a>(shape: Option<&'a Arc<Shape>>, field: &'a str) -> &'a str {
+    shape.map_or(field, |s| s.wire(field))
+}
+
 /// The stored name of the visible field called `wire` in `shape` (without a shape, as is).
 fn stored_name<'a>(shape: Option<&'a Arc<Shape>>, wire: &'a str) -> Option<&'a str> {
     match shape {
@@ -82,7 +87,7 @@ impl Validator {
 
     /// The wire name of a stored field.
     pub fn wire<'a>(&'a self, cname: &str, field: &'a str) -> &'a str {
-        self.shapes.get(cname).map_or(field, |s| s.wire(field))
+        wire_name(self.shapes.get(cname), field)
     }
 
     /// The stored name of the visible field a client calls `wire`.
@@ -118,7 +123,7 @@ impl Validator {
         }
         let mut row = Vec::with_capacity(coll.fields.len());
         for (fname, field) in coll.fields.iter().filter(|(_, f)| !f.hidden) {
-            let wire = shape.map_or(fname.as_str(), |s| s.wire(fname));
+            let wire = wire_name(shape, fname);
             let given = obj.get(wire);
             let raw = match (given, mode) {
                 (Some(v), _) => v,
